@@ -1,0 +1,52 @@
+"""nndl: supervised deep learning experiments on a laptop CPU.
+
+Train, cross-validate, search hyperparameters and look inside trained nets. The public
+surface is re-exported here and imported lazily, so ``nndl --help`` starts instantly.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "ConfigError": "nndl.errors",
+    "DataError": "nndl.errors",
+    "NNDLError": "nndl.errors",
+    "FCNConfig": "nndl.models.configs",
+    "CNNConfig": "nndl.models.configs",
+    "build_model": "nndl.models.nets",
+    "create_model": "nndl.models.registry",
+    "create_config": "nndl.models.registry",
+    "list_models": "nndl.models.registry",
+    "register_model": "nndl.models.registry",
+    "TrainConfig": "nndl.training.config",
+    "Evolver": "nndl.training.evolver",
+    "History": "nndl.training.evolver",
+    "Callback": "nndl.training.callbacks",
+    "EarlyStopping": "nndl.training.callbacks",
+    "Checkpoint": "nndl.training.callbacks",
+    "ProgressBar": "nndl.training.callbacks",
+    "StopReason": "nndl.training.callbacks",
+    "KFoldCrossValidator": "nndl.training.kfold",
+    "save_checkpoint": "nndl.training.checkpoint",
+    "load_checkpoint": "nndl.training.checkpoint",
+    "TensorData": "nndl.data.tensors",
+    "load_mnist": "nndl.data.mnist",
+    "load_csv": "nndl.data.regression",
+    "default_data": "nndl.data.regression",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'nndl' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

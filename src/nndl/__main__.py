@@ -1,0 +1,7 @@
+"""``python -m nndl``."""
+
+import sys
+
+from nndl.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The command line: a thin adapter from arguments to one library function per command."""

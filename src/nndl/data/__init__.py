@@ -1,0 +1,1 @@
+"""Datasets (MNIST, regression CSVs), in-memory tensors and seeded splits."""

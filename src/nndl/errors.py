@@ -1,0 +1,35 @@
+"""Errors a user can act on: each names the file, field or value and what would be valid.
+
+The CLI prints ``str(error)`` on one line and exits with ``exit_code``; nothing else is caught.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "DataError", "NNDLError", "UsageError"]
+
+
+class NNDLError(Exception):
+    """Base class of the errors nndl reports to the user without a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(NNDLError):
+    """A bad command-line combination or argument value."""
+
+    exit_code = 2
+
+
+class ConfigError(NNDLError, ValueError):
+    """An invalid configuration; ``problems`` lists every problem found in one pass."""
+
+    exit_code = 2
+
+    def __init__(self, name: str, problems: list[str]) -> None:
+        self.name = name
+        self.problems = list(problems)
+        super().__init__(f"invalid {name}: " + "; ".join(self.problems))
+
+
+class DataError(NNDLError, ValueError):
+    """A data file or cache that cannot be used as it is."""

@@ -1,0 +1,156 @@
+"""``nndl train``: one net on one task, with everything it used and produced written to a folder."""
+
+from __future__ import annotations
+
+import csv
+import io
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nndl._io import write_json, write_text
+from nndl.errors import ConfigError
+from nndl.experiments.datasets import TaskData, mnist_task_data, regression_task_data
+from nndl.models.configs import ModelConfig
+from nndl.models.nets import build_model
+from nndl.models.registry import create_config, get_spec, list_models
+from nndl.training.callbacks import Callback, ProgressBar
+from nndl.training.checkpoint import save_checkpoint
+from nndl.training.config import TrainConfig
+from nndl.training.device import resolve_device
+from nndl.training.evolver import Evolver, History
+
+__all__ = ["TASKS", "TrainJob", "run_train", "train_config_for"]
+
+TASKS = {"mnist": ("cross_entropy", 0.2), "regression": ("mse", 0.1)}
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """What ``nndl train`` was asked to do."""
+
+    task: str
+    arch: str
+    train: TrainConfig
+    out: Path
+    model_overrides: dict[str, Any] = field(default_factory=dict)
+    data_dir: str | None = None
+    train_csv: str | None = None
+    test_csv: str | None = None
+    split_seed: int = 0
+    quiet: bool = False
+
+
+def train_config_for(task: str, arch: str, **overrides: Any) -> TrainConfig:
+    """The registered architecture's training defaults, with ``overrides`` that are not None."""
+    spec = _spec_for(task, arch)
+    loss, val_fraction = TASKS[task]
+    settings: dict[str, Any] = {"loss": loss, "val_fraction": val_fraction, **spec.train_defaults}
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainConfig(**settings)
+
+
+def _spec_for(task: str, arch: str) -> Any:
+    spec = get_spec(arch)
+    if spec.task != task:
+        known = ", ".join(list_models(task))
+        raise ConfigError("architecture", [f"{arch!r} is a {spec.task} net; {task} nets: {known}"])
+    return spec
+
+
+def run_train(job: TrainJob) -> dict[str, Any]:
+    """Validate, load data, train, test, and write the run folder; returns the metrics."""
+    config = create_config(job.arch, **job.model_overrides)
+    _spec_for(job.task, job.arch)
+    resolve_device(job.train.device)
+    data = _load(job)
+    if job.train.batch_size > len(data.train):
+        raise ConfigError(
+            "training settings",
+            [
+                f"batch_size = {job.train.batch_size} is larger than the {len(data.train)} training rows"
+            ],
+        )
+    torch.manual_seed(job.train.seed)
+    callbacks: list[Callback] = [] if job.quiet else [ProgressBar()]
+    evolver = Evolver(build_model(config), job.train, callbacks)
+    history = evolver.fit(data.train, data.val)
+    metrics = _metrics(job, history, evolver.evaluate(data.test))
+    _write_outputs(job, config, data, evolver, history, metrics)
+    return metrics
+
+
+def _load(job: TrainJob) -> TaskData:
+    if job.task == "mnist":
+        return mnist_task_data(job.data_dir, job.train.val_fraction, job.split_seed)
+    return regression_task_data(job.train_csv, job.test_csv, job.train.val_fraction, job.split_seed)
+
+
+def _metrics(job: TrainJob, history: History, test: dict[str, float]) -> dict[str, Any]:
+    best = history.best_row()
+    metrics: dict[str, Any] = {"train_loss": best["train_loss"], "val_loss": best.get("val_loss")}
+    if job.task == "mnist":
+        metrics["val_accuracy"] = best.get("val_accuracy")
+        metrics["test_accuracy"] = test["accuracy"]
+    metrics["test_loss"] = test["loss"]
+    reason = history.stop_reason.value if history.stop_reason else None
+    metrics.update(epochs=history.epochs, best_epoch=history.best_epoch, stop_reason=reason)
+    metrics["seconds_per_epoch"] = history.seconds_per_epoch()
+    return metrics
+
+
+def _write_outputs(
+    job: TrainJob,
+    config: ModelConfig,
+    data: TaskData,
+    evolver: Evolver,
+    history: History,
+    metrics: dict[str, Any],
+) -> None:
+    from nndl.viz._mpl import save_figure
+    from nndl.viz.curves import loss_curves, plot_loss_curves
+
+    out = job.out
+    write_json(out / "config.json", _settings(job, config, data, evolver))
+    write_text(out / "history.csv", history_csv(history))
+    save_checkpoint(
+        out / "model.pt", evolver.model, job.train, {"task": job.task, "arch": job.arch}
+    )
+    fig = plot_loss_curves(
+        loss_curves(history.rows, history.best_epoch), title=f"{job.arch} ({job.task})"
+    )
+    save_figure(fig, out / "loss.png")
+    write_json(out / "metrics.json", metrics)
+
+
+def _settings(
+    job: TrainJob, config: ModelConfig, data: TaskData, evolver: Evolver
+) -> dict[str, Any]:
+    return {
+        "task": job.task,
+        "arch": job.arch,
+        "model": config.to_dict(),
+        "train": job.train.to_dict(),
+        "data": {
+            **data.info,
+            "train": len(data.train),
+            "val": len(data.val),
+            "test": len(data.test),
+        },
+        "device": str(evolver.device),
+        "versions": {"python": platform.python_version(), "torch": torch.__version__},
+    }
+
+
+def history_csv(history: History) -> str:
+    """The history as CSV text, one row per epoch."""
+    columns = ["epoch", "train_loss", "val_loss", "val_accuracy", "seconds"]
+    present = [c for c in columns if any(c in r for r in history.rows)]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=present, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history.rows)
+    return buffer.getvalue()

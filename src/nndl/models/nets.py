@@ -1,0 +1,89 @@
+"""Torch modules built from validated configs; each keeps its config for checkpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from nndl.errors import ConfigError
+from nndl.models.configs import CNNConfig, FCNConfig, ModelConfig
+
+__all__ = ["CNN", "FCN", "build_model", "config_from_dict"]
+
+_ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
+
+
+class FCN(nn.Module):
+    """Fully connected net; ``body`` holds the hidden layers, ``head`` the output layer."""
+
+    def __init__(self, config: FCNConfig) -> None:
+        super().__init__()
+        self.config = config
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = config.input_size
+        act = _ACTIVATIONS[config.activation]
+        for i, size in enumerate(config.hidden_sizes):
+            layers += [nn.Linear(width, size), act()]
+            if config.dropout and config.dropout[i] > 0:
+                layers.append(nn.Dropout(config.dropout[i]))
+            width = size
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(width, config.output_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+class CNN(nn.Module):
+    """Conv stack (``features``), then hidden linear layers (``body``), then ``head``."""
+
+    def __init__(self, config: CNNConfig) -> None:
+        super().__init__()
+        self.config = config
+        act = _ACTIVATIONS[config.activation]
+        convs: list[nn.Module] = []
+        in_ch = config.in_channels
+        for ch, k, s, p in zip(
+            config.channels, config.kernel_sizes, config.strides, config.paddings, strict=True
+        ):
+            convs += [nn.Conv2d(in_ch, ch, k, stride=s, padding=p), act()]
+            in_ch = ch
+        self.features = nn.Sequential(*convs)
+        self.body = self._linear_stack(config, act)
+        self.head = nn.Linear(config.linear_sizes[-1], config.num_classes)
+
+    @staticmethod
+    def _linear_stack(config: CNNConfig, act: type[nn.Module]) -> nn.Sequential:
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = config.flat_features
+        for i, size in enumerate(config.linear_sizes):
+            if config.dropout and config.dropout[i] > 0:
+                layers.append(nn.Dropout(config.dropout[i]))
+            layers += [nn.Linear(width, size), act()]
+            width = size
+        return nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(self.features(x)))
+
+
+def build_model(config: ModelConfig) -> nn.Module:
+    """Build the torch module a config describes."""
+    if isinstance(config, FCNConfig):
+        return FCN(config)
+    return CNN(config)
+
+
+def config_from_dict(data: dict[str, Any]) -> ModelConfig:
+    """Rebuild a config from ``to_dict()`` output (the ``kind`` key picks the class)."""
+    fields = dict(data)
+    kind = fields.pop("kind", None)
+    classes: dict[str, type[FCNConfig] | type[CNNConfig]] = {"fcn": FCNConfig, "cnn": CNNConfig}
+    if kind not in classes:
+        raise ConfigError("model config", [f"kind {kind!r}: must be 'fcn' or 'cnn'"])
+    try:
+        return classes[kind](**fields)
+    except TypeError as exc:
+        raise ConfigError(f"{kind} config", [str(exc)]) from exc

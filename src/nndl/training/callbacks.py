@@ -1,0 +1,117 @@
+"""Small objects that hook into the Evolver's loop: early stopping, checkpoints, progress.
+
+A callback never raises to stop training: it calls ``evolver.stop(reason)``.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import torch
+
+if TYPE_CHECKING:
+    from nndl.training.evolver import Evolver
+
+__all__ = ["Callback", "Checkpoint", "EarlyStopping", "ProgressBar", "StopReason"]
+
+
+class StopReason(str, enum.Enum):
+    """Why a run ended."""
+
+    MAX_EPOCHS = "max_epochs"
+    PATIENCE = "patience"
+    DIVERGED = "diverged"
+    ABORTED = "aborted"
+
+
+class Callback:
+    """Base class: every hook is a no-op. ``log`` is the epoch's row of the history."""
+
+    def on_train_begin(self, evolver: Evolver) -> None:
+        """Called once before the first epoch."""
+
+    def on_epoch_end(self, evolver: Evolver, log: dict[str, float]) -> None:
+        """Called after every epoch's training and validation."""
+
+    def on_train_end(self, evolver: Evolver) -> None:
+        """Called once after the last epoch, whatever the stop reason."""
+
+
+class EarlyStopping(Callback):
+    """Stop after ``patience`` epochs without a new minimum of ``monitor``; restore the best.
+
+    A copy of the weights is kept at every new minimum (the report's checkpoint), and put
+    back into the net when training ends.
+    """
+
+    def __init__(self, patience: int, min_delta: float = 0.0, monitor: str = "val_loss") -> None:
+        self.patience = patience
+        self.min_delta = min_delta
+        self.monitor = monitor
+        self.best = math.inf
+        self.best_epoch: int | None = None
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.wait = 0
+
+    def on_train_begin(self, evolver: Evolver) -> None:
+        self.best, self.best_epoch, self.best_state, self.wait = math.inf, None, None, 0
+
+    def on_epoch_end(self, evolver: Evolver, log: dict[str, float]) -> None:
+        value = log[self.monitor]
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, int(log["epoch"]), 0
+            self.best_state = {k: v.detach().clone() for k, v in evolver.model.state_dict().items()}
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            evolver.stop(StopReason.PATIENCE)
+
+    def on_train_end(self, evolver: Evolver) -> None:
+        if self.best_state is not None:
+            evolver.model.load_state_dict(self.best_state)
+
+
+class Checkpoint(Callback):
+    """Write a self-describing checkpoint at every new minimum of ``monitor`` (atomically)."""
+
+    def __init__(self, path: str | Path, monitor: str = "val_loss") -> None:
+        self.path = Path(path)
+        self.monitor = monitor
+        self.best = math.inf
+
+    def on_epoch_end(self, evolver: Evolver, log: dict[str, float]) -> None:
+        from nndl.training.checkpoint import save_checkpoint
+
+        if log[self.monitor] < self.best:
+            self.best = log[self.monitor]
+            save_checkpoint(self.path, evolver.model, evolver.config, {"epoch": log["epoch"]})
+
+
+class ProgressBar(Callback):
+    """One self-rewriting line per run on a terminal; silent when not a terminal."""
+
+    def __init__(self, stream: TextIO | None = None, width: int = 24) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.enabled = self.stream.isatty()
+
+    def on_epoch_end(self, evolver: Evolver, log: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        total = evolver.config.max_epochs
+        done = int(self.width * log["epoch"] / total)
+        bar = "#" * done + "." * (self.width - done)
+        text = f"\r[{bar}] epoch {int(log['epoch'])}/{total} train {log['train_loss']:.4f}"
+        if "val_loss" in log:
+            text += f" val {log['val_loss']:.4f}"
+        self.stream.write(text)
+        self.stream.flush()
+
+    def on_train_end(self, evolver: Evolver) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,84 @@
+"""Self-describing checkpoints: weights + the config that built them + the training settings.
+
+Loading needs no flags and never unpickles code: ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from nndl._io import atomic_path
+from nndl.errors import DataError, NNDLError
+from nndl.models.configs import ModelConfig
+from nndl.models.nets import build_model, config_from_dict
+from nndl.training.config import TrainConfig
+
+__all__ = ["FORMAT", "LoadedCheckpoint", "load_checkpoint", "save_checkpoint"]
+
+FORMAT = "nndl-checkpoint-v1"
+
+
+@dataclass
+class LoadedCheckpoint:
+    """A net rebuilt from a checkpoint, with the settings it was trained with."""
+
+    model: nn.Module
+    train_config: TrainConfig | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    train_config: TrainConfig | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write ``model`` (which must carry a ``config``) to ``path`` atomically."""
+    config: ModelConfig = getattr(model, "config")  # noqa: B009 (nets built by nndl carry it)
+    payload = {
+        "format": FORMAT,
+        "model_config": config.to_dict(),
+        "train_config": train_config.to_dict() if train_config is not None else None,
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "extra": dict(extra or {}),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> LoadedCheckpoint:
+    """Rebuild the net saved at ``path``.
+
+    Raises:
+        DataError: when the file is missing, not a checkpoint, or its weights do not fit.
+    """
+    payload = _read(Path(path), map_location)
+    try:
+        model = build_model(config_from_dict(payload["model_config"]))
+        model.load_state_dict(payload["state_dict"])
+        train = payload.get("train_config")
+        return LoadedCheckpoint(
+            model, TrainConfig(**train) if train else None, payload.get("extra", {})
+        )
+    except (KeyError, TypeError, RuntimeError, NNDLError) as exc:
+        raise DataError(f"checkpoint {path}: does not match its own config ({exc})") from exc
+
+
+def _read(path: Path, map_location: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise DataError(f"checkpoint {path}: no such file")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises many types for a damaged file
+        raise DataError(
+            f"checkpoint {path}: not a readable nndl checkpoint ({type(exc).__name__})"
+        ) from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise DataError(f"checkpoint {path}: not an nndl checkpoint (expected format {FORMAT})")
+    return payload

@@ -1,0 +1,90 @@
+"""The frozen, validated settings of one training run."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from nndl.errors import ConfigError
+
+__all__ = ["LOSSES", "OPTIMIZERS", "TrainConfig"]
+
+OPTIMIZERS = ("adam", "sgd")
+LOSSES = ("mse", "cross_entropy")
+_DEVICE = re.compile(r"^(cpu|auto|mps|cuda(:\d+)?)$")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: optimizer, loss, batches, stopping, seed and device.
+
+    Args:
+        optimizer: ``adam`` (lr, weight decay) or ``sgd`` (lr, momentum, weight decay).
+        lr: learning rate, in (0, 10].
+        weight_decay: L2 penalty, >= 0.
+        momentum: SGD momentum, in [0, 1).
+        loss: ``mse`` (regression) or ``cross_entropy`` (classification).
+        batch_size: training batch size, >= 1.
+        max_epochs: upper bound on epochs, >= 1.
+        patience: early stopping after this many epochs without a new validation minimum;
+            ``None`` trains for ``max_epochs``.
+        min_delta: an improvement must beat the best validation loss by more than this.
+        seed: seeds the weights, the batch order and dropout.
+        device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (a GPU when there is one).
+        val_fraction: share of the training data held out for validation, in (0, 1).
+        eval_batch_size: batch size for evaluation (no gradients), >= 1.
+    """
+
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.0
+    loss: str = "cross_entropy"
+    batch_size: int = 256
+    max_epochs: int = 100
+    patience: int | None = 10
+    min_delta: float = 0.0
+    seed: int = 0
+    device: str = "cpu"
+    val_fraction: float = 0.2
+    eval_batch_size: int = 4096
+
+    def __post_init__(self) -> None:
+        problems = self._choice_problems() + self._range_problems()
+        if problems:
+            raise ConfigError("training settings", problems)
+
+    def _choice_problems(self) -> list[str]:
+        problems = []
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer {self.optimizer!r}: must be one of {', '.join(OPTIMIZERS)}")
+        if self.loss not in LOSSES:
+            problems.append(f"loss {self.loss!r}: must be one of {', '.join(LOSSES)}")
+        if not _DEVICE.match(str(self.device)):
+            problems.append(f"device {self.device!r}: must be cpu, cuda, cuda:N, mps or auto")
+        return problems
+
+    def _range_problems(self) -> list[str]:
+        checks = [
+            ("lr", self.lr, 0 < self.lr <= 10, "in (0, 10]"),
+            ("weight_decay", self.weight_decay, 0 <= self.weight_decay < math.inf, ">= 0"),
+            ("momentum", self.momentum, 0 <= self.momentum < 1, "in [0, 1)"),
+            ("batch_size", self.batch_size, self.batch_size >= 1, "an integer >= 1"),
+            ("max_epochs", self.max_epochs, self.max_epochs >= 1, "an integer >= 1"),
+            (
+                "patience",
+                self.patience,
+                self.patience is None or self.patience >= 1,
+                ">= 1 or None",
+            ),
+            ("min_delta", self.min_delta, 0 <= self.min_delta < math.inf, ">= 0"),
+            ("val_fraction", self.val_fraction, 0 < self.val_fraction < 1, "in (0, 1)"),
+            ("eval_batch_size", self.eval_batch_size, self.eval_batch_size >= 1, "an integer >= 1"),
+        ]
+        return [f"{name} = {value}: must be {valid}" for name, value, ok, valid in checks if not ok]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready settings; ``TrainConfig(**d)`` rebuilds them."""
+        return asdict(self)

@@ -1,0 +1,34 @@
+"""Turn a device name into a torch device, with a clear error when it is not there."""
+
+from __future__ import annotations
+
+import torch
+
+from nndl.errors import ConfigError
+
+__all__ = ["resolve_device"]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda"):
+        _check_cuda(name)
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("device", ["--device mps: MPS is not available here; use cpu or auto"])
+    return torch.device(name)
+
+
+def _check_cuda(name: str) -> None:
+    if not torch.cuda.is_available():
+        raise ConfigError(
+            "device",
+            [f"--device {name}: no CUDA GPU is available (torch {torch.__version__}, "
+             f"CUDA build {torch.version.cuda or 'none'}); use --device cpu or auto"],
+        )  # fmt: skip
+    index = torch.device(name).index
+    if index is not None and index >= torch.cuda.device_count():
+        raise ConfigError(
+            "device", [f"--device {name}: only {torch.cuda.device_count()} GPU(s) visible"]
+        )

@@ -1,0 +1,129 @@
+"""k-fold cross-validation: a fresh net per fold, per-fold results, an abort hook."""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from nndl.data.split import kfold_indices
+from nndl.data.tensors import TensorData
+from nndl.errors import ConfigError
+from nndl.training.callbacks import Callback, StopReason
+from nndl.training.config import TrainConfig
+from nndl.training.evolver import Evolver, History
+
+__all__ = ["CVResult", "FoldHook", "FoldResult", "KFoldCrossValidator"]
+
+
+@dataclass
+class FoldResult:
+    """One fold: its losses at the restored epoch, how it stopped, and the trained net."""
+
+    fold: int
+    train_loss: float
+    val_loss: float
+    epochs: int
+    stop_reason: StopReason
+    seconds: float
+    history: History
+    model: nn.Module
+    val_accuracy: float | None = None
+
+
+@dataclass
+class CVResult:
+    """The folds that ran; ``aborted`` when the hook skipped the remaining ones."""
+
+    folds: list[FoldResult] = field(default_factory=list)
+    aborted: bool = False
+
+    @property
+    def mean_val_loss(self) -> float:
+        return statistics.fmean(f.val_loss for f in self.folds)
+
+    @property
+    def std_val_loss(self) -> float:
+        return statistics.pstdev(f.val_loss for f in self.folds)
+
+    @property
+    def mean_train_loss(self) -> float:
+        return statistics.fmean(f.train_loss for f in self.folds)
+
+    @property
+    def mean_minutes(self) -> float:
+        return statistics.fmean(f.seconds for f in self.folds) / 60
+
+    def best(self) -> FoldResult:
+        """The fold with the lowest validation loss."""
+        return min(self.folds, key=lambda f: f.val_loss)
+
+
+FoldHook = Callable[[FoldResult], bool]
+"""Called after each fold; return ``False`` to skip the remaining folds."""
+
+
+class KFoldCrossValidator:
+    """Train one configuration on ``k`` folds (optionally only the first ``n_folds``).
+
+    Args:
+        build_model: returns a fresh, untrained net (called once per fold, after seeding).
+        config: training settings; fold ``i`` trains with seed ``config.seed + i``.
+        k: number of folds the data is cut into.
+        n_folds: how many of them to run (the report runs 2 of 5); default all.
+        split_seed: seeds the shuffle that assigns rows to folds.
+        callbacks: extra callbacks for each fold's Evolver, made fresh per fold.
+    """
+
+    def __init__(
+        self,
+        build_model: Callable[[], nn.Module],
+        config: TrainConfig,
+        k: int = 5,
+        n_folds: int | None = None,
+        split_seed: int = 0,
+        callbacks: Callable[[], Iterable[Callback]] = tuple,
+    ) -> None:
+        if n_folds is not None and not 1 <= n_folds <= k:
+            raise ConfigError("k-fold", [f"n_folds = {n_folds}: must be in [1, {k}]"])
+        self.build_model, self.config, self.k = build_model, config, k
+        self.n_folds = n_folds or k
+        self.split_seed = split_seed
+        self.callbacks = callbacks
+
+    def run(self, data: TensorData, on_fold_end: FoldHook | None = None) -> CVResult:
+        """Train the folds in order; stop early when ``on_fold_end`` returns ``False``."""
+        result = CVResult()
+        folds = kfold_indices(len(data), self.k, self.split_seed)[: self.n_folds]
+        for i, (train_idx, val_idx) in enumerate(folds):
+            fold = self.run_fold(i, data.subset(train_idx), data.subset(val_idx))
+            result.folds.append(fold)
+            if on_fold_end is not None and not on_fold_end(fold) and i + 1 < len(folds):
+                result.aborted = True
+                break
+        return result
+
+    def run_fold(self, i: int, train: TensorData, val: TensorData) -> FoldResult:
+        """Train a fresh net on one fold."""
+        config = dataclasses.replace(self.config, seed=self.config.seed + i)
+        torch.manual_seed(config.seed)
+        evolver = Evolver(self.build_model(), config, self.callbacks())
+        start = time.perf_counter()
+        history = evolver.fit(train, val)
+        best = history.best_row()
+        return FoldResult(
+            fold=i,
+            train_loss=best["train_loss"],
+            val_loss=best["val_loss"],
+            epochs=history.epochs,
+            stop_reason=history.stop_reason or StopReason.MAX_EPOCHS,
+            seconds=time.perf_counter() - start,
+            history=history,
+            model=evolver.model,
+            val_accuracy=best.get("val_accuracy"),
+        )
