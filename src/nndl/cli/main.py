@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from nndl import __version__
 from nndl.cli import data, train
@@ -15,9 +16,16 @@ __all__ = ["build_parser", "main"]
 COMMANDS = (train, data)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (the full usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser; each command module adds its own subparser."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="nndl",
         description="Supervised deep learning experiments: train, cross-validate, search, look inside.",
     )

@@ -1,0 +1,151 @@
+"""The real CLI in a subprocess: outputs of a run, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def nndl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    return subprocess.run(
+        [sys.executable, "-m", "nndl", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def test_help_lists_commands() -> None:
+    result = nndl("--help")
+    assert result.returncode == 0
+    assert "train" in result.stdout and "data" in result.stdout
+
+
+def test_regression_run_writes_every_output(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = nndl(
+        "train", "--task", "regression", "--epochs", "20", "--patience", "5", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json", "history.csv", "loss.png", "metrics.json", "model.pt"
+    ]  # fmt: skip
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) >= {
+        "train_loss",
+        "val_loss",
+        "test_loss",
+        "epochs",
+        "stop_reason",
+        "seconds_per_epoch",
+    }
+    config = json.loads((out / "config.json").read_text())
+    assert config["arch"] == "reg-basic" and config["train"]["max_epochs"] == 20
+    assert config["train"]["patience"] == 5 and config["model"]["hidden_sizes"] == [128, 128]
+    assert config["data"]["train"] == 90 and config["data"]["val"] == 10
+    rows = (out / "history.csv").read_text().splitlines()
+    assert rows[0].startswith("epoch,train_loss,val_loss") and len(rows) == metrics["epochs"] + 1
+    assert json.loads(result.stdout)["out"] == str(out)
+
+
+def test_regression_run_on_user_csv_files(tmp_path: Path) -> None:
+    lines = ["input,label"] + [f"{x / 10},{(x / 10) ** 2}" for x in range(-30, 30)]
+    (tmp_path / "train.csv").write_text("\n".join(lines))
+    (tmp_path / "test.csv").write_text("\n".join(lines[:20]))
+    result = nndl(
+        "train", "--task", "regression", "--epochs", "3", "--train-csv", str(tmp_path / "train.csv"),
+        "--test-csv", str(tmp_path / "test.csv"), "--out", str(tmp_path / "run"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["data"]["train_csv"].endswith("train.csv") and config["data"]["train"] == 54
+
+
+def good_csv(tmp_path: Path) -> str:
+    path = tmp_path / "good.csv"
+    path.write_text("input,label\n" + "\n".join(f"{i},{i}" for i in range(20)))
+    return str(path)
+
+
+BAD_INPUTS = {
+    "missing csv": (
+        ["--task", "regression", "--train-csv", "nope.csv", "--test-csv", "GOOD"],
+        1,
+        "nope.csv",
+    ),
+    "wrong header": (
+        ["--task", "regression", "--train-csv", "XY", "--test-csv", "GOOD"],
+        1,
+        "input,label",
+    ),
+    "one csv only": (["--task", "regression", "--train-csv", "GOOD"], 2, "both"),
+    "unknown arch": (["--arch", "resnet"], 2, "known: cnn, dcnn, fcn, pdcnn, reg-basic"),
+    "arch of other task": (["--task", "regression", "--arch", "dcnn"], 2, "mnist net"),
+    "no pixel left": (["--arch", "cnn", "--strides", "4,4,4"], 2, "conv layer 3"),
+    "dropout 1": (["--arch", "dcnn", "--dropout", "1.0,0.5"], 2, "dropout[0] = 1.0"),
+    "zero size": (["--arch", "fcn", "--hidden", "128,0"], 2, "hidden_sizes[1] = 0"),
+    "unknown activation": (["--arch", "fcn", "--activation", "swish"], 2, "activation 'swish'"),
+    "cnn flag on fcn": (["--arch", "fcn", "--channels", "8,16"], 2, "--channels applies to cnn"),
+    "lr zero": (["--task", "regression", "--lr", "0"], 2, "lr = 0.0"),
+    "batch too big": (["--task", "regression", "--batch-size", "1000"], 2, "batch_size = 1000"),
+    "no gpu": (["--task", "regression", "--device", "cuda"], 2, "--device cuda"),
+    "bad list": (["--arch", "cnn", "--channels", "8,x"], 2, "comma-separated list of integers"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_is_one_line_without_traceback(tmp_path: Path, name: str) -> None:
+    if name == "no gpu":
+        pytest.importorskip("torch").cuda.is_available() and pytest.skip("a GPU is present")
+    args, code, expected = BAD_INPUTS[name]
+    xy = tmp_path / "xy.csv"
+    xy.write_text("x,y\n" + "\n".join(f"{i},{i}" for i in range(20)))
+    args = [{"GOOD": good_csv(tmp_path), "XY": str(xy)}.get(a, a) for a in args]
+    result = nndl("train", *args, "--epochs", "1", "--out", str(tmp_path / "run"), cwd=tmp_path)
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_failed_run_leaves_earlier_results_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert nndl("train", "--task", "regression", "--epochs", "2", "--out", str(out)).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = nndl("train", "--task", "regression", "--epochs", "2", "--lr", "-1", "--out", str(out))
+    assert result.returncode == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+@pytest.mark.slow
+def test_mnist_run_on_real_data(tmp_path: Path) -> None:
+    out = tmp_path / "mnist"
+    result = nndl(
+        "train", "--task", "mnist", "--arch", "fcn", "--epochs", "1", "--out", str(out), "--quiet"
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_accuracy"] > 0.9
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["train"] == 48000 and config["data"]["val"] == 12000
+    assert config["data"]["test"] == 10000 and config["data"]["verified"] is True
+
+
+@pytest.mark.slow
+def test_data_mnist_prints_one_json_line() -> None:
+    result = nndl("data", "mnist")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["train"] == 60000 and info["test"] == 10000 and info["verified"] is True
+    assert info["train_counts"][1] == 6742 and info["test_counts"][9] == 1009

@@ -1,0 +1,196 @@
+"""The Evolver, early stopping, divergence, k-fold cross-validation and checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nndl.data.split import kfold_indices, train_val_split
+from nndl.data.tensors import TensorData
+from nndl.errors import ConfigError, DataError
+from nndl.models import FCNConfig, build_model, create_model
+from nndl.training import (
+    Callback,
+    EarlyStopping,
+    Evolver,
+    KFoldCrossValidator,
+    StopReason,
+    TrainConfig,
+    load_checkpoint,
+    save_checkpoint,
+)
+
+
+def regression_data(n: int = 64, seed: int = 0) -> TensorData:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, generator=g) * 4 - 2
+    return TensorData(x, torch.sin(2 * x) + 0.05 * torch.randn(n, 1, generator=g))
+
+
+def small_net() -> nn.Module:
+    return build_model(FCNConfig(1, (16, 16), "tanh", (), 1))
+
+
+REG = TrainConfig(loss="mse", lr=1e-2, batch_size=16, max_epochs=30, patience=None)
+
+
+class ScriptedValidation(Callback):
+    """Replaces each epoch's val_loss with a scripted value and stamps the weights with it."""
+
+    def __init__(self, losses: list[float]) -> None:
+        self.losses = losses
+
+    def on_epoch_end(self, evolver: Evolver, log: dict[str, float]) -> None:
+        epoch = int(log["epoch"])
+        log["val_loss"] = self.losses[epoch - 1]
+        with torch.no_grad():
+            for p in evolver.model.parameters():
+                p.fill_(float(epoch))
+
+
+def test_early_stopping_stops_at_exact_epoch_and_restores_best_weights() -> None:
+    losses = [5.0, 4.0, 3.0, 3.5, 2.0, 2.5, 2.1, 2.2, 9.0, 1.0]
+    stopper = EarlyStopping(patience=3)
+    config = dataclasses.replace(REG, max_epochs=len(losses))
+    evolver = Evolver(small_net(), config, [ScriptedValidation(losses), stopper])
+    history = evolver.fit(regression_data(), regression_data(16, seed=1))
+    assert history.epochs == 8  # best at epoch 5, then 6, 7, 8 without a new minimum
+    assert history.stop_reason is StopReason.PATIENCE
+    assert history.best_epoch == 5
+    assert all(torch.all(p == 5.0) for p in evolver.model.parameters())
+
+
+def test_min_delta_ignores_tiny_improvements() -> None:
+    losses = [1.0, 0.999, 0.998, 0.997, 0.5]
+    config = dataclasses.replace(REG, max_epochs=len(losses))
+    evolver = Evolver(small_net(), config, [ScriptedValidation(losses), EarlyStopping(2, min_delta=0.01)])
+    history = evolver.fit(regression_data(), regression_data(16, seed=1))
+    assert history.epochs == 3 and history.best_epoch == 1
+
+
+def test_patience_in_config_adds_early_stopping() -> None:
+    evolver = Evolver(small_net(), dataclasses.replace(REG, patience=4))
+    assert any(isinstance(c, EarlyStopping) and c.patience == 4 for c in evolver.callbacks)
+
+
+def test_training_reduces_loss_and_records_history() -> None:
+    evolver = Evolver(small_net(), REG)
+    history = evolver.fit(regression_data(), regression_data(16, seed=1))
+    assert history.epochs == 30 and history.stop_reason is StopReason.MAX_EPOCHS
+    assert history.rows[-1]["train_loss"] < history.rows[0]["train_loss"] / 2
+    assert {"epoch", "train_loss", "val_loss", "seconds"} <= set(history.rows[0])
+
+
+def test_divergence_stops_with_reason_instead_of_training_on_nan() -> None:
+    data = regression_data()
+    bad = TensorData(data.x, data.y * 1e30)
+    evolver = Evolver(small_net(), dataclasses.replace(REG, lr=10.0, optimizer="sgd"))
+    history = evolver.fit(bad, regression_data(16, seed=1))
+    assert history.stop_reason is StopReason.DIVERGED
+    assert history.epochs < REG.max_epochs
+
+
+def test_classification_reports_accuracy() -> None:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(256, 1, 28, 28, generator=g)
+    y = (x.mean(dim=(1, 2, 3)) > 0).long()
+    config = TrainConfig(lr=3e-3, batch_size=32, max_epochs=8, patience=None)
+    torch.manual_seed(0)
+    evolver = Evolver(create_model("fcn"), config)
+    history = evolver.fit(TensorData(x[:192], y[:192]), TensorData(x[192:], y[192:]))
+    assert 0.0 <= history.rows[-1]["val_accuracy"] <= 1.0
+    assert evolver.evaluate(TensorData(x[:192], y[:192]))["accuracy"] > 0.9
+
+
+def fit_once(seed: int) -> list[float]:
+    torch.manual_seed(seed)
+    config = dataclasses.replace(REG, max_epochs=5, seed=seed)
+    history = Evolver(build_model(FCNConfig(1, (16,), "relu", (0.3,), 1)), config).fit(regression_data())
+    return [r["train_loss"] for r in history.rows]
+
+
+def test_same_seed_same_result_different_seed_different_result() -> None:
+    assert fit_once(3) == fit_once(3)
+    assert fit_once(3) != fit_once(4)
+
+
+def test_kfold_indices_are_disjoint_and_cover_the_data() -> None:
+    folds = kfold_indices(103, 5, seed=1)
+    vals = np.concatenate([v for _, v in folds])
+    assert sorted(vals.tolist()) == list(range(103))
+    for train, val in folds:
+        assert not set(train) & set(val) and len(train) + len(val) == 103
+    assert [len(v) for _, v in folds] == [21, 21, 21, 20, 20]
+    assert kfold_indices(103, 5, seed=1)[0][1].tolist() == folds[0][1].tolist()
+
+
+def test_split_rejects_empty_parts() -> None:
+    train, val = train_val_split(100, 0.1, seed=0)
+    assert len(train) == 90 and len(val) == 10 and not set(train) & set(val)
+    with pytest.raises(ConfigError, match="val_fraction"):
+        train_val_split(5, 0.01)
+
+
+def test_kfold_runs_n_of_k_with_fresh_nets() -> None:
+    cv = KFoldCrossValidator(small_net, dataclasses.replace(REG, max_epochs=3), k=5, n_folds=2)
+    result = cv.run(regression_data(50))
+    assert [f.fold for f in result.folds] == [0, 1] and not result.aborted
+    assert result.folds[0].model is not result.folds[1].model
+    assert result.mean_val_loss == pytest.approx(np.mean([f.val_loss for f in result.folds]))
+    assert result.best().val_loss == min(f.val_loss for f in result.folds)
+
+
+def test_kfold_hook_aborts_remaining_folds() -> None:
+    seen: list[int] = []
+
+    def hook(fold):  # type: ignore[no-untyped-def]
+        seen.append(fold.fold)
+        return fold.fold < 1
+
+    cv = KFoldCrossValidator(small_net, dataclasses.replace(REG, max_epochs=2), k=5)
+    result = cv.run(regression_data(50), on_fold_end=hook)
+    assert seen == [0, 1] and len(result.folds) == 2 and result.aborted
+
+
+def test_checkpoint_round_trip_rebuilds_the_same_net(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    torch.manual_seed(0)
+    model = create_model("dcnn")
+    save_checkpoint(tmp_path / "m.pt", model, TrainConfig(lr=0.01), {"epoch": 3})
+    loaded = load_checkpoint(tmp_path / "m.pt")
+    assert loaded.model.config == model.config
+    assert loaded.train_config == TrainConfig(lr=0.01) and loaded.extra == {"epoch": 3}
+    x = torch.rand(2, 1, 28, 28)
+    model.eval(), loaded.model.eval()
+    assert torch.equal(model(x), loaded.model(x))
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage" * 10, b"PK\x03\x04truncated"])
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path, content) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.pt"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match="bad.pt"):
+        load_checkpoint(path)
+
+
+def test_checkpoint_of_foreign_pickle_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(DataError, match="not an nndl checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+
+
+def test_train_config_collects_every_problem() -> None:
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(lr=0, batch_size=0, optimizer="rmsprop", momentum=1.5, device="gpu")
+    text = str(info.value)
+    for part in ("lr = 0", "batch_size = 0", "optimizer 'rmsprop'", "momentum = 1.5", "device 'gpu'"):
+        assert part in text
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU message")
+def test_cuda_without_gpu_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="no CUDA GPU"):
+        Evolver(small_net(), dataclasses.replace(REG, device="cuda"))
