@@ -7,7 +7,7 @@ import json
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
@@ -25,6 +25,15 @@ from nndl.models import (
 
 REPORT_OUTPUTS = {"reg-basic": 1, "fcn": 10, "cnn": 10, "dcnn": 10, "pdcnn": 11}
 INPUT_SHAPES = {"mnist": (4, 1, 28, 28), "regression": (4, 1)}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """The tensors here are tiny: one thread is much faster than contended threads."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _outputs(name: str) -> int:
@@ -187,6 +196,10 @@ def test_fcn_validation_reports_every_bad_field_at_once():
         lambda: FCNConfig(output_size=0),
         lambda: FCNConfig(dropout=(-0.1, 0.0)),
         lambda: FCNConfig(hidden_sizes=["a"]),
+        # scalar sizes must be integers: torch would fail on them only when building
+        lambda: CNNConfig(num_classes=2.5),
+        lambda: CNNConfig(input_size="28"),
+        lambda: FCNConfig(input_size=784.0),
     ],
 )
 def test_invalid_configs_raise_config_error(build):
@@ -308,8 +321,16 @@ def _torch_accepts(geometry: dict) -> bool:
     return True
 
 
+def _edge(padding: int) -> dict:
+    """28 -> 6 after layer 1, then a kernel of 8 fits exactly with padding 1, not with 0."""
+    return {"channels": (2, 2), "kernel_sizes": (3, 8), "strides": (5, 1),
+            "paddings": (0, padding), "linear_sizes": (4,), "input_size": 28}  # fmt: skip
+
+
 @settings(max_examples=150, deadline=None)
 @given(cnn_geometries())
+@example(_edge(1))
+@example(_edge(0))
 def test_validator_accepts_exactly_what_torch_accepts(geometry):
     try:
         config = CNNConfig(**geometry)

@@ -67,7 +67,9 @@ def test_early_stopping_stops_at_exact_epoch_and_restores_best_weights() -> None
 def test_min_delta_ignores_tiny_improvements() -> None:
     losses = [1.0, 0.999, 0.998, 0.997, 0.5]
     config = dataclasses.replace(REG, max_epochs=len(losses))
-    evolver = Evolver(small_net(), config, [ScriptedValidation(losses), EarlyStopping(2, min_delta=0.01)])
+    evolver = Evolver(
+        small_net(), config, [ScriptedValidation(losses), EarlyStopping(2, min_delta=0.01)]
+    )
     history = evolver.fit(regression_data(), regression_data(16, seed=1))
     assert history.epochs == 3 and history.best_epoch == 1
 
@@ -109,7 +111,9 @@ def test_classification_reports_accuracy() -> None:
 def fit_once(seed: int) -> list[float]:
     torch.manual_seed(seed)
     config = dataclasses.replace(REG, max_epochs=5, seed=seed)
-    history = Evolver(build_model(FCNConfig(1, (16,), "relu", (0.3,), 1)), config).fit(regression_data())
+    history = Evolver(build_model(FCNConfig(1, (16,), "relu", (0.3,), 1)), config).fit(
+        regression_data()
+    )
     return [r["train_loss"] for r in history.rows]
 
 
@@ -172,7 +176,7 @@ def test_checkpoint_round_trip_rebuilds_the_same_net(tmp_path) -> None:  # type:
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path, content) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "bad.pt"
     path.write_bytes(content)
-    with pytest.raises(DataError, match="bad.pt"):
+    with pytest.raises(DataError, match=r"bad\.pt"):
         load_checkpoint(path)
 
 
@@ -186,7 +190,13 @@ def test_train_config_collects_every_problem() -> None:
     with pytest.raises(ConfigError) as info:
         TrainConfig(lr=0, batch_size=0, optimizer="rmsprop", momentum=1.5, device="gpu")
     text = str(info.value)
-    for part in ("lr = 0", "batch_size = 0", "optimizer 'rmsprop'", "momentum = 1.5", "device 'gpu'"):
+    for part in (
+        "lr = 0",
+        "batch_size = 0",
+        "optimizer 'rmsprop'",
+        "momentum = 1.5",
+        "device 'gpu'",
+    ):
         assert part in text
 
 

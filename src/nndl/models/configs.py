@@ -8,7 +8,7 @@ An invalid architecture never reaches torch.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, SupportsIndex
 
 from nndl.errors import ConfigError
 
@@ -32,8 +32,8 @@ def _as_tuple(obj: object, name: str, cast: type) -> None:
 
 def _check_positive(problems: list[str], name: str, values: tuple[int, ...]) -> None:
     for i, v in enumerate(values):
-        if v < 1:
-            problems.append(f"{name}[{i}] = {v}: must be an integer >= 1")
+        if not isinstance(v, SupportsIndex) or v < 1:  # ints (numpy too), not 2.5 or "28"
+            problems.append(f"{name}[{i}] = {v!r}: must be an integer >= 1")
 
 
 def _check_dropout(problems: list[str], values: tuple[float, ...], expected: int) -> None:
