@@ -26,6 +26,7 @@ test: lint
 
 demo: setup
 	$(BIN)/nndl train --task mnist --arch dcnn --epochs 3 --out runs/demo
+	@$(BIN)/python -c "import json; m = json.load(open('runs/demo/metrics.json')); print(f\"DCNN, {m['epochs']} epochs: test accuracy {m['test_accuracy']:.4f} (results in runs/demo)\")"
 
 bench: setup
 	$(BIN)/python bench/evolver_vs_loop.py
