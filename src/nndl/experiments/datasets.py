@@ -11,7 +11,7 @@ import torch
 from nndl.data.split import train_val_split
 from nndl.data.tensors import TensorData, images_to_tensor
 
-__all__ = ["TaskData", "mnist_task_data", "regression_task_data"]
+__all__ = ["TaskData", "mnist_task_data", "regression_points", "regression_task_data"]
 
 
 @dataclass
@@ -42,13 +42,13 @@ def mnist_task_data(
     return TaskData(full.subset(train_idx), full.subset(val_idx), test, info)
 
 
-def regression_task_data(
-    train_csv: str | Path | None = None,
-    test_csv: str | Path | None = None,
-    val_fraction: float = 0.1,
-    split_seed: int = 0,
-) -> TaskData:
-    """Points as ``(n, 1)`` float tensors, from the two CSV files or the built-in default."""
+def regression_points(
+    train_csv: str | Path | None = None, test_csv: str | Path | None = None
+) -> tuple[TensorData, TensorData, dict[str, Any]]:
+    """All training points and the test points as ``(n, 1)`` float tensors, and their sources.
+
+    Both files or neither: without them, the built-in default data.
+    """
     from nndl.data.regression import RegressionData, default_data, load_csv
 
     if train_csv is not None and test_csv is not None:
@@ -61,7 +61,18 @@ def regression_task_data(
             torch.from_numpy(d.x).reshape(-1, 1), torch.from_numpy(d.y).reshape(-1, 1)
         )
 
-    full = tensors(train)
+    return tensors(train), tensors(test), {"train_csv": train.source, "test_csv": test.source}
+
+
+def regression_task_data(
+    train_csv: str | Path | None = None,
+    test_csv: str | Path | None = None,
+    val_fraction: float = 0.1,
+    split_seed: int = 0,
+) -> TaskData:
+    """The training points split into train/validation by a seeded fraction, and the test points."""
+    full, test, info = regression_points(train_csv, test_csv)
     train_idx, val_idx = train_val_split(len(full), val_fraction, split_seed)
-    info = {"train_csv": train.source, "test_csv": test.source, "split_seed": split_seed}
-    return TaskData(full.subset(train_idx), full.subset(val_idx), tensors(test), info)
+    return TaskData(
+        full.subset(train_idx), full.subset(val_idx), test, {**info, "split_seed": split_seed}
+    )

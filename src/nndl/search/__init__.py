@@ -1,0 +1,1 @@
+"""Hyperparameter searches: spaces (``suggest(trial) -> params``), objectives, studies."""

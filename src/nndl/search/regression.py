@@ -1,0 +1,134 @@
+"""The report's regression search: 5 folds per trial, early stopping, pruning at 0.4.
+
+Each fold is reported to Optuna as a step; if any of the first three folds ends with a
+validation loss above the threshold, the remaining folds are skipped and the trial is
+pruned (``TrialPruned``). A fold whose loss diverges fails the trial, with the reason kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+
+from nndl.data.tensors import TensorData
+from nndl.search.regression_space import SPACE, RegressionParams, suggest_regression
+from nndl.search.study import TrainingDiverged, cap_reached
+from nndl.training.callbacks import StopReason
+from nndl.training.kfold import CVResult, FoldResult
+
+__all__ = ["RegressionSearchJob", "cross_validate", "regression_settings"]
+
+PRUNE_THRESHOLD = 0.4
+PRUNE_FOLDS = 3
+
+
+def cross_validate(
+    params: RegressionParams,
+    data: TensorData,
+    max_epochs: int,
+    k: int = 5,
+    seed: int = 0,
+    device: str = "cpu",
+    batch_folds: bool = True,
+    on_fold_end: Callable[[FoldResult], bool] | None = None,
+) -> CVResult:
+    """Train ``params`` on ``k`` folds, batched as one ensemble or one after the other."""
+    from nndl.models.nets import build_model
+    from nndl.training.batched_kfold import BatchedKFoldCrossValidator
+    from nndl.training.kfold import KFoldCrossValidator
+
+    config, train = params.model_config(), params.train_config(max_epochs, seed, device)
+    if batch_folds:
+        return BatchedKFoldCrossValidator(config, train, k=k, split_seed=seed).run(
+            data, on_fold_end
+        )
+    return KFoldCrossValidator(lambda: build_model(config), train, k=k, split_seed=seed).run(
+        data, on_fold_end
+    )
+
+
+def data_fingerprint(data: TensorData) -> str:
+    """A short hash of the points, so a study is only resumed on the same data."""
+    digest = hashlib.sha256(data.x.numpy().tobytes() + data.y.numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def regression_settings(data: TensorData, max_epochs: int, k: int) -> dict[str, Any]:
+    """What must match to resume a regression study."""
+    return {
+        "kind": "regression-random-search",
+        "space": SPACE,
+        "k": k,
+        "max_epochs": max_epochs,
+        "prune": [PRUNE_FOLDS, PRUNE_THRESHOLD],
+        "data": data_fingerprint(data),
+    }
+
+
+@dataclass(frozen=True)
+class RegressionSearchJob:
+    """A picklable description of the objective, rebuilt in each worker process."""
+
+    train_csv: str | None
+    test_csv: str | None
+    max_epochs: int
+    k: int = 5
+    seed: int = 0
+    device: str = "cpu"
+    batch_folds: bool = True
+
+    def data(self) -> TensorData:
+        """All training points (the folds split them)."""
+        from nndl.experiments.datasets import regression_points
+
+        return regression_points(self.train_csv, self.test_csv)[0]
+
+    def make_objective(self, cap: int) -> Callable[[optuna.Trial], float]:
+        data = self.data()
+
+        def objective(trial: optuna.Trial) -> float:
+            params = suggest_regression(trial)
+            start = time.perf_counter()
+            result = cross_validate(
+                params, data, self.max_epochs, self.k, self.seed, self.device, self.batch_folds,
+                on_fold_end=lambda fold: _report_fold(trial, fold),
+            )  # fmt: skip
+            trial.set_user_attr("train_time_min", (time.perf_counter() - start) / 60)
+            return _finish(trial, result, cap)
+
+        return objective
+
+
+def _report_fold(trial: optuna.Trial, fold: FoldResult) -> bool:
+    """Report the fold; ``False`` (skip the rest) when it diverged or must be pruned."""
+    trial.report(fold.val_loss, step=fold.fold)
+    if fold.stop_reason is StopReason.DIVERGED:
+        trial.set_user_attr("fail_reason", f"fold {fold.fold} diverged at epoch {fold.epochs}")
+        return False
+    if fold.fold < PRUNE_FOLDS and fold.val_loss > PRUNE_THRESHOLD:
+        trial.set_user_attr(
+            "prune_reason",
+            f"fold {fold.fold} validation loss {fold.val_loss:.4f} > {PRUNE_THRESHOLD}",
+        )
+        return False
+    return True
+
+
+def _finish(trial: optuna.Trial, result: CVResult, cap: int) -> float:
+    folds = result.folds
+    trial.set_user_attr("avg_train_loss", sum(f.train_loss for f in folds) / len(folds))
+    trial.set_user_attr("avg_val_loss", result.mean_val_loss)
+    trial.set_user_attr("fold_epochs", [f.epochs for f in sorted(folds, key=lambda f: f.fold)])
+    if "fail_reason" in trial.user_attrs:
+        raise TrainingDiverged(trial.user_attrs["fail_reason"])
+    if "prune_reason" in trial.user_attrs:
+        raise optuna.TrialPruned(trial.user_attrs["prune_reason"])
+    if cap_reached(trial, cap):
+        trial.set_user_attr("prune_reason", "the trial cap was reached while this trial ran")
+        raise optuna.TrialPruned("cap reached")
+    return result.mean_val_loss

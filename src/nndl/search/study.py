@@ -1,0 +1,190 @@
+"""Persistent Optuna studies: storage, resuming, worker processes, a cap on completed trials.
+
+A search lives in a storage (a SQLite file in the output folder by default, a journal file
+when several local workers share it, or any Optuna storage URL), so running the same
+command again resumes it. Resuming checks that the study was made with the same settings.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import optuna
+from optuna.trial import TrialState
+
+from nndl.errors import ConfigError, DataError, NNDLError
+
+__all__ = [
+    "SearchJob",
+    "StudySpec",
+    "TrainingDiverged",
+    "open_study",
+    "resolve_storage",
+    "run_study",
+]
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+class TrainingDiverged(NNDLError):
+    """A trial whose loss became NaN or infinite: recorded as failed, the search goes on."""
+
+
+class SearchJob(Protocol):
+    """What a worker process needs to rebuild the objective (must be picklable)."""
+
+    def make_objective(self, cap: int) -> Callable[[optuna.Trial], float]: ...
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """Where a study lives and how far to take it.
+
+    Args:
+        name: study name inside the storage.
+        out: output folder (default storage files go there).
+        trials: completed (not pruned, not failed) trials to reach, across all workers.
+        settings: what must match for a run to resume this study (data, space, budgets).
+        sampler: ``random`` or ``tpe``.
+        storage: an Optuna storage URL; default a file in ``out``.
+        workers: local worker processes.
+        seed: sampler seed (each worker and each resume draws its own stream from it).
+        max_trials: stop after this many trials of any state (default 20 x ``trials``).
+    """
+
+    name: str
+    out: Path
+    trials: int
+    settings: dict[str, Any]
+    sampler: str = "random"
+    storage: str | None = None
+    workers: int = 1
+    seed: int = 0
+    max_trials: int | None = None
+    threads: int | None = field(default=None)
+
+
+def resolve_storage(spec: StudySpec) -> tuple[Any, str]:
+    """The storage object and a description: the URL, an existing file, or a new default."""
+    if spec.storage:
+        return spec.storage, spec.storage
+    journal, sqlite = spec.out / "study.journal", spec.out / "study.db"
+    spec.out.mkdir(parents=True, exist_ok=True)
+    if journal.exists() or (spec.workers > 1 and not sqlite.exists()):
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        return JournalStorage(JournalFileBackend(str(journal))), str(journal)
+    return f"sqlite:///{sqlite}", str(sqlite)
+
+
+def _sampler(spec: StudySpec, stream: int) -> optuna.samplers.BaseSampler:
+    seed = spec.seed + 7919 * stream
+    if spec.sampler == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+def open_study(spec: StudySpec, stream: int = 0) -> optuna.Study:
+    """Create or load the study; a study made with other settings is a clear error."""
+    storage, where = resolve_storage(spec)
+    try:
+        study = optuna.create_study(
+            study_name=spec.name, storage=storage, load_if_exists=True,
+            sampler=_sampler(spec, stream), direction="minimize",
+        )  # fmt: skip
+    except Exception as exc:  # optuna/sqlalchemy raise many types for a bad URL
+        raise DataError(
+            f"storage {where}: cannot open the study ({type(exc).__name__}: {exc})"
+        ) from exc
+    _check_settings(study, spec.settings, where)
+    study.sampler = _sampler(spec, stream + len(study.trials))
+    return study
+
+
+def _check_settings(study: optuna.Study, settings: dict[str, Any], where: str) -> None:
+    stored = study.user_attrs.get("nndl_settings")
+    if stored is None:
+        study.set_user_attr("nndl_settings", settings)
+        return
+    diff = [k for k in sorted(set(stored) | set(settings)) if stored.get(k) != settings.get(k)]
+    if diff:
+        shown = "; ".join(
+            f"{k}: study has {stored.get(k)!r}, this run {settings.get(k)!r}" for k in diff[:3]
+        )
+        raise ConfigError(
+            f"study in {where}",
+            [
+                f"it was made with other settings ({shown}); use another --out/--storage, or the same settings"
+            ],
+        )
+
+
+def count(study: optuna.Study, *states: TrialState) -> int:
+    """Trials of the study in ``states``."""
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def run_study(spec: StudySpec, job: SearchJob) -> dict[str, Any]:
+    """Run workers until ``spec.trials`` trials completed; returns the summary."""
+    start = time.perf_counter()
+    open_study(spec)  # create it (and check settings) once, before workers race to
+    if spec.workers == 1:
+        _worker(spec, job, 0)
+    else:
+        _run_processes(spec, job)
+    study = open_study(spec)
+    return summarize(study, time.perf_counter() - start)
+
+
+def _run_processes(spec: StudySpec, job: SearchJob) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_worker, args=(spec, job, i)) for i in range(spec.workers)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    failed = [p.exitcode for p in procs if p.exitcode != 0]
+    if failed:
+        raise NNDLError(
+            f"{len(failed)} of {spec.workers} search workers failed (exit codes {failed})"
+        )
+
+
+def _worker(spec: StudySpec, job: SearchJob, index: int) -> None:
+    import torch
+
+    threads = spec.threads or max(1, (os.cpu_count() or 1) // spec.workers)
+    torch.set_num_threads(threads)
+    study = open_study(spec, stream=index)
+    objective = job.make_objective(spec.trials)
+    limit = spec.max_trials or 20 * spec.trials
+    while count(study, TrialState.COMPLETE) < spec.trials and len(study.trials) < limit:
+        study.optimize(objective, n_trials=1, catch=(TrainingDiverged,))
+
+
+def cap_reached(trial: optuna.Trial, cap: int) -> bool:
+    """Whether ``cap`` trials already completed (other workers finished first)."""
+    return count(trial.study, TrialState.COMPLETE) >= cap
+
+
+def summarize(study: optuna.Study, seconds: float) -> dict[str, Any]:
+    """Counts by state, this run's wall time, and the best trial."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    summary: dict[str, Any] = {
+        "completed": len(complete),
+        "pruned": count(study, TrialState.PRUNED),
+        "failed": count(study, TrialState.FAIL),
+        "seconds": seconds,
+        "trial_seconds": sum(t.duration.total_seconds() for t in study.trials if t.duration),
+    }
+    if complete:
+        best = min(complete, key=lambda t: t.value if t.value is not None else float("inf"))
+        summary.update(best_value=best.value, best_params=best.params, best_trial=best.number)
+    return summary
