@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from nndl import __version__
-from nndl.cli import data, train
+from nndl.cli import data, regression, train
 from nndl.errors import NNDLError
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (train, data)
+COMMANDS = (train, regression, data)
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,0 +1,87 @@
+"""``nndl regression {basic,search,best,all}``: the report's regression study."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from nndl.cli._args import positive_int
+from nndl.errors import UsageError
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "regression", help="the regression study: basic net, random search, best net"
+    )
+    parts = parser.add_subparsers(dest="part", metavar="PART", required=True)
+    helps = {
+        "basic": "the basic net (2x128 Sigmoid, 2000 epochs): Table 1 row, Figure 1",
+        "search": "random search with 5 folds and pruning (resumable Optuna study): random_search.csv",
+        "best": "5 folds with the best parameters: Table 1 row, Figures 2 and 3",
+        "all": "basic, search and best in sequence: results.json and figures/",
+    }
+    for name, text in helps.items():
+        sub = parts.add_parser(name, help=text, description=text)
+        _common(sub)
+        if name in ("search", "all"):
+            _search_flags(sub)
+        if name in ("best", "all"):
+            sub.add_argument(
+                "--params", help="JSON file of parameters (default: the study's best trial)"
+            )
+        sub.set_defaults(run=run)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--train-csv", help="training points, header input,label (default: built-in data)"
+    )
+    parser.add_argument("--test-csv", help="test points, header input,label")
+    parser.add_argument("--out", type=Path, default=Path("runs/regression"), help="output folder")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
+    parser.add_argument("--quick", action="store_true", help="small budget for smoke runs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-batch-folds", dest="batch_folds", action="store_false",
+                        help="train the 5 folds one after the other instead of as one batched ensemble")  # fmt: skip
+    parser.add_argument("--storage", help="Optuna storage URL (default: a file in --out)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _search_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trials", type=positive_int, help="completed trials to reach (report: 65)"
+    )
+    parser.add_argument("--workers", type=positive_int, default=1, help="parallel worker processes")
+
+
+def run(args: argparse.Namespace) -> int:
+    from nndl.experiments import regression as reg
+
+    if (args.train_csv is None) != (args.test_csv is None):
+        raise UsageError("give both --train-csv and --test-csv, or neither (built-in data)")
+    study = reg.RegressionStudy(
+        out=args.out, train_csv=args.train_csv, test_csv=args.test_csv, device=args.device,
+        budget=reg.QUICK if args.quick else reg.FULL, seed=args.seed,
+        workers=getattr(args, "workers", 1), storage=args.storage, trials=getattr(args, "trials", None),
+        batch_folds=args.batch_folds, quiet=args.quiet,
+    )  # fmt: skip
+    _check_device(args.device)
+    result: dict[str, Any]
+    if args.part == "basic":
+        result = reg.run_basic(study)
+    elif args.part == "search":
+        result = reg.run_search(study)
+    elif args.part == "best":
+        result = reg.run_best(study, reg.best_params(study, args.params))
+    else:
+        result = reg.run_all(study, args.params)
+    print(json.dumps({"out": str(args.out), **result}, default=str))
+    return 0
+
+
+def _check_device(device: str) -> None:
+    from nndl.training.device import resolve_device
+
+    resolve_device(device)

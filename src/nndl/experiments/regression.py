@@ -1,0 +1,248 @@
+"""The regression study of the report (section 2): basic net, random search, best net.
+
+Each part writes its own files into the output folder and returns its Table 1 row;
+:func:`run_all` runs the three and writes ``results.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nndl._io import write_json
+from nndl.data.tensors import TensorData
+from nndl.errors import ConfigError, DataError
+from nndl.experiments.datasets import regression_points, regression_task_data
+from nndl.search.regression_space import SPACE, RegressionParams
+
+__all__ = [
+    "FULL",
+    "QUICK",
+    "Budget",
+    "RegressionStudy",
+    "run_all",
+    "run_basic",
+    "run_best",
+    "run_search",
+]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much to train: the report's budget, or a quick one for smoke runs."""
+
+    basic_epochs: int = 2000
+    trials: int = 65
+    max_epochs: int = 10_000
+
+
+FULL = Budget()
+QUICK = Budget(basic_epochs=200, trials=3, max_epochs=300)
+
+
+@dataclass(frozen=True)
+class RegressionStudy:
+    """Where the data is, where results go, and how to run."""
+
+    out: Path
+    train_csv: str | None = None
+    test_csv: str | None = None
+    device: str = "cpu"
+    budget: Budget = field(default_factory=Budget)
+    seed: int = 0
+    workers: int = 1
+    storage: str | None = None
+    trials: int | None = None
+    batch_folds: bool = True
+    quiet: bool = False
+
+    @property
+    def figures(self) -> Path:
+        return self.out / "figures"
+
+
+def _save_run_figure(study: RegressionStudy, name: str, title: str, history: Any, fit: Any) -> None:
+    from nndl.viz._mpl import save_figure
+    from nndl.viz.curves import loss_curves
+    from nndl.viz.regression import plot_run
+
+    save_figure(
+        plot_run(loss_curves(history.rows, history.best_epoch), fit, title), study.figures / name
+    )
+
+
+def run_basic(study: RegressionStudy) -> dict[str, Any]:
+    """Report 2.1: 2x128 Sigmoid, Adam lr 1e-3, batch 10, MSE, 10% validation, no early stop."""
+    from nndl.models.registry import create_model
+    from nndl.training.checkpoint import save_checkpoint
+    from nndl.training.config import TrainConfig
+    from nndl.training.evolver import Evolver
+    from nndl.viz.regression import fit_data
+
+    data = regression_task_data(study.train_csv, study.test_csv, 0.1, study.seed)
+    config = TrainConfig(loss="mse", lr=1e-3, batch_size=10, max_epochs=study.budget.basic_epochs,
+                         patience=None, seed=study.seed, device=study.device, val_fraction=0.1)  # fmt: skip
+    torch.manual_seed(study.seed)
+    evolver = Evolver(create_model("reg-basic"), config, _progress(study))
+    history = evolver.fit(data.train, data.val)
+    last = history.best_row()
+    row = {"train_loss": last["train_loss"], "val_loss": last["val_loss"],
+           "test_loss": evolver.evaluate(data.test)["loss"], "epochs": history.epochs}  # fmt: skip
+    save_checkpoint(study.out / "basic" / "model.pt", evolver.model, config, {"arch": "reg-basic"})
+    fit = fit_data([evolver.model], {"train": data.train, "val": data.val, "test": data.test})
+    _save_run_figure(study, "figure_1_basic.png", "basic net", history, fit)
+    write_json(study.out / "basic" / "metrics.json", row)
+    return row
+
+
+def _progress(study: RegressionStudy) -> list[Any]:
+    from nndl.training.callbacks import ProgressBar
+
+    return [] if study.quiet else [ProgressBar()]
+
+
+def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
+    from nndl.search.regression import regression_settings
+    from nndl.search.study import StudySpec
+
+    return StudySpec(
+        name="nndl-regression-random-search", out=study.out,
+        trials=study.trials or study.budget.trials,
+        settings=regression_settings(data, study.budget.max_epochs, 5),
+        sampler="random", storage=study.storage, workers=study.workers, seed=study.seed,
+    )  # fmt: skip
+
+
+def run_search(study: RegressionStudy) -> dict[str, Any]:
+    """Report 2.2: random search, 5 folds per trial, pruning; exports ``random_search.csv``."""
+    from nndl.search.regression import RegressionSearchJob
+    from nndl.search.study import run_study
+
+    data = regression_points(study.train_csv, study.test_csv)[0]
+    spec = _study_spec(study, data)
+    job = RegressionSearchJob(study.train_csv, study.test_csv, study.budget.max_epochs, 5, study.seed,
+                              study.device, study.batch_folds)  # fmt: skip
+    summary = run_study(spec, job)
+    summary["csv_rows"] = export_search_csv(study, data)
+    write_json(study.out / "search" / "summary.json", summary)
+    return summary
+
+
+CSV_COLUMNS = [
+    "Nh1", "Nh2", "Nh3", "Nh4", "activation_function", "dropout_prob_1", "dropout_prob_2",
+    "dropout_prob_3", "dropout_prob_4", "lr", "weight_decay", "train_batch_size", "patience",
+    "avg_train_loss", "avg_val_loss", "train_time [min]",
+]  # fmt: skip
+
+
+def export_search_csv(study: RegressionStudy, data: TensorData) -> int:
+    """``random_search.csv``: one row per trial with the report's columns."""
+    from nndl.search.export import export_trials_csv
+    from nndl.search.study import open_study
+
+    def row(trial: Any) -> dict[str, Any]:
+        attrs = trial.user_attrs
+        return {**trial.params, "dropout_prob_1": 0.0, "dropout_prob_4": 0.0,
+                "avg_train_loss": attrs.get("avg_train_loss", ""), "avg_val_loss": attrs.get("avg_val_loss", ""),
+                "train_time [min]": attrs.get("train_time_min", "")}  # fmt: skip
+
+    return export_trials_csv(
+        open_study(_study_spec(study, data)), study.out / "random_search.csv", CSV_COLUMNS, row
+    )
+
+
+def best_params(study: RegressionStudy, params_file: str | None) -> RegressionParams:
+    """Parameters from a JSON file, else the best completed trial of the study."""
+    if params_file is not None:
+        return RegressionParams.from_dict(_read_json(params_file), f"--params {params_file}")
+    from nndl.search.study import summarize
+
+    data = regression_points(study.train_csv, study.test_csv)[0]
+    from nndl.search.study import open_study
+
+    summary = summarize(open_study(_study_spec(study, data)), 0.0)
+    if not summary["completed"]:
+        raise ConfigError("best", [f"no completed trial in the study of {study.out}; run `nndl regression "
+                                   "search` first or give --params FILE"])  # fmt: skip
+    return RegressionParams(**{k: summary["best_params"][k] for k in SPACE})
+
+
+def _read_json(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"--params {path}: not a readable JSON file ({exc})") from exc
+    if not isinstance(data, dict):
+        raise DataError(f"--params {path}: expected a JSON object of parameters")
+    return data
+
+
+def run_best(study: RegressionStudy, params: RegressionParams) -> dict[str, Any]:
+    """Report 2.3: 5 folds with ``params``, keep the best net, test it and the fold ensemble."""
+    from nndl.search.regression import cross_validate
+    from nndl.training.checkpoint import save_checkpoint
+    from nndl.viz._mpl import save_figure
+    from nndl.viz.regression import fit_data, plot_weights_activations, weights_and_activations
+
+    data, test, _ = regression_points(study.train_csv, study.test_csv)
+    result = cross_validate(
+        params, data, study.budget.max_epochs, 5, study.seed, study.device, study.batch_folds
+    )
+    folds = sorted(result.folds, key=lambda f: f.fold)
+    best = result.best()
+    models = [f.model.cpu() for f in folds]
+    row = {"train_loss": best.train_loss, "val_loss": best.val_loss, "test_loss": _mse(best.model, test),
+           "ensemble_test_loss": _ensemble_mse(models, test), "best_fold": best.fold,
+           "fold_val_losses": [f.val_loss for f in folds], "params": params.to_dict()}  # fmt: skip
+    save_checkpoint(study.out / "best" / "model.pt", best.model, None, {"params": params.to_dict()})
+    from nndl.data.split import kfold_indices
+
+    val_idx = kfold_indices(len(data), 5, study.seed)[best.fold][1]
+    train_idx = kfold_indices(len(data), 5, study.seed)[best.fold][0]
+    points = {"train": data.subset(train_idx), "val": data.subset(val_idx), "test": test}
+    fit = fit_data(models, points, best=folds.index(best))
+    _save_run_figure(study, "figure_2_best.png", f"best net (fold {best.fold})", best.history, fit)
+    save_figure(
+        plot_weights_activations(weights_and_activations(best.model)),
+        study.figures / "figure_3_weights_activations.png",
+    )
+    write_json(study.out / "best" / "metrics.json", row)
+    return row
+
+
+@torch.inference_mode()
+def _mse(model: torch.nn.Module, data: TensorData) -> float:
+    model.eval()
+    return float(torch.mean((model(data.x) - data.y) ** 2))
+
+
+@torch.inference_mode()
+def _ensemble_mse(models: list[torch.nn.Module], data: TensorData) -> float:
+    for m in models:
+        m.eval()
+    mean = torch.stack([m(data.x) for m in models]).mean(0)
+    return float(torch.mean((mean - data.y) ** 2))
+
+
+def run_all(study: RegressionStudy, params_file: str | None = None) -> dict[str, Any]:
+    """Basic, search, best; writes ``results.json`` and returns it."""
+    basic = run_basic(study)
+    search = run_search(study)
+    best = run_best(study, best_params(study, params_file))
+    _, _, info = regression_points(study.train_csv, study.test_csv)
+    keys = ("completed", "pruned", "failed", "seconds", "trial_seconds", "best_value")
+    results = {
+        "basic": {k: basic[k] for k in ("train_loss", "val_loss", "test_loss")},
+        "best": {
+            k: best[k]
+            for k in ("train_loss", "val_loss", "test_loss", "ensemble_test_loss", "params")
+        },
+        "search": {k: search.get(k) for k in keys},
+        "data": info,
+    }
+    write_json(study.out / "results.json", results)
+    return results
