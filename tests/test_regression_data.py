@@ -230,7 +230,7 @@ def test_train_labels_are_noisier_than_test_labels(seed: int) -> None:
     train, test = default_data(seed)
     train_noise = np.std(train.y - target_function(train.x))
     test_noise = np.std(test.y - target_function(test.x))
-    assert 0.35 < train_noise < 0.65 and 0.12 < test_noise < 0.28
+    assert 0.28 < train_noise < 0.52 and 0.12 < test_noise < 0.28
     assert train_noise > test_noise
 
 

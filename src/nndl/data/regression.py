@@ -34,7 +34,7 @@ MIN_ROWS = 10
 DOMAIN = (-5.0, 5.0)
 TRAIN_GAPS = ((-3.0, -1.0), (2.0, 4.0))
 _N_POINTS = 100
-_TRAIN_NOISE = 0.5
+_TRAIN_NOISE = 0.4
 _TEST_NOISE = 0.2
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _SHOWN_CHARS = 40
@@ -127,7 +127,7 @@ def default_data(seed: int = 0) -> tuple[RegressionData, RegressionData]:
     """The built-in dataset used when no files are given.
 
     Training: 100 inputs uniform on [-5, 5] outside the gaps (-3, -1) and (2, 4), labels with
-    Gaussian noise of std 0.5. Test: 100 inputs covering all of [-5, 5], one uniform draw in
+    Gaussian noise of std 0.4. Test: 100 inputs covering all of [-5, 5], one uniform draw in
     each of 100 equal bins so both gaps are filled, labels with noise of std 0.2.
 
     Args:

@@ -1,0 +1,230 @@
+"""The regression study: search space, pruning, divergence, batched folds, resume, CLI."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import optuna
+import pytest
+import torch
+
+from nndl.data.tensors import TensorData
+from nndl.errors import ConfigError
+from nndl.experiments.datasets import regression_points
+from nndl.models import FCNConfig, build_model
+from nndl.search.regression import _finish, _report_fold, cross_validate
+from nndl.search.regression_space import SPACE, RegressionParams
+from nndl.search.study import TrainingDiverged
+from nndl.training import KFoldCrossValidator, StopReason, TrainConfig
+from nndl.training.batched_kfold import BatchedKFoldCrossValidator
+from nndl.training.kfold import FoldResult
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+REPORT_BEST = {
+    "Nh1": 32, "Nh2": 128, "Nh3": 64, "Nh4": 256, "activation_function": "Tanh",
+    "dropout_prob_2": 0.5, "dropout_prob_3": 0.0, "lr": 0.001, "weight_decay": 0.0,
+    "patience": 400, "train_batch_size": 30,
+}  # fmt: skip
+
+
+def nndl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    return subprocess.run([sys.executable, "-m", "nndl", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=900)  # fmt: skip
+
+
+def test_search_space_is_the_reports() -> None:
+    neurons = [8, 16, 32, 64, 128, 256]
+    assert {
+        "Nh1": neurons, "Nh2": neurons, "Nh3": neurons, "Nh4": neurons,
+        "activation_function": ["Tanh", "ReLU"],
+        "dropout_prob_2": [0, 0.15, 0.35, 0.5], "dropout_prob_3": [0, 0.15, 0.35, 0.5],
+        "lr": [1e-4, 5e-4, 0.001, 0.005, 0.01, 0.05],
+        "weight_decay": [0, 1e-5, 5e-5, 1e-4, 5e-4, 0.001],
+        "patience": [100, 200, 300, 400], "train_batch_size": [20, 30, 40, 50],
+    } == SPACE  # fmt: skip
+    config = RegressionParams.from_dict(REPORT_BEST).model_config()
+    assert config.hidden_sizes == (32, 128, 64, 256) and config.dropout == (0, 0.5, 0, 0)
+    assert config.activation == "tanh"
+
+
+def test_params_file_errors_name_each_key() -> None:
+    bad = {**REPORT_BEST, "lr": -1, "Nh2": 0, "colour": "red"}
+    del bad["patience"]
+    with pytest.raises(ConfigError) as info:
+        RegressionParams.from_dict(bad)
+    text = str(info.value)
+    for part in ("missing key 'patience'", "unknown key 'colour'", "lr = -1", "Nh2 = 0"):
+        assert part in text
+
+
+def points(n: int = 60, seed: int = 0) -> TensorData:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 1, generator=g) * 8 - 4
+    return TensorData(x, torch.sin(x) + 0.1 * torch.randn(n, 1, generator=g))
+
+
+def test_pruning_on_a_scripted_fold_loss_skips_the_remaining_folds() -> None:
+    trial = optuna.create_study().ask()
+    scripted = {0: 0.2, 1: 0.55, 2: 0.1, 3: 0.1, 4: 0.1}
+
+    def hook(fold: FoldResult) -> bool:
+        return _report_fold(trial, dataclasses.replace(fold, val_loss=scripted[fold.fold]))
+
+    config = FCNConfig(1, (8,), "tanh", (), 1)
+    train = TrainConfig(loss="mse", batch_size=16, max_epochs=2, patience=None)
+    result = KFoldCrossValidator(lambda: build_model(config), train, k=5).run(points(), hook)
+    assert [f.fold for f in result.folds] == [0, 1] and result.aborted
+    assert "fold 1 validation loss 0.5500 > 0.4" in trial.user_attrs["prune_reason"]
+    with pytest.raises(optuna.TrialPruned):
+        _finish(trial, result, cap=10)
+
+
+def test_a_late_fold_above_threshold_is_not_pruned() -> None:
+    trial = optuna.create_study().ask()
+    fold = FoldResult(3, 0.1, 0.9, 5, StopReason.PATIENCE, 0.1, None, None)  # type: ignore[arg-type]
+    assert _report_fold(trial, fold) and "prune_reason" not in trial.user_attrs
+
+
+def test_batched_folds_match_sequential_folds() -> None:
+    config = FCNConfig(1, (16, 16), "tanh", (0.0, 0.0), 1)
+    train = TrainConfig(
+        loss="mse", lr=5e-3, weight_decay=1e-4, batch_size=7, max_epochs=25, patience=3, seed=5
+    )
+    data = points(53)  # folds of 11 and 10 rows: members take different numbers of steps
+    batched = sorted(
+        BatchedKFoldCrossValidator(config, train, k=5).run(data).folds, key=lambda f: f.fold
+    )
+    sequential = KFoldCrossValidator(lambda: build_model(config), train, k=5).run(data).folds
+    assert len({f.epochs for f in sequential}) > 1  # members stop at their own epochs
+    for b, s in zip(batched, sequential, strict=True):
+        assert b.epochs == s.epochs and b.stop_reason == s.stop_reason
+        assert b.history.best_epoch == s.history.best_epoch
+        assert b.val_loss == pytest.approx(s.val_loss, rel=1e-4)
+        assert b.train_loss == pytest.approx(s.train_loss, rel=1e-4)
+        x = torch.linspace(-4, 4, 9).reshape(-1, 1)
+        torch.testing.assert_close(b.model(x), s.model.cpu().eval()(x), rtol=1e-4, atol=1e-5)
+
+
+def test_divergence_fails_the_trial_with_its_reason_and_the_search_goes_on() -> None:
+    data = points()
+    exploding = TensorData(data.x, data.y * 1e25)
+    params = RegressionParams.from_dict({**REPORT_BEST, "lr": 5.0, "activation_function": "ReLU"})
+
+    def objective(trial: optuna.Trial) -> float:
+        d = exploding if trial.number == 0 else data
+        result = cross_validate(params if trial.number == 0 else dataclasses.replace(params, lr=1e-3), d, 20,
+                                on_fold_end=lambda f: _report_fold(trial, f))  # fmt: skip
+        return _finish(trial, result, cap=10)
+
+    study = optuna.create_study()
+    study.optimize(objective, n_trials=2, catch=(TrainingDiverged,))
+    first, second = study.trials
+    assert first.state == optuna.trial.TrialState.FAIL
+    assert "diverged" in first.user_attrs["fail_reason"]
+    assert second.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+
+
+def test_default_data_has_100_training_points() -> None:
+    train, test, info = regression_points()
+    assert len(train) == 100 and len(test) == 100 and info["train_csv"].startswith("default")
+
+
+def test_search_resumes_the_same_study_without_duplicates(tmp_path: Path) -> None:
+    out = tmp_path / "reg"
+    first = nndl("regression", "search", "--quick", "--trials", "1", "--out", str(out), "--quiet")
+    assert first.returncode == 0, first.stderr
+    second = nndl("regression", "search", "--quick", "--trials", "2", "--out", str(out), "--quiet")
+    assert second.returncode == 0, second.stderr
+    study = optuna.load_study(
+        study_name="nndl-regression-random-search", storage=f"sqlite:///{out}/study.db"
+    )
+    numbers = [t.number for t in study.trials]
+    assert len(numbers) == len(set(numbers))
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) == 2
+    with (out / "random_search.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(study.trials)
+    assert list(rows[0])[:16] == [
+        "Nh1", "Nh2", "Nh3", "Nh4", "activation_function", "dropout_prob_1", "dropout_prob_2",
+        "dropout_prob_3", "dropout_prob_4", "lr", "weight_decay", "train_batch_size", "patience",
+        "avg_train_loss", "avg_val_loss", "train_time [min]",
+    ]  # fmt: skip
+    assert list(rows[0])[16:] == ["trial", "state", "reason"]
+    pruned = [r for r in rows if r["state"] == "PRUNED"]
+    assert all("validation loss" in r["reason"] or "cap" in r["reason"] for r in pruned)
+
+
+def test_a_folder_of_another_study_is_not_mixed(tmp_path: Path) -> None:
+    out = tmp_path / "reg"
+    assert (
+        nndl(
+            "regression", "search", "--quick", "--trials", "1", "--out", str(out), "--quiet"
+        ).returncode
+        == 0
+    )
+    lines = ["input,label"] + [f"{i / 10},{i % 7}" for i in range(40)]
+    (tmp_path / "t.csv").write_text("\n".join(lines))
+    other = nndl("regression", "search", "--quick", "--trials", "1", "--out", str(out), "--quiet",
+                 "--train-csv", str(tmp_path / "t.csv"), "--test-csv", str(tmp_path / "t.csv"))  # fmt: skip
+    assert (
+        other.returncode == 2
+        and "other settings" in other.stderr
+        and "Traceback" not in other.stderr
+    )
+
+
+@pytest.mark.parametrize("flag", ["--trials", "--workers"])
+def test_zero_trials_or_workers_is_a_usage_error(flag: str, tmp_path: Path) -> None:
+    result = nndl("regression", "search", flag, "0", "--out", str(tmp_path / "x"))
+    assert result.returncode == 2 and "must be >= 1" in result.stderr
+
+
+def test_bad_params_file_says_which_key(tmp_path: Path) -> None:
+    (tmp_path / "p.json").write_text(json.dumps({**REPORT_BEST, "lr": "fast"}))
+    result = nndl(
+        "regression",
+        "best",
+        "--quick",
+        "--params",
+        str(tmp_path / "p.json"),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert (
+        result.returncode == 2
+        and "lr = 'fast'" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+
+
+def test_quick_all_writes_results_and_every_figure(tmp_path: Path) -> None:
+    out = tmp_path / "all"
+    result = nndl("regression", "all", "--quick", "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert set(results) == {"basic", "best", "search", "data"}
+    assert set(results["basic"]) == {"train_loss", "val_loss", "test_loss"}
+    assert set(results["best"]) == {
+        "train_loss",
+        "val_loss",
+        "test_loss",
+        "ensemble_test_loss",
+        "params",
+    }
+    assert {"completed", "pruned", "failed", "seconds"} <= set(results["search"])
+    assert results["search"]["completed"] == 3
+    assert set(results["data"]) == {"train_csv", "test_csv"}
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert figures == [
+        "figure_1_basic.png",
+        "figure_2_best.png",
+        "figure_3_weights_activations.png",
+    ]
+    assert all((out / "figures" / f).stat().st_size > 10_000 for f in figures)
