@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -30,10 +29,6 @@ from nndl.training.kfold import CVResult, FoldHook, FoldResult
 from nndl.training.stacked import StackedAdam, StackedFCN
 
 __all__ = ["BatchedKFoldCrossValidator"]
-
-# Each layer's gradient is a strided view of one (K, D) buffer, by design (see StackedFCN);
-# torch notes once that such views are not "dense", which costs nothing here.
-warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
 
 
 @dataclass
@@ -81,7 +76,10 @@ class BatchedKFoldCrossValidator:
 
 
 class _Run:
-    """One batched cross-validation: the stacked net, its optimizer and each member's state."""
+    """One batched cross-validation: the stacked net of the running folds, and every fold's state.
+
+    ``alive`` maps stack positions to fold numbers; a fold that stops leaves the stack.
+    """
 
     def __init__(self, cv: BatchedKFoldCrossValidator, data: TensorData) -> None:
         cfg = cv.train_config
@@ -94,13 +92,14 @@ class _Run:
         torch.manual_seed(cfg.seed)
         self.model = StackedFCN(cv.config, nets, self.device)
         self.opt = StackedAdam(self.model, cfg.lr, cfg.weight_decay)
-        self.best_flat = self.model.flat.clone()
+        self.best = [p.detach().clone() for p in self.model.parameters()]
         self.members = [
             _Member(
                 torch.as_tensor(t, device=self.device), torch.Generator().manual_seed(cfg.seed + i)
             )
             for i, (t, _) in enumerate(folds)
         ]
+        self.alive = list(range(len(folds)))
         self.x, self.y = data.x.to(self.device), data.y.to(self.device)
         self.val_idx, self.val_mask = self._padded([torch.as_tensor(v) for _, v in folds])
 
@@ -118,44 +117,35 @@ class _Run:
         result, start = CVResult(), time.perf_counter()
         for epoch in range(1, self.cfg.max_epochs + 1):
             t0 = time.perf_counter()
-            train_loss = self._train_epoch()
-            val_loss = self._validate()
-            stopped = self._stop_check(
-                epoch, train_loss.tolist(), val_loss.tolist(), time.perf_counter() - t0
-            )
-            for k in stopped:
-                self.members[k].seconds = time.perf_counter() - start
-                fold = self._fold_result(k)
+            train_loss, val_loss = self._train_epoch().tolist(), self._validate().tolist()
+            stopped = self._stop_check(epoch, train_loss, val_loss, time.perf_counter() - t0)
+            folds = [self._fold_result(pos, time.perf_counter() - start) for pos in stopped]
+            self._leave(stopped)
+            for fold in sorted(folds, key=lambda f: f.fold):
                 result.folds.append(fold)
-                if on_fold_end is not None and not on_fold_end(fold) and self._running():
+                if on_fold_end is not None and not on_fold_end(fold) and self.alive:
                     result.aborted = True
                     return result
-            if not self._running():
+            if not self.alive:
                 break
         return result
 
-    def _running(self) -> list[int]:
-        return [k for k, m in enumerate(self.members) if m.stop is None]
-
-    def _epoch_batches(self) -> tuple[torch.Tensor, torch.Tensor, list[list[bool]]]:
-        """Per member a fresh permutation of its fold (padded), and who has data at each step."""
-        size, running = self.cfg.batch_size, self._running()
-        parts = []
-        for k, m in enumerate(self.members):
-            if k in running:
-                perm = torch.randperm(len(m.train_idx), generator=m.generator).to(self.device)
-                parts.append(m.train_idx[perm])
-            else:
-                parts.append(torch.zeros(0, dtype=torch.long))
+    def _epoch_batches(self) -> tuple[torch.Tensor, torch.Tensor, list[list[int]]]:
+        """Per running fold a fresh permutation of its rows (padded), and who has data per step."""
+        size, parts = self.cfg.batch_size, []
+        for k in self.alive:
+            m = self.members[k]
+            perm = torch.randperm(len(m.train_idx), generator=m.generator).to(self.device)
+            parts.append(m.train_idx[perm])
         steps = max(math.ceil(len(p) / size) for p in parts)
         idx, mask = self._padded(parts, steps * size)
-        has_data = [[s * size < len(p) for p in parts] for s in range(steps)]
+        has_data = [[pos for pos, p in enumerate(parts) if s * size < len(p)] for s in range(steps)]
         return idx, mask, has_data
 
     def _train_epoch(self) -> torch.Tensor:
         self.model.train()
         idx, mask, has_data = self._epoch_batches()
-        size, total = self.cfg.batch_size, torch.zeros(len(self.members), device=self.device)
+        size, total = self.cfg.batch_size, torch.zeros(len(self.alive), device=self.device)
         for s, active in enumerate(has_data):
             bi, bm = idx[:, s * size : (s + 1) * size], mask[:, s * size : (s + 1) * size]
             err = (self.model(self.x[bi]) - self.y[bi]).pow(2).mean(-1)
@@ -163,9 +153,11 @@ class _Run:
             per_member = (err * bm).sum(1) / count.clamp(min=1)
             self.opt.zero_grad()
             per_member.sum().backward()
-            self.opt.step([k for k, has in enumerate(active) if has])
+            self.opt.step(active)
             total += per_member.detach() * count
-        sizes = torch.tensor([len(m.train_idx) for m in self.members], device=self.device)
+        sizes = torch.tensor(
+            [len(self.members[k].train_idx) for k in self.alive], device=self.device
+        )
         return (total / sizes).cpu()
 
     @torch.inference_mode()
@@ -177,17 +169,18 @@ class _Run:
     def _stop_check(
         self, epoch: int, train: list[float], val: list[float], seconds: float
     ) -> list[int]:
+        """Early stopping for each running fold; returns the stack positions that stopped."""
         improved, stopped = [], []
-        for k in self._running():
+        for pos, k in enumerate(self.alive):
             m = self.members[k]
             m.rows.append(
-                {"epoch": epoch, "train_loss": train[k], "val_loss": val[k], "seconds": seconds}
+                {"epoch": epoch, "train_loss": train[pos], "val_loss": val[pos], "seconds": seconds}
             )
-            if not (math.isfinite(train[k]) and math.isfinite(val[k])):
+            if not (math.isfinite(train[pos]) and math.isfinite(val[pos])):
                 m.stop = StopReason.DIVERGED
-            elif val[k] < m.best - self.cfg.min_delta:
-                m.best, m.best_epoch, m.wait = val[k], epoch, 0
-                improved.append(k)
+            elif val[pos] < m.best - self.cfg.min_delta:
+                m.best, m.best_epoch, m.wait = val[pos], epoch, 0
+                improved.append(pos)
             else:
                 m.wait += 1
                 if self.cfg.patience is not None and m.wait >= self.cfg.patience:
@@ -195,7 +188,7 @@ class _Run:
             if m.stop is None and epoch == self.cfg.max_epochs:
                 m.stop = StopReason.MAX_EPOCHS
             if m.stop is not None:
-                stopped.append(k)
+                stopped.append(pos)
         self._keep_best(improved)
         return stopped
 
@@ -203,22 +196,39 @@ class _Run:
     def _keep_best(self, improved: list[int]) -> None:
         if improved:
             idx = torch.tensor(improved, device=self.device)
-            self.best_flat[idx] = self.model.flat[idx]
+            for best, p in zip(self.best, self.model.parameters(), strict=True):
+                best[idx] = p[idx]
 
-    def _fold_result(self, k: int) -> FoldResult:
-        m = self.members[k]
+    def _leave(self, stopped: list[int]) -> None:
+        """Take the stopped folds out of the stack, its optimizer state and the validation rows."""
+        if not stopped:
+            return
+        keep = [pos for pos in range(len(self.alive)) if pos not in stopped]
+        self.alive = [self.alive[pos] for pos in keep]
+        if not keep:
+            return
+        self.model.keep(keep)
+        self.opt.keep(keep)
+        idx = torch.tensor(keep, device=self.device)
+        self.best = [b[idx].contiguous() for b in self.best]
+        self.val_idx, self.val_mask = self.val_idx[idx], self.val_mask[idx]
+
+    def _fold_result(self, pos: int, seconds: float) -> FoldResult:
+        m = self.members[self.alive[pos]]
+        m.seconds = seconds
         with torch.no_grad():
             if m.best_epoch is not None:
-                self.model.flat[k] = self.best_flat[k]
+                for best, p in zip(self.best, self.model.parameters(), strict=True):
+                    p[pos] = best[pos]
         history = History(m.rows, m.stop, m.best_epoch)
         row = history.best_row()
         return FoldResult(
-            fold=k,
+            fold=self.alive[pos],
             train_loss=row["train_loss"],
             val_loss=row["val_loss"],
             epochs=history.epochs,
             stop_reason=m.stop or StopReason.MAX_EPOCHS,
             seconds=m.seconds,
             history=history,
-            model=self.model.member(k),
+            model=self.model.member(pos),
         )

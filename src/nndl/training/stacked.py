@@ -8,6 +8,8 @@ and leaves members that are not active untouched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 from torch.optim.adam import adam
@@ -30,9 +32,8 @@ def _dropout(x: torch.Tensor, p: float) -> torch.Tensor:
 class StackedFCN(nn.Module):
     """K members of ``config``; input ``(K, B, in)``, output ``(K, B, out)``.
 
-    All weights live in one ``(K, D)`` tensor ``flat``; each layer's ``(K, in, out)`` weight
-    and ``(K, 1, out)`` bias are views into it, so an optimizer updates every layer of every
-    member with a handful of whole-tensor operations.
+    Layer ``l`` holds ``weights[l]`` of shape ``(K, in, out)`` and ``biases[l]`` ``(K, 1, out)``,
+    both contiguous, so member ``k``'s slice of any of them is contiguous too.
     """
 
     def __init__(
@@ -42,30 +43,18 @@ class StackedFCN(nn.Module):
         self.config = config
         self.k = len(members)
         linears = [[m for m in net.modules() if isinstance(m, nn.Linear)] for net in members]
-        blocks = [
-            torch.cat(
-                [torch.cat([lin.weight.detach().t().reshape(-1), lin.bias.detach()]) for lin in net]
+        self.weights = nn.ParameterList(
+            nn.Parameter(
+                torch.stack([net[i].weight.detach().t() for net in linears]).contiguous().to(device)
             )
-            for net in linears
-        ]
-        self.flat = torch.stack(blocks).to(device).contiguous()
-        self.grad_flat = torch.zeros_like(self.flat)
-        self.weights = nn.ParameterList()
-        self.biases = nn.ParameterList()
-        offset = 0
-        for lin in linears[0]:
-            n_in, n_out = lin.in_features, lin.out_features
-            self.weights.append(self._view(offset, (n_in, n_out)))
-            offset += n_in * n_out
-            self.biases.append(self._view(offset, (1, n_out)))
-            offset += n_out
-
-    def _view(self, offset: int, shape: tuple[int, int]) -> nn.Parameter:
-        """A parameter sharing ``flat``'s storage; its gradient accumulates into ``grad_flat``."""
-        end = offset + shape[0] * shape[1]
-        param = nn.Parameter(self.flat[:, offset:end].view(self.k, *shape))
-        param.grad = self.grad_flat[:, offset:end].view(self.k, *shape)
-        return param
+            for i in range(len(linears[0]))
+        )
+        self.biases = nn.ParameterList(
+            nn.Parameter(
+                torch.stack([net[i].bias.detach() for net in linears]).unsqueeze(1).to(device)
+            )
+            for i in range(len(linears[0]))
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         act = _ACT[self.config.activation]
@@ -78,6 +67,14 @@ class StackedFCN(nn.Module):
                 if self.training and dropout and dropout[i] > 0:
                     x = _dropout(x, dropout[i])
         return x
+
+    @torch.no_grad()
+    def keep(self, index: list[int]) -> None:
+        """Keep only the members at ``index`` (stopped members leave the stack)."""
+        idx = torch.tensor(index, device=self.weights[0].device)
+        for p in self.parameters():
+            p.data = p.data[idx].contiguous()
+        self.k = len(index)
 
     def member(self, k: int) -> FCN:
         """Member ``k`` as a plain :class:`FCN` (a copy, on the CPU)."""
@@ -105,9 +102,10 @@ def _fused_adam_works(device: torch.device) -> bool:
 class StackedAdam:
     """Adam (L2 weight decay, as ``torch.optim.Adam``) on a stacked net, member by member.
 
-    Member ``k``'s weights, gradients and moments are row ``k`` of ``(K, D)`` tensors, with
-    its own step count; :meth:`step` updates only the members it is given, through torch's
-    own (fused where available) Adam kernel, so each member moves exactly as it would alone.
+    Member ``k``'s slice of each parameter has its own moments and step count, so each member
+    moves exactly as it would alone. While every member takes every step (the usual case),
+    one call of torch's own Adam kernel (fused where available) updates all of them; a step
+    that only some members take updates just those.
     """
 
     def __init__(
@@ -118,24 +116,48 @@ class StackedAdam:
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
     ) -> None:
-        self.model = model
+        self.params = list(model.parameters())
         self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
-        self.m = torch.zeros_like(model.flat)
-        self.v = torch.zeros_like(model.flat)
-        self.steps = [torch.zeros((), device=model.flat.device) for _ in range(model.k)]
-        self.fused = _fused_adam_works(model.flat.device)
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+        self.device = self.params[0].device
+        self.counts = [0] * model.k
+        self.shared_steps: list[torch.Tensor] | None = [
+            torch.zeros((), device=self.device) for _ in self.params
+        ]
+        self.fused = _fused_adam_works(self.device)
 
     def zero_grad(self) -> None:
-        self.model.grad_flat.zero_()
+        for p in self.params:
+            p.grad = None
+
+    def keep(self, index: list[int]) -> None:
+        """Follow :meth:`StackedFCN.keep`: drop the moments and counts of the other members."""
+        idx = torch.tensor(index, device=self.device)
+        self.m = [m[idx].contiguous() for m in self.m]
+        self.v = [v[idx].contiguous() for v in self.v]
+        self.counts = [self.counts[i] for i in index]
 
     @torch.no_grad()
     def step(self, members: list[int]) -> None:
-        """Update the listed members; the others stay exactly as they are."""
-        flat, grad = self.model.flat, self.model.grad_flat
+        """Update the members at these stack positions; the others stay exactly as they are."""
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
+        if self.shared_steps is not None and len(members) == len(self.counts):
+            self._adam(self.params, grads, self.m, self.v, self.shared_steps)
+        else:
+            self.shared_steps = None  # members are out of step from now on
+            pairs = [(k, j) for k in members for j in range(len(self.params))]
+            steps = [torch.tensor(float(self.counts[k]), device=self.device) for k, _ in pairs]
+            self._adam([self.params[j][k] for k, j in pairs], [grads[j][k] for k, j in pairs],
+                       [self.m[j][k] for k, j in pairs], [self.v[j][k] for k, j in pairs], steps)  # fmt: skip
+        for k in members:
+            self.counts[k] += 1
+
+    def _adam(self, params: Sequence[torch.Tensor], grads: list[torch.Tensor], m: list[torch.Tensor],
+              v: list[torch.Tensor], steps: list[torch.Tensor]) -> None:  # fmt: skip
         adam(
-            [flat[k] for k in members], [grad[k] for k in members], [self.m[k] for k in members],
-            [self.v[k] for k in members], [], [self.steps[k] for k in members],
-            fused=self.fused or None, foreach=None if self.fused else True, amsgrad=False,
-            beta1=self.betas[0], beta2=self.betas[1], lr=self.lr, weight_decay=self.weight_decay,
-            eps=self.eps, maximize=False,
+            list(params), grads, m, v, [], steps, fused=self.fused or None,
+            foreach=None if self.fused else True, amsgrad=False, beta1=self.betas[0],
+            beta2=self.betas[1], lr=self.lr, weight_decay=self.weight_decay, eps=self.eps,
+            maximize=False,
         )  # fmt: skip

@@ -1,0 +1,282 @@
+"""Classification figures: class probabilities per image (Figure 4), the CNN's feature maps
+and feature space (Figure 7), the FCN's first-layer weights (Figure 8), confusion matrices."""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from nndl.evaluation.ood import predict_logits
+
+__all__ = [
+    "ClassProbs",
+    "Embedding",
+    "class_probabilities",
+    "embedding",
+    "feature_maps",
+    "first_layer_weights",
+    "penultimate_features",
+    "plot_class_probabilities",
+    "plot_confusion_matrix",
+    "plot_embedding",
+    "plot_feature_maps",
+    "plot_first_layer_weights",
+]
+
+
+def _class_name(c: int) -> str:
+    """Digits by their value; class 10 is "N", not a digit."""
+    return "N" if c == 10 else str(c)
+
+
+@dataclass(frozen=True)
+class ClassProbs:
+    """Softmax output of each net (``probs[name]``: ``(images, classes)``) for each image."""
+
+    images: np.ndarray  # (k, h, w)
+    captions: list[str]
+    probs: dict[str, np.ndarray]
+
+
+def class_probabilities(
+    models: dict[str, nn.Module], images: torch.Tensor, captions: Sequence[str]
+) -> ClassProbs:
+    """Each net's class probabilities for each of ``images`` ``(k, 1, 28, 28)``."""
+    if len(captions) != len(images):
+        raise ValueError(f"{len(images)} images but {len(captions)} captions")
+    probs = {name: predict_logits(m, images).softmax(dim=1).numpy() for name, m in models.items()}
+    return ClassProbs(images[:, 0].detach().cpu().numpy(), list(captions), probs)
+
+
+def plot_class_probabilities(data: ClassProbs) -> Any:
+    """One row per image: the image, then one bar chart of class probabilities per net."""
+    from nndl.viz._mpl import plt
+
+    rows, cols = len(data.captions), 1 + len(data.probs)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 + 3 * (cols - 1), 2.4 * rows), squeeze=False)
+    for i, caption in enumerate(data.captions):
+        axes[i, 0].imshow(data.images[i], cmap="gray", vmin=0.0, vmax=1.0)
+        axes[i, 0].set_title(caption, fontsize=9)
+        axes[i, 0].axis("off")
+        for j, (name, probs) in enumerate(data.probs.items(), 1):
+            _probability_bars(axes[i, j], probs[i], name)
+    fig.tight_layout()
+    return fig
+
+
+def _probability_bars(ax: Any, probs: np.ndarray, title: str) -> None:
+    classes = np.arange(len(probs))
+    colours = ["tab:orange" if c == 10 else "tab:blue" for c in classes]  # "not a digit"
+    ax.bar(classes, probs, color=colours)
+    ax.set_xticks(classes, [_class_name(int(c)) for c in classes])
+    ax.set_ylim(0.0, 1.0)
+    ax.set_title(title, fontsize=9)
+
+
+@torch.inference_mode()
+def feature_maps(cnn: nn.Module, image: torch.Tensor) -> list[np.ndarray]:
+    """The activation after each conv layer of ``cnn.features`` for one image.
+
+    Args:
+        cnn: a net with a ``features`` Sequential of conv layers each followed by an activation.
+        image: one image, ``(1, 28, 28)`` or ``(1, 1, 28, 28)``.
+
+    Returns:
+        One ``(channels, h, w)`` array per conv layer.
+    """
+    was_training = cnn.training
+    cnn.eval()
+    x = image.reshape(1, *image.shape[-3:]).to(next(cnn.parameters()).device)
+    try:
+        return _conv_outputs(cnn.get_submodule("features"), x)
+    finally:
+        cnn.train(was_training)
+
+
+def _conv_outputs(features: nn.Module, x: torch.Tensor) -> list[np.ndarray]:
+    """Run ``features``, keeping the output of the layer after each conv (its activation)."""
+    maps, after_conv = [], False
+    for layer in features.children():
+        x = layer(x)
+        if after_conv and not isinstance(layer, nn.Conv2d):
+            maps.append(x[0].float().cpu().numpy())
+        after_conv = isinstance(layer, nn.Conv2d)
+    if after_conv:  # a last conv with no activation after it
+        maps.append(x[0].float().cpu().numpy())
+    return maps
+
+
+def plot_feature_maps(maps: list[np.ndarray], max_channels: int = 16) -> Any:
+    """One row per conv layer, its first ``max_channels`` channels side by side."""
+    from nndl.viz._mpl import plt
+
+    cols = min(max_channels, max(len(m) for m in maps))
+    fig, axes = plt.subplots(len(maps), cols, figsize=(1.1 * cols, 1.3 * len(maps)), squeeze=False)
+    for i, layer in enumerate(maps):
+        for j, ax in enumerate(axes[i]):
+            ax.axis("off")
+            if j < min(len(layer), cols):
+                ax.imshow(layer[j], cmap="viridis")
+        axes[i, 0].set_title(f"conv {i + 1}: {layer.shape[0]} x {layer.shape[1]}x{layer.shape[2]}",
+                             fontsize=8, loc="left")  # fmt: skip
+    fig.tight_layout()
+    return fig
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """2-D coordinates of each image's penultimate features, with its label."""
+
+    points: np.ndarray  # (n, 2)
+    labels: np.ndarray  # (n,)
+    method: str
+    explained_variance_ratio: np.ndarray | None = None  # PCA only
+
+
+class _Penultimate(nn.Module):
+    """``model`` without its ``head``; a submodule, so eval mode and device reach the model."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        parts = dict(self.model.named_children())
+        if "features" in parts:
+            x = parts["features"](x)
+        out: torch.Tensor = parts["body"](x)
+        return out
+
+
+def penultimate_features(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """The input of ``model.head``: ``body(features(x))`` for a CNN, ``body(x)`` for an FCN."""
+    return predict_logits(_Penultimate(model), images)
+
+
+def _pca(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Projection on the first two principal axes, each signed so its largest loading > 0."""
+    x = features.double() - features.double().mean(0)
+    _, s, vh = torch.linalg.svd(x, full_matrices=False)
+    axes = vh[:2]
+    signs = torch.sign(axes.gather(1, axes.abs().argmax(1, keepdim=True)))
+    axes = axes * torch.where(signs == 0, 1.0, signs)
+    points = x @ axes.T
+    if points.shape[1] < 2:  # a 1-feature net
+        points = torch.cat([points, torch.zeros(len(points), 2 - points.shape[1])], dim=1)
+    variance = s.pow(2)
+    ratio = (variance[:2] / variance.sum().clamp_min(1e-12)).numpy()
+    return points.numpy(), ratio
+
+
+def _tsne(features: torch.Tensor) -> np.ndarray:
+    try:
+        manifold = importlib.import_module("sklearn.manifold")
+    except ImportError as exc:
+        raise ImportError("embedding(method='tsne') needs scikit-learn; use 'pca'") from exc
+    perplexity = min(30.0, max(1.0, (len(features) - 1) / 3))
+    tsne = manifold.TSNE(2, init="pca", random_state=0, perplexity=perplexity)
+    return np.asarray(tsne.fit_transform(features.double().numpy()))
+
+
+def embedding(
+    cnn: nn.Module, images: torch.Tensor, labels: torch.Tensor, method: str = "pca"
+) -> Embedding:
+    """Penultimate features of ``images`` projected to 2-D by ``pca`` (or ``tsne``, sklearn).
+
+    The PCA is deterministic: each axis is signed so its largest loading is positive.
+    """
+    if method not in ("pca", "tsne"):
+        raise ValueError(f"unknown embedding method {method!r}: use 'pca' or 'tsne'")
+    if len(images) < 2:
+        raise ValueError("embedding needs at least 2 images")
+    features = penultimate_features(cnn, images)
+    label_array = labels.reshape(-1).cpu().numpy()
+    if method == "tsne":
+        return Embedding(_tsne(features), label_array, method)
+    points, ratio = _pca(features)
+    return Embedding(points, label_array, method, ratio)
+
+
+def plot_embedding(emb: Embedding, title: str = "") -> Any:
+    """Scatter of the 2-D features, one colour per class, with a legend."""
+    from nndl.viz._mpl import plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    cmap = plt.get_cmap("tab10" if emb.labels.max(initial=0) < 10 else "tab20")
+    for c in np.unique(emb.labels):
+        pts = emb.points[emb.labels == c]
+        ax.scatter(pts[:, 0], pts[:, 1], s=6, color=cmap(int(c)), label=_class_name(int(c)))
+    ax.set_xlabel(_axis_label(emb, 0))
+    ax.set_ylabel(_axis_label(emb, 1))
+    ax.set_title(title or f"Penultimate features ({emb.method.upper()})")
+    ax.legend(markerscale=3, fontsize=8, title="class")
+    fig.tight_layout()
+    return fig
+
+
+def _axis_label(emb: Embedding, i: int) -> str:
+    if emb.explained_variance_ratio is None:
+        return f"{emb.method} {i + 1}"
+    return f"PC {i + 1} ({100 * emb.explained_variance_ratio[i]:.0f}% of variance)"
+
+
+def first_layer_weights(fcn: nn.Module) -> np.ndarray:
+    """The first linear layer's weights as images ``(hidden, side, side)`` (28x28 for MNIST)."""
+    linear = next(m for m in fcn.modules() if isinstance(m, nn.Linear))
+    weights = linear.weight.detach().float().cpu().numpy()
+    side = math.isqrt(weights.shape[1])
+    if side * side != weights.shape[1]:
+        raise ValueError(f"first layer has {weights.shape[1]} inputs, not a square image")
+    return weights.reshape(-1, side, side)
+
+
+def plot_first_layer_weights(w: np.ndarray, max_units: int = 128) -> Any:
+    """A grid of the first ``max_units`` units' weight images, one colour scale centred on 0."""
+    from nndl.viz._mpl import plt
+
+    units = w[:max_units]
+    cols = min(16, len(units))
+    rows = math.ceil(len(units) / cols)
+    limit = float(np.abs(units).max()) or 1.0
+    fig, axes = plt.subplots(rows, cols, figsize=(0.9 * cols + 1, 0.9 * rows + 0.6), squeeze=False,
+                             layout="constrained")  # fmt: skip
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, unit in zip(axes.flat, units, strict=False):
+        image = ax.imshow(unit, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    fig.colorbar(image, ax=axes, shrink=0.6, label="weight")
+    fig.suptitle(f"First-layer weights of {len(units)} hidden units")
+    return fig
+
+
+def plot_confusion_matrix(
+    cm: torch.Tensor, class_names: Sequence[str] | None = None, normalize: bool = True
+) -> Any:
+    """Counts annotated in each cell; colours are row shares (``normalize``) or counts."""
+    from nndl.viz._mpl import plt
+
+    counts = cm.detach().cpu().numpy()
+    n = len(counts)
+    names = list(class_names) if class_names is not None else [_class_name(c) for c in range(n)]
+    rows = counts.sum(axis=1, keepdims=True)
+    colours = counts / np.maximum(rows, 1) if normalize else counts
+    fig, ax = plt.subplots(figsize=(0.6 * n + 2, 0.6 * n + 1.5))
+    image = ax.imshow(colours, cmap="Blues")
+    threshold = colours.max() / 2
+    for (i, j), count in np.ndenumerate(counts):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
+                color="white" if colours[i, j] > threshold else "black")  # fmt: skip
+    ax.set_xticks(range(n), names)
+    ax.set_yticks(range(n), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    fig.colorbar(image, ax=ax, label="share of the true class" if normalize else "count")
+    fig.tight_layout()
+    return fig
