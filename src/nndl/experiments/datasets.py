@@ -11,7 +11,13 @@ import torch
 from nndl.data.split import train_val_split
 from nndl.data.tensors import TensorData, images_to_tensor
 
-__all__ = ["TaskData", "mnist_task_data", "regression_points", "regression_task_data"]
+__all__ = [
+    "TaskData",
+    "mnist_task_data",
+    "mnist_training_set",
+    "regression_points",
+    "regression_task_data",
+]
 
 
 @dataclass
@@ -24,15 +30,31 @@ class TaskData:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+def mnist_training_set(data_dir: str | Path | None = None, limit: int | None = None) -> TensorData:
+    """The MNIST training images ``(n, 1, 28, 28)`` in [0, 1] with their labels (the first ``limit``)."""
+    from nndl.data.mnist import load_mnist
+
+    mnist = load_mnist(data_dir)
+    images, labels = mnist.train_images[:limit], mnist.train_labels[:limit]
+    return TensorData(images_to_tensor(images), torch.from_numpy(labels).long())
+
+
 def mnist_task_data(
-    data_dir: str | Path | None = None, val_fraction: float = 0.2, split_seed: int = 0
+    data_dir: str | Path | None = None,
+    val_fraction: float = 0.2,
+    split_seed: int = 0,
+    limit: int | None = None,
 ) -> TaskData:
-    """MNIST scaled to [0, 1], shape ``(n, 1, 28, 28)``; a seeded validation split."""
+    """MNIST scaled to [0, 1], shape ``(n, 1, 28, 28)``; a seeded validation split.
+
+    ``limit`` keeps only the first training images (for smoke runs); the test set is whole.
+    """
     from nndl.data.mnist import load_mnist
 
     mnist = load_mnist(data_dir)
     full = TensorData(
-        images_to_tensor(mnist.train_images), torch.from_numpy(mnist.train_labels).long()
+        images_to_tensor(mnist.train_images[:limit]),
+        torch.from_numpy(mnist.train_labels[:limit]).long(),
     )
     test = TensorData(
         images_to_tensor(mnist.test_images), torch.from_numpy(mnist.test_labels).long()

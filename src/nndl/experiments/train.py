@@ -21,7 +21,7 @@ from nndl.training.callbacks import Callback, ProgressBar
 from nndl.training.checkpoint import save_checkpoint
 from nndl.training.config import TrainConfig
 from nndl.training.device import resolve_device
-from nndl.training.evolver import Evolver, History
+from nndl.training.evolver import BatchTransform, Evolver, History
 
 __all__ = ["TASKS", "TrainJob", "run_train", "train_config_for"]
 
@@ -42,6 +42,7 @@ class TrainJob:
     test_csv: str | None = None
     split_seed: int = 0
     quiet: bool = False
+    limit: int | None = None
 
 
 def train_config_for(task: str, arch: str, **overrides: Any) -> TrainConfig:
@@ -76,16 +77,27 @@ def run_train(job: TrainJob) -> dict[str, Any]:
         )
     torch.manual_seed(job.train.seed)
     callbacks: list[Callback] = [] if job.quiet else [ProgressBar()]
-    evolver = Evolver(build_model(config), job.train, callbacks)
+    evolver = Evolver(build_model(config), job.train, callbacks, _noise_transform(job, config))
     history = evolver.fit(data.train, data.val)
     metrics = _metrics(job, history, evolver.evaluate(data.test))
     _write_outputs(job, config, data, evolver, history, metrics)
     return metrics
 
 
+def _noise_transform(job: TrainJob, config: ModelConfig) -> BatchTransform | None:
+    """The PDCNN's "not a digit" samples: Perlin noise labelled as the last class."""
+    probability = get_spec(job.arch).noise_probability
+    if not probability or config.kind != "cnn":
+        return None
+    from nndl.data.perlin import NotADigit, PerlinNoise
+
+    noise = PerlinNoise(seed=job.train.seed, device=resolve_device(job.train.device))
+    return NotADigit(noise, probability, label=config.num_classes - 1, seed=job.train.seed)
+
+
 def _load(job: TrainJob) -> TaskData:
     if job.task == "mnist":
-        return mnist_task_data(job.data_dir, job.train.val_fraction, job.split_seed)
+        return mnist_task_data(job.data_dir, job.train.val_fraction, job.split_seed, job.limit)
     return regression_task_data(job.train_csv, job.test_csv, job.train.val_fraction, job.split_seed)
 
 

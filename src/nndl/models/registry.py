@@ -35,6 +35,7 @@ class ModelSpec:
     config: ModelConfig
     train_defaults: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    noise_probability: float = 0.0  # share of training samples replaced by "not a digit" noise
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -94,7 +95,8 @@ def _register_report_models() -> None:
          "Report 3.1: the DCNN with an 11th 'not a digit' class"),
     ]  # fmt: skip
     for name, task, config, train, text in specs:
-        register_model(ModelSpec(name, task, config, train, text))
+        noise = 0.09 if name == "pdcnn" else 0.0  # report 3.1 / FACTS: Perlin noise, p = 0.09
+        register_model(ModelSpec(name, task, config, train, text, noise))
 
 
 _register_report_models()

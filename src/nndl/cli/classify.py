@@ -1,0 +1,93 @@
+"""``nndl classify {train,search,best,all}``: the report's MNIST study."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from nndl.cli import train as train_cmd
+from nndl.cli._args import positive_int
+
+HELPS = {
+    "search": "Optuna TPE architecture search, 2 of 5 folds (resumable): optuna_search.csv, Figure 6",
+    "best": "retrain the best configuration on the 80/20 split: Table 2 'best' row",
+    "all": "the four nets, the search, the best net, Figures 4-8, confusion matrix, not-a-digit measures",
+}
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "classify", help="the MNIST study: FCN, CNN, DCNN, PDCNN, search, best net"
+    )
+    parts = parser.add_subparsers(dest="part", metavar="PART", required=True)
+    train = parts.add_parser("train", help="one net with the report's settings (fcn, cnn, dcnn, pdcnn)",
+                             description="Train one MNIST net; writes what `nndl train` writes.")  # fmt: skip
+    train.add_argument("--arch", choices=("fcn", "cnn", "dcnn", "pdcnn"), required=True)
+    train_cmd.add_training_flags(train)
+    train_cmd.add_arch_flags(train)
+    train.add_argument(
+        "--data-dir", help="a folder with the MNIST IDX files (default: cache/wheel)"
+    )
+    train.add_argument("--out", type=Path, help="run folder (default: runs/train-ARCH-TIME)")
+    train.add_argument("--quiet", action="store_true")
+    train.set_defaults(run=run_train, task="mnist", train_csv=None, test_csv=None)
+    for name, text in HELPS.items():
+        sub = parts.add_parser(name, help=text, description=text)
+        _common(sub)
+        if name in ("search", "all"):
+            sub.add_argument(
+                "--trials", type=positive_int, help="completed trials to reach (report: 50)"
+            )
+            sub.add_argument(
+                "--workers", type=positive_int, default=1, help="parallel worker processes"
+            )
+        if name in ("best", "all"):
+            sub.add_argument(
+                "--params", help="JSON file of parameters (default: the search's best trial)"
+            )
+        sub.set_defaults(run=run)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", help="a folder with the MNIST IDX files (default: cache/wheel)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("runs/classification"), help="output folder"
+    )
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
+    parser.add_argument(
+        "--quick", action="store_true", help="small budget that still runs every stage"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--space", choices=("report", "feasible"), default="report",
+                        help="report: the report's space (invalid nets pruned); feasible: only valid nets")  # fmt: skip
+    parser.add_argument("--storage", help="Optuna storage URL (default: a file in --out)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    return train_cmd.run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    from nndl.experiments import classification as cls
+    from nndl.training.device import resolve_device
+
+    resolve_device(args.device)
+    study = cls.ClassifyStudy(
+        out=args.out, data_dir=args.data_dir, device=args.device, budget=cls.QUICK if args.quick else cls.FULL,
+        seed=args.seed, workers=getattr(args, "workers", 1), storage=args.storage,
+        trials=getattr(args, "trials", None), space=args.space, quiet=args.quiet,
+    )  # fmt: skip
+    result: dict[str, Any]
+    if args.part == "search":
+        result = cls.run_search(study)
+    elif args.part == "best":
+        result = cls.run_best(study, cls.best_params(study, args.params))[0]
+    else:
+        result = cls.run_all(study, args.params)
+    print(json.dumps({"out": str(args.out), **result}, default=str))
+    return 0

@@ -1,0 +1,104 @@
+"""The report's MNIST architecture search: TPE, 2 of 5 folds, a time penalty, invalid nets pruned.
+
+objective = mean validation loss + 1e-5 x mean training minutes per fold. An invalid
+architecture is pruned before any training, with the validation's reason kept on the trial
+(``prune_reason``, and ``invalid_layer`` for counting the kinds); any other error fails the
+trial, never silently counted as pruned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+
+from nndl.data.tensors import TensorData
+from nndl.errors import ConfigError
+from nndl.search.cnn_space import cnn_config, describe_space, suggest_cnn
+from nndl.search.study import TrainingDiverged, cap_reached
+from nndl.training.callbacks import StopReason
+from nndl.training.kfold import FoldResult
+
+__all__ = ["TIME_PENALTY", "CNNSearchJob", "cnn_settings"]
+
+TIME_PENALTY = 1e-5
+
+
+def cnn_settings(job: CNNSearchJob, data_size: int) -> dict[str, Any]:
+    """What must match to resume an MNIST search."""
+    return {
+        "kind": "mnist-cnn-search", "space": job.space, "ranges": describe_space(), "k": job.k,
+        "n_folds": job.n_folds, "max_epochs": job.max_epochs, "patience": job.patience,
+        "batch_size": job.batch_size, "train_rows": data_size,
+    }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CNNSearchJob:
+    """A picklable description of the objective, rebuilt in each worker process."""
+
+    data_dir: str | None = None
+    space: str = "report"
+    max_epochs: int = 100
+    patience: int = 10
+    k: int = 5
+    n_folds: int = 2
+    batch_size: int = 256
+    seed: int = 0
+    device: str = "cpu"
+    train_limit: int | None = None
+
+    def data(self) -> TensorData:
+        """The MNIST training images (the folds split them)."""
+        from nndl.experiments.datasets import mnist_training_set
+
+        return mnist_training_set(self.data_dir, self.train_limit)
+
+    def make_objective(self, cap: int) -> Callable[[optuna.Trial], float]:
+        data = self.data()
+
+        def objective(trial: optuna.Trial) -> float:
+            return self._evaluate(trial, data, cap)
+
+        return objective
+
+    def _evaluate(self, trial: optuna.Trial, data: TensorData, cap: int) -> float:
+        from nndl.models.nets import build_model
+        from nndl.training.config import TrainConfig
+        from nndl.training.kfold import KFoldCrossValidator
+
+        params = suggest_cnn(trial, self.space)
+        try:
+            config = cnn_config(params)
+        except ConfigError as exc:
+            trial.set_user_attr("prune_reason", f"invalid architecture: {exc.problems[0]}")
+            trial.set_user_attr("invalid_layer", exc.problems[0].split(":")[0])
+            raise optuna.TrialPruned(exc.problems[0]) from None
+        train = TrainConfig(lr=params["lr"], weight_decay=params["weight_decay"], batch_size=self.batch_size,
+                            max_epochs=self.max_epochs, patience=self.patience, seed=self.seed, device=self.device)  # fmt: skip
+        cv = KFoldCrossValidator(
+            lambda: build_model(config), train, self.k, self.n_folds, self.seed
+        )
+        result = cv.run(data, on_fold_end=lambda fold: _report_fold(trial, fold))
+        folds = result.folds
+        minutes = sum(f.seconds for f in folds) / len(folds) / 60
+        trial.set_user_attr("avg_tr_loss", sum(f.train_loss for f in folds) / len(folds))
+        trial.set_user_attr("avg_val_loss", result.mean_val_loss)
+        trial.set_user_attr("train_time_min", minutes)
+        trial.set_user_attr("fold_epochs", [f.epochs for f in folds])
+        if "fail_reason" in trial.user_attrs:
+            raise TrainingDiverged(trial.user_attrs["fail_reason"])
+        if cap_reached(trial, cap):
+            trial.set_user_attr("prune_reason", "the trial cap was reached while this trial ran")
+            raise optuna.TrialPruned("cap reached")
+        return result.mean_val_loss + TIME_PENALTY * minutes
+
+
+def _report_fold(trial: optuna.Trial, fold: FoldResult) -> bool:
+    trial.report(fold.val_loss, step=fold.fold)
+    if fold.stop_reason is StopReason.DIVERGED:
+        trial.set_user_attr("fail_reason", f"fold {fold.fold} diverged at epoch {fold.epochs}")
+        return False
+    return True
