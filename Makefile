@@ -25,11 +25,14 @@ test: lint
 	$(BIN)/pytest
 
 demo: setup
-	$(BIN)/nndl train --task mnist --arch dcnn --epochs 3 --out runs/demo
-	@$(BIN)/python -c "import json; m = json.load(open('runs/demo/metrics.json')); print(f\"DCNN, {m['epochs']} epochs: test accuracy {m['test_accuracy']:.4f} (results in runs/demo)\")"
+	$(BIN)/nndl reproduce --quick --out runs/demo
+	@echo "report: runs/demo/report.html (and runs/demo/report.md)"
 
 bench: setup
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/evolver_vs_loop.py
+	$(BIN)/python bench/batched_folds.py
+	$(BIN)/python bench/perlin_noise.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -66,7 +66,9 @@ def test_invalid_architecture_is_pruned_with_its_reason_and_never_trained() -> N
     trial = optuna.trial.FixedTrial(params)
     with pytest.raises(optuna.TrialPruned):
         CNNSearchJob()._evaluate(trial, None, cap=10)  # type: ignore[arg-type]  # no data: training would fail
-    assert trial.user_attrs["prune_reason"].startswith("invalid architecture: conv layer 3: input 1x1")
+    assert trial.user_attrs["prune_reason"].startswith(
+        "invalid architecture: conv layer 3: input 1x1"
+    )
     assert trial.user_attrs["invalid_layer"] == "conv layer 3"
 
 

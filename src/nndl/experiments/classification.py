@@ -120,7 +120,7 @@ def _study_spec(study: ClassifyStudy) -> Any:
     rows = study.budget.train_limit or 60_000
     return StudySpec(name=f"nndl-mnist-search-{study.space}", out=study.out, trials=study.trials or study.budget.trials,
                      settings=cnn_settings(job, rows), sampler="tpe", storage=study.storage,
-                     workers=study.workers, seed=study.seed)  # fmt: skip
+                     workers=study.workers, seed=study.seed, progress=not study.quiet)  # fmt: skip
 
 
 def run_search(study: ClassifyStudy) -> dict[str, Any]:
@@ -291,12 +291,20 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
     return not_a_digit_measures(models["pdcnn"], digits, noise, label=10)
 
 
-def run_all(study: ClassifyStudy, params_file: str | None = None) -> dict[str, Any]:
+def run_all(
+    study: ClassifyStudy, params_file: str | None = None, timings: dict[str, float] | None = None
+) -> dict[str, Any]:
     """The four nets, the search, the best net and the figures; writes ``results.json``."""
-    rows, models = run_nets(study)
-    search = run_search(study)
-    best_row, models["best"] = run_best(study, best_params(study, params_file))
-    ood = run_figures(study, models)
+    from nndl._timing import timed
+
+    with timed(timings, "mnist nets"):
+        rows, models = run_nets(study)
+    with timed(timings, "mnist search"):
+        search = run_search(study)
+    with timed(timings, "mnist best"):
+        best_row, models["best"] = run_best(study, best_params(study, params_file))
+    with timed(timings, "mnist figures"):
+        ood = run_figures(study, models)
     table = {
         k: {m: r[m] for m in ("train_loss", "val_loss", "test_accuracy")} for k, r in rows.items()
     }

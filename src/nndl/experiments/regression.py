@@ -113,7 +113,7 @@ def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
         name="nndl-regression-random-search", out=study.out,
         trials=study.trials or study.budget.trials,
         settings=regression_settings(data, study.budget.max_epochs, 5),
-        sampler="random", storage=study.storage, workers=study.workers, seed=study.seed,
+        sampler="random", storage=study.storage, workers=study.workers, seed=study.seed, progress=not study.quiet,
     )  # fmt: skip
 
 
@@ -228,11 +228,18 @@ def _ensemble_mse(models: list[torch.nn.Module], data: TensorData) -> float:
     return float(torch.mean((mean - data.y) ** 2))
 
 
-def run_all(study: RegressionStudy, params_file: str | None = None) -> dict[str, Any]:
-    """Basic, search, best; writes ``results.json`` and returns it."""
-    basic = run_basic(study)
-    search = run_search(study)
-    best = run_best(study, best_params(study, params_file))
+def run_all(
+    study: RegressionStudy, params_file: str | None = None, timings: dict[str, float] | None = None
+) -> dict[str, Any]:
+    """Basic, search, best; writes ``results.json`` and returns it (stage seconds into ``timings``)."""
+    from nndl._timing import timed
+
+    with timed(timings, "regression basic"):
+        basic = run_basic(study)
+    with timed(timings, "regression search"):
+        search = run_search(study)
+    with timed(timings, "regression best"):
+        best = run_best(study, best_params(study, params_file))
     _, _, info = regression_points(study.train_csv, study.test_csv)
     keys = ("completed", "pruned", "failed", "seconds", "trial_seconds", "best_value")
     results = {

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from nndl.errors import ConfigError, DataError, NNDLError
 
@@ -56,6 +57,8 @@ class StudySpec:
         workers: local worker processes.
         seed: sampler seed (each worker and each resume draws its own stream from it).
         max_trials: stop after this many trials of any state (default 20 x ``trials``).
+        threads: torch threads per worker (default: the cores shared out among the workers).
+        progress: one self-rewriting line per trial on a terminal (completed, best so far).
     """
 
     name: str
@@ -68,6 +71,7 @@ class StudySpec:
     seed: int = 0
     max_trials: int | None = None
     threads: int | None = field(default=None)
+    progress: bool = False
 
 
 def resolve_storage(spec: StudySpec) -> tuple[Any, str]:
@@ -165,8 +169,38 @@ def _worker(spec: StudySpec, job: SearchJob, index: int) -> None:
     study = open_study(spec, stream=index)
     objective = job.make_objective(spec.trials)
     limit = spec.max_trials or 20 * spec.trials
+    callbacks = [TrialProgress(spec.trials, f"worker {index}" if spec.workers > 1 else "search")]
     while count(study, TrialState.COMPLETE) < spec.trials and len(study.trials) < limit:
-        study.optimize(objective, n_trials=1, catch=(TrainingDiverged,))
+        study.optimize(
+            objective,
+            n_trials=1,
+            catch=(TrainingDiverged,),
+            callbacks=callbacks if spec.progress else [],
+        )
+    if spec.progress:
+        callbacks[0].close()
+
+
+class TrialProgress:
+    """Optuna callback: a progress line per finished trial, on a terminal only."""
+
+    def __init__(self, target: int, name: str = "search", stream: TextIO | None = None) -> None:
+        self.target, self.name = target, name
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty()
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        if not self.enabled:
+            return
+        done = count(study, TrialState.COMPLETE)
+        best = f"{study.best_value:.4f}" if done else "-"
+        self.stream.write(f"\r[{self.name}] trial {trial.number} {trial.state.name.lower():8s} "
+                          f"completed {done}/{self.target}, best {best}   ")  # fmt: skip
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
 
 
 def cap_reached(trial: optuna.Trial, cap: int) -> bool:

@@ -1,0 +1,53 @@
+"""Stage timings and the machine description recorded next to results."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import platform
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = ["log_to_file", "machine_info", "timed"]
+
+log = logging.getLogger("nndl")
+
+
+@contextmanager
+def timed(timings: dict[str, float] | None, stage: str) -> Iterator[None]:
+    """Record the wall seconds of the block under ``stage`` (and log its start and end)."""
+    log.info("stage %s: start", stage)
+    start = time.perf_counter()
+    yield
+    seconds = time.perf_counter() - start
+    log.info("stage %s: done in %.1f s", stage, seconds)
+    if timings is not None:
+        timings[stage] = seconds
+
+
+def machine_info(device: str = "cpu") -> dict[str, Any]:
+    """CPU model, cores, torch threads, device and versions."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))  # fmt: skip
+    info: dict[str, Any] = {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                            "device": device, "torch": torch.__version__, "python": platform.python_version()}  # fmt: skip
+    if device.startswith("cuda") and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def log_to_file(out: Path) -> None:
+    """Append nndl's log (stages, searches) to ``out/nndl.log``."""
+    out.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(out / "nndl.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)

@@ -1,0 +1,69 @@
+"""`nndl reproduce --quick` end to end in a subprocess, and `nndl report` rebuilding its report."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def nndl(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    return subprocess.run(
+        [sys.executable, "-m", "nndl", *args], capture_output=True, text=True, env=env, timeout=900
+    )
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("reproduce") / "run"
+    result = nndl("reproduce", "--quick", "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.mark.slow
+def test_results_hold_both_tables_timings_and_machine(quick_run: Path) -> None:
+    results = json.loads((quick_run / "results.json").read_text())
+    assert set(results["regression"]["basic"]) == {"train_loss", "val_loss", "test_loss"}
+    assert set(results["classification"]["nets"]) == {"fcn", "cnn", "dcnn", "pdcnn", "best"}
+    assert {"regression search", "mnist search", "total"} <= set(results["timings"])
+    assert {"cpu", "cores", "torch_threads", "device", "torch"} <= set(results["machine"])
+    assert "stage mnist search: done" in (quick_run / "nndl.log").read_text()
+
+
+@pytest.mark.slow
+def test_html_report_embeds_every_figure_and_the_reports_numbers(quick_run: Path) -> None:
+    html = (quick_run / "report.html").read_text()
+    sources = re.findall(r"<img[^>]* src='([^']*)'", html)
+    assert len(sources) == 13 and all(s.startswith("data:image/png;base64,") for s in sources)
+    for reference in ("0.3417", "0.1216", "0.9735", "0.9819", "0.9887", "0.9898", "0.9873"):
+        assert reference in html
+    md = (quick_run / "report.md").read_text()
+    linked = re.findall(r"!\[[^]]*\]\(([^)]+)\)", md)
+    assert len(linked) == 13 and all((quick_run / p).is_file() for p in linked)
+
+
+@pytest.mark.slow
+def test_report_command_rebuilds_without_training(quick_run: Path) -> None:
+    before = (quick_run / "report.html").read_text()
+    (quick_run / "report.html").unlink()
+    result = nndl("report", str(quick_run))
+    assert result.returncode == 0, result.stderr
+    assert (quick_run / "report.html").read_text() == before
+
+
+def test_report_of_a_folder_without_results_is_a_clear_error(tmp_path: Path) -> None:
+    result = nndl("report", str(tmp_path))
+    assert (
+        result.returncode == 1
+        and "results.json" in result.stderr
+        and "Traceback" not in result.stderr
+    )
