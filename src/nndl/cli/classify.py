@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--space", choices=("report", "feasible"), default="report",
                         help="report: the report's space (invalid nets pruned); feasible: only valid nets")  # fmt: skip
     parser.add_argument("--storage", help="Optuna storage URL (default: a file in --out)")
+    parser.add_argument(
+        "--max-epochs", type=positive_int, help="epochs per net / fold (default 100, quick 2)"
+    )
+    parser.add_argument(
+        "--train-rows", type=positive_int, help="use only the first N training images (CPU budget)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -77,8 +84,13 @@ def run(args: argparse.Namespace) -> int:
     from nndl.training.device import resolve_device
 
     resolve_device(args.device)
+    budget = cls.QUICK if args.quick else cls.FULL
+    if args.max_epochs:
+        budget = replace(budget, max_epochs=args.max_epochs, search_max_epochs=args.max_epochs)
+    if args.train_rows:
+        budget = replace(budget, train_limit=args.train_rows)
     study = cls.ClassifyStudy(
-        out=args.out, data_dir=args.data_dir, device=args.device, budget=cls.QUICK if args.quick else cls.FULL,
+        out=args.out, data_dir=args.data_dir, device=args.device, budget=budget,
         seed=args.seed, workers=getattr(args, "workers", 1), storage=args.storage,
         trials=getattr(args, "trials", None), space=args.space, quiet=args.quiet,
     )  # fmt: skip

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import random
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,7 @@ __all__ = [
 ]
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 
 class TrainingDiverged(NNDLError):
@@ -74,10 +77,40 @@ class StudySpec:
     progress: bool = False
 
 
+HEARTBEAT_SECONDS, GRACE_SECONDS = 2, 8
+
+
+def _rdb(url: str) -> Any:
+    """An RDB storage with a heartbeat: a trial whose process died is failed and retried once."""
+    import inspect
+
+    from optuna import storages
+
+    retry = (
+        getattr(storages, "RetryHeartbeatStaleTrialCallback", None)
+        or storages.RetryFailedTrialCallback
+    )
+    params = inspect.signature(storages.RDBStorage.__init__).parameters
+    key = (
+        "heartbeat_stale_trial_callback"
+        if "heartbeat_stale_trial_callback" in params
+        else "failed_trial_callback"
+    )
+    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    callback: dict[str, Any] = {key: retry(max_retry=1)}
+    return storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
+                               grace_period=GRACE_SECONDS, **callback)  # fmt: skip
+
+
 def resolve_storage(spec: StudySpec) -> tuple[Any, str]:
-    """The storage object and a description: the URL, an existing file, or a new default."""
+    """The storage and a description: the URL, an existing file, or a new default file.
+
+    One local worker: SQLite in the output folder; several: Optuna's journal file (which
+    Optuna recommends for concurrent local processes). RDB URLs get a heartbeat.
+    """
     if spec.storage:
-        return spec.storage, spec.storage
+        is_rdb = spec.storage.split(":", 1)[0].split("+")[0] in ("sqlite", "postgresql", "mysql")
+        return (_rdb(spec.storage) if is_rdb else spec.storage), spec.storage
     journal, sqlite = spec.out / "study.journal", spec.out / "study.db"
     spec.out.mkdir(parents=True, exist_ok=True)
     if journal.exists() or (spec.workers > 1 and not sqlite.exists()):
@@ -85,7 +118,7 @@ def resolve_storage(spec: StudySpec) -> tuple[Any, str]:
         from optuna.storages.journal import JournalFileBackend
 
         return JournalStorage(JournalFileBackend(str(journal))), str(journal)
-    return f"sqlite:///{sqlite}", str(sqlite)
+    return _rdb(f"sqlite:///{sqlite}"), str(sqlite)
 
 
 def _sampler(spec: StudySpec, stream: int) -> optuna.samplers.BaseSampler:
@@ -95,18 +128,27 @@ def _sampler(spec: StudySpec, stream: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.RandomSampler(seed=seed)
 
 
+def _create(spec: StudySpec, stream: int) -> tuple[optuna.Study, str]:
+    """Create or load; retried because processes starting together race to create the schema."""
+    where, attempts = spec.storage or str(spec.out), 6
+    for attempt in range(attempts):
+        try:
+            storage, where = resolve_storage(spec)
+            study = optuna.create_study(study_name=spec.name, storage=storage, load_if_exists=True,
+                                        sampler=_sampler(spec, stream), direction="minimize")  # fmt: skip
+            return study, where
+        except Exception as exc:  # optuna/sqlalchemy raise many types for a bad URL
+            if attempt == attempts - 1 or isinstance(exc, (ImportError, ValueError)):
+                raise DataError(
+                    f"storage {where}: cannot open the study ({type(exc).__name__}: {exc})"
+                ) from exc
+            time.sleep(0.2 * (attempt + 1) + random.random())
+    raise AssertionError("unreachable")
+
+
 def open_study(spec: StudySpec, stream: int = 0) -> optuna.Study:
     """Create or load the study; a study made with other settings is a clear error."""
-    storage, where = resolve_storage(spec)
-    try:
-        study = optuna.create_study(
-            study_name=spec.name, storage=storage, load_if_exists=True,
-            sampler=_sampler(spec, stream), direction="minimize",
-        )  # fmt: skip
-    except Exception as exc:  # optuna/sqlalchemy raise many types for a bad URL
-        raise DataError(
-            f"storage {where}: cannot open the study ({type(exc).__name__}: {exc})"
-        ) from exc
+    study, where = _create(spec, stream)
     _check_settings(study, spec.settings, where)
     study.sampler = _sampler(spec, stream + len(study.trials))
     return study
