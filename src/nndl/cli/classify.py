@@ -42,6 +42,9 @@ def add_parser(commands: Any) -> None:
                 "--trials", type=positive_int, help="completed trials to reach (report: 50)"
             )
             sub.add_argument(
+                "--max-trials", type=positive_int, help="stop after this many trials of any state"
+            )
+            sub.add_argument(
                 "--workers", type=positive_int, default=1, help="parallel worker processes"
             )
         if name in ("best", "all"):
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     study = cls.ClassifyStudy(
         out=args.out, data_dir=args.data_dir, device=args.device, budget=budget,
         seed=args.seed, workers=getattr(args, "workers", 1), storage=args.storage,
-        trials=getattr(args, "trials", None), space=args.space, quiet=args.quiet,
+        trials=getattr(args, "trials", None), max_trials=getattr(args, "max_trials", None), space=args.space, quiet=args.quiet,
     )  # fmt: skip
     result: dict[str, Any]
     if args.part == "search":

@@ -53,6 +53,9 @@ def _search_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trials", type=positive_int, help="completed trials to reach (report: 65)"
     )
+    parser.add_argument(
+        "--max-trials", type=positive_int, help="stop after this many trials of any state"
+    )
     parser.add_argument("--workers", type=positive_int, default=1, help="parallel worker processes")
 
 
@@ -64,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     study = reg.RegressionStudy(
         out=args.out, train_csv=args.train_csv, test_csv=args.test_csv, device=args.device,
         budget=reg.QUICK if args.quick else reg.FULL, seed=args.seed,
-        workers=getattr(args, "workers", 1), storage=args.storage, trials=getattr(args, "trials", None),
+        workers=getattr(args, "workers", 1), storage=args.storage, trials=getattr(args, "trials", None), max_trials=getattr(args, "max_trials", None),
         batch_folds=args.batch_folds, quiet=args.quiet,
     )  # fmt: skip
     _check_device(args.device)

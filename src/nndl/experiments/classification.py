@@ -60,6 +60,7 @@ class ClassifyStudy:
     workers: int = 1
     storage: str | None = None
     trials: int | None = None
+    max_trials: int | None = None
     space: str = "report"
     quiet: bool = False
 
@@ -120,7 +121,7 @@ def _study_spec(study: ClassifyStudy) -> Any:
     rows = study.budget.train_limit or 60_000
     return StudySpec(name=f"nndl-mnist-search-{study.space}", out=study.out, trials=study.trials or study.budget.trials,
                      settings=cnn_settings(job, rows), sampler="tpe", storage=study.storage,
-                     workers=study.workers, seed=study.seed, progress=not study.quiet)  # fmt: skip
+                     workers=study.workers, seed=study.seed, progress=not study.quiet, max_trials=study.max_trials)  # fmt: skip
 
 
 def run_search(study: ClassifyStudy) -> dict[str, Any]:

@@ -57,6 +57,7 @@ class RegressionStudy:
     workers: int = 1
     storage: str | None = None
     trials: int | None = None
+    max_trials: int | None = None
     batch_folds: bool = True
     quiet: bool = False
 
@@ -113,7 +114,7 @@ def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
         name="nndl-regression-random-search", out=study.out,
         trials=study.trials or study.budget.trials,
         settings=regression_settings(data, study.budget.max_epochs, 5),
-        sampler="random", storage=study.storage, workers=study.workers, seed=study.seed, progress=not study.quiet,
+        sampler="random", storage=study.storage, workers=study.workers, seed=study.seed, progress=not study.quiet, max_trials=study.max_trials,
     )  # fmt: skip
 
 
