@@ -152,3 +152,46 @@ def test_two_workers_on_postgresql_reach_exactly_the_cap(postgres_url: str, tmp_
     study = optuna.load_study(study_name=STUDY, storage=postgres_url)
     check_study(study, outs[0], 5)
     check_study(study, outs[1], 5)
+
+
+def test_dashboard_serves_the_study_list_on_loopback(tmp_path: Path) -> None:
+    pytest.importorskip("optuna_dashboard")
+    import json
+    import urllib.request
+
+    out = tmp_path / "d"
+    assert (
+        run(
+            "regression", "search", "--quick", "--trials", "1", "--out", str(out), "--quiet"
+        ).returncode
+        == 0
+    )
+    port = _free_port()
+    proc = subprocess.Popen(nndl_cmd("dashboard", str(out), "--port", str(port)), env=ENV,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        body = None
+        for _ in range(100):
+            time.sleep(0.3)
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/studies", timeout=2
+                ) as response:
+                    body = json.loads(response.read())
+                break
+            except OSError:
+                continue
+        assert body is not None, "dashboard did not answer"
+        assert [s["study_name"] for s in body["study_summaries"]] == [STUDY]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_dashboard_of_a_folder_without_a_study_is_a_clear_error(tmp_path: Path) -> None:
+    result = run("dashboard", str(tmp_path))
+    assert (
+        result.returncode == 1
+        and "no study.db" in result.stderr
+        and "Traceback" not in result.stderr
+    )

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from nndl import __version__
-from nndl.cli import classify, data, regression, reproduce, train
+from nndl.cli import classify, dashboard, data, regression, reproduce, train
 from nndl.errors import NNDLError
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (train, regression, classify, reproduce, data)
+COMMANDS = (train, regression, classify, reproduce, dashboard, data)
 
 
 class Parser(argparse.ArgumentParser):
