@@ -103,6 +103,49 @@ BAD_INPUTS = {
 }
 
 
+GOOD_ROWS = "\n".join(f"{i},{i}" for i in range(20))
+BAD_FILES = {  # content of --train-csv -> a substring of the one-line error
+    "missing header": (GOOD_ROWS.encode(), "expected 'input,label'"),
+    "wrong columns": (b"input,label\n1,2,3\n" + GOOD_ROWS.encode(), "line 2"),
+    "non-numeric": (b"input,label\n1,abc\n" + GOOD_ROWS.encode(), "abc"),
+    "nan": (b"input,label\n1,nan\n" + GOOD_ROWS.encode(), "line 2"),
+    "inf": (b"input,label\ninf,1\n" + GOOD_ROWS.encode(), "line 2"),
+    "empty": (b"", "empty"),
+    "one row": (b"input,label\n1,2\n", "row"),
+    "duplicated header": (b"input,label\ninput,label\n" + GOOD_ROWS.encode(), "header"),
+    "binary garbage": (bytes(range(256)) * 4, "UTF-8"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_data_file_is_one_line_without_traceback(tmp_path: Path, name: str) -> None:
+    content, expected = BAD_FILES[name]
+    (tmp_path / "bad.csv").write_bytes(content)
+    result = nndl("train", "--task", "regression", "--train-csv", str(tmp_path / "bad.csv"), "--test-csv",
+                  good_csv(tmp_path), "--out", str(tmp_path / "run"))  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "bad.csv" in result.stderr and expected in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_directory_instead_of_a_file(tmp_path: Path) -> None:
+    result = nndl(
+        "train",
+        "--task",
+        "regression",
+        "--train-csv",
+        str(tmp_path),
+        "--test-csv",
+        good_csv(tmp_path),
+    )
+    assert (
+        result.returncode == 1
+        and "Traceback" not in result.stderr
+        and str(tmp_path) in result.stderr
+    )
+
+
 @pytest.mark.parametrize("name", sorted(BAD_INPUTS))
 def test_bad_input_is_one_line_without_traceback(tmp_path: Path, name: str) -> None:
     if name == "no gpu":

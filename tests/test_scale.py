@@ -45,24 +45,25 @@ def check_study(study: optuna.Study, out: Path, completed: int) -> None:
 
 def test_local_workers_share_one_study(tmp_path: Path) -> None:
     out = tmp_path / "w"
-    result = run(
+    args = (
         "regression",
         "search",
         "--quick",
         "--trials",
-        "4",
+        "6",
         "--workers",
-        "2",
+        "4",
         "--out",
         str(out),
         "--quiet",
     )
+    result = run(*args)
     assert result.returncode == 0, result.stderr
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
     storage = JournalStorage(JournalFileBackend(str(out / "study.journal")))
-    check_study(optuna.load_study(study_name=STUDY, storage=storage), out, 4)
+    check_study(optuna.load_study(study_name=STUDY, storage=storage), out, 6)
 
 
 def test_sigkill_then_rerun_resumes_and_loses_at_most_the_trial_in_flight(tmp_path: Path) -> None:
