@@ -33,6 +33,7 @@ bench: setup
 	$(BIN)/python bench/evolver_vs_loop.py
 	$(BIN)/python bench/batched_folds.py
 	$(BIN)/python bench/perlin_noise.py
+	$(BIN)/python bench/pipelines.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -4,7 +4,6 @@ search, the best net, every figure, and how the PDCNN tells noise from digits.""
 from __future__ import annotations
 
 import collections
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndl._io import write_json
-from nndl.errors import ConfigError, DataError
+from nndl._io import read_json_object, write_json
+from nndl.errors import ConfigError
 
 __all__ = [
     "FULL",
@@ -196,7 +195,7 @@ def _search_figures(optuna_study: Any, figures: Path) -> None:
 def best_params(study: ClassifyStudy, params_file: str | None) -> dict[str, Any]:
     """Parameters from a JSON file, else the best completed trial of the search."""
     if params_file is not None:
-        return _checked_params(_read_json(params_file), params_file)
+        return _checked_params(read_json_object(params_file, "--params"), params_file)
     from nndl.search.study import open_study, summarize
 
     summary = summarize(open_study(_study_spec(study)), 0.0)
@@ -204,16 +203,6 @@ def best_params(study: ClassifyStudy, params_file: str | None) -> dict[str, Any]
         raise ConfigError("best", [f"no completed trial in the search of {study.out}; run `nndl classify search` "
                                    "first or give --params FILE"])  # fmt: skip
     return dict(summary["best_params"])
-
-
-def _read_json(path: str) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"--params {path}: not a readable JSON file ({exc})") from exc
-    if not isinstance(data, dict):
-        raise DataError(f"--params {path}: expected a JSON object of parameters")
-    return data
 
 
 def _checked_params(params: dict[str, Any], source: str) -> dict[str, Any]:

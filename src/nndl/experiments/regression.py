@@ -6,16 +6,16 @@ Each part writes its own files into the output folder and returns its Table 1 ro
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from nndl._io import write_json
+from nndl._io import read_json_object, write_json
+from nndl.data.split import kfold_indices
 from nndl.data.tensors import TensorData
-from nndl.errors import ConfigError, DataError
+from nndl.errors import ConfigError
 from nndl.experiments.datasets import regression_points, regression_task_data
 from nndl.search.regression_space import SPACE, RegressionParams
 
@@ -159,27 +159,17 @@ def export_search_csv(study: RegressionStudy, data: TensorData) -> int:
 def best_params(study: RegressionStudy, params_file: str | None) -> RegressionParams:
     """Parameters from a JSON file, else the best completed trial of the study."""
     if params_file is not None:
-        return RegressionParams.from_dict(_read_json(params_file), f"--params {params_file}")
-    from nndl.search.study import summarize
+        return RegressionParams.from_dict(
+            read_json_object(params_file, "--params"), f"--params {params_file}"
+        )
+    from nndl.search.study import open_study, summarize
 
     data = regression_points(study.train_csv, study.test_csv)[0]
-    from nndl.search.study import open_study
-
     summary = summarize(open_study(_study_spec(study, data)), 0.0)
     if not summary["completed"]:
         raise ConfigError("best", [f"no completed trial in the study of {study.out}; run `nndl regression "
                                    "search` first or give --params FILE"])  # fmt: skip
     return RegressionParams(**{k: summary["best_params"][k] for k in SPACE})
-
-
-def _read_json(path: str) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"--params {path}: not a readable JSON file ({exc})") from exc
-    if not isinstance(data, dict):
-        raise DataError(f"--params {path}: expected a JSON object of parameters")
-    return data
 
 
 def run_best(study: RegressionStudy, params: RegressionParams) -> dict[str, Any]:
@@ -200,10 +190,7 @@ def run_best(study: RegressionStudy, params: RegressionParams) -> dict[str, Any]
            "ensemble_test_loss": _ensemble_mse(models, test), "best_fold": best.fold,
            "fold_val_losses": [f.val_loss for f in folds], "params": params.to_dict()}  # fmt: skip
     save_checkpoint(study.out / "best" / "model.pt", best.model, None, {"params": params.to_dict()})
-    from nndl.data.split import kfold_indices
-
-    val_idx = kfold_indices(len(data), 5, study.seed)[best.fold][1]
-    train_idx = kfold_indices(len(data), 5, study.seed)[best.fold][0]
+    train_idx, val_idx = kfold_indices(len(data), 5, study.seed)[best.fold]
     points = {"train": data.subset(train_idx), "val": data.subset(val_idx), "test": test}
     fit = fit_data(models, points, best=folds.index(best))
     _save_run_figure(study, "figure_2_best.png", f"best net (fold {best.fold})", best.history, fit)
