@@ -43,7 +43,7 @@ class ClassifyBudget:
 
 FULL = ClassifyBudget()
 QUICK = ClassifyBudget(
-    max_epochs=2, trials=3, search_max_epochs=1, train_limit=3000, actmax_steps=30, ood_images=300
+    max_epochs=3, trials=3, search_max_epochs=1, train_limit=12000, actmax_steps=30, ood_images=300
 )
 
 

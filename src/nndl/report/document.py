@@ -57,7 +57,7 @@ def to_markdown(doc: Document) -> str:
         elif isinstance(b, Table):
             lines += ["| " + " | ".join(b.header) + " |", "|" + "---|" * len(b.header)]
             lines += ["| " + " | ".join(r) + " |" for r in b.rows]
-            lines += [f"*{b.caption}*" if b.caption else "", ""]
+            lines += ["", f"*{b.caption}*", ""] if b.caption else [""]
         else:
             lines += [f"![{b.caption}]({b.path.as_posix()})", f"*{b.caption}*", ""]
     return "\n".join(lines)
