@@ -34,6 +34,7 @@ bench: setup
 	$(BIN)/python bench/batched_folds.py
 	$(BIN)/python bench/perlin_noise.py
 	$(BIN)/python bench/pipelines.py
+	$(BIN)/python bench/search_workers.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
