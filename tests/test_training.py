@@ -204,3 +204,17 @@ def test_train_config_collects_every_problem() -> None:
 def test_cuda_without_gpu_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="no CUDA GPU"):
         Evolver(small_net(), dataclasses.replace(REG, device="cuda"))
+
+
+def test_checkpoint_callback_keeps_the_best_epochs_weights(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from nndl.training import Checkpoint
+
+    losses = [3.0, 1.0, 2.0, 4.0]
+    config = dataclasses.replace(REG, max_epochs=len(losses))
+    path = tmp_path / "best.pt"
+    Evolver(small_net(), config, [ScriptedValidation(losses), Checkpoint(path)]).fit(
+        regression_data()
+    )
+    loaded = load_checkpoint(path)
+    assert loaded.extra == {"epoch": 2}
+    assert all(torch.all(p == 2.0) for p in loaded.model.parameters())
