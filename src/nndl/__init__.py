@@ -7,9 +7,12 @@ surface is re-exported here and imported lazily, so ``nndl --help`` starts insta
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 __version__ = "0.1.0"
+
+logging.getLogger("nndl").addHandler(logging.NullHandler())  # a library logs only where told to
 
 _EXPORTS = {
     "ConfigError": "nndl.errors",

@@ -83,10 +83,12 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nndl._timing import log_to_file
     from nndl.experiments import classification as cls
     from nndl.training.device import resolve_device
 
     resolve_device(args.device)
+    log_to_file(args.out)
     budget = cls.QUICK if args.quick else cls.FULL
     if args.max_epochs:
         budget = replace(budget, max_epochs=args.max_epochs, search_max_epochs=args.max_epochs)

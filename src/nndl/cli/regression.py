@@ -60,6 +60,7 @@ def _search_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nndl._timing import log_to_file
     from nndl.experiments import regression as reg
 
     if (args.train_csv is None) != (args.test_csv is None):
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         batch_folds=args.batch_folds, quiet=args.quiet,
     )  # fmt: skip
     _check_device(args.device)
+    log_to_file(args.out)
     result: dict[str, Any]
     if args.part == "basic":
         result = reg.run_basic(study)

@@ -7,6 +7,7 @@ command again resumes it. Resuming checks that the study was made with the same 
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import random
@@ -232,10 +233,12 @@ class TrialProgress:
         self.enabled = self.stream.isatty()
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        if not self.enabled:
-            return
         done = count(study, TrialState.COMPLETE)
         best = f"{study.best_value:.4f}" if done else "-"
+        logging.getLogger("nndl").info("%s: trial %d %s, completed %d/%d, best %s", self.name, trial.number,
+                                       trial.state.name, done, self.target, best)  # fmt: skip
+        if not self.enabled:
+            return
         self.stream.write(f"\r[{self.name}] trial {trial.number} {trial.state.name.lower():8s} "
                           f"completed {done}/{self.target}, best {best}   ")  # fmt: skip
         self.stream.flush()
