@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nndl.cli import train as train_cmd
-from nndl.cli._args import positive_int
+from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags, positive_int
 
 HELPS = {
     "search": "Optuna TPE architecture search, 2 of 5 folds (resumable): optuna_search.csv, Figure 6",
@@ -36,46 +36,27 @@ def add_parser(commands: Any) -> None:
     train.set_defaults(run=run_train, task="mnist", train_csv=None, test_csv=None)
     for name, text in HELPS.items():
         sub = parts.add_parser(name, help=text, description=text)
-        _common(sub)
+        add_study_flags(sub, "runs/classification")
+        _mnist_flags(sub)
         if name in ("search", "all"):
-            sub.add_argument(
-                "--trials", type=positive_int, help="completed trials to reach (report: 50)"
-            )
-            sub.add_argument(
-                "--max-trials", type=positive_int, help="stop after this many trials of any state"
-            )
-            sub.add_argument(
-                "--workers", type=positive_int, default=1, help="parallel worker processes"
-            )
+            add_search_flags(sub, report_trials=50)
         if name in ("best", "all"):
-            sub.add_argument(
-                "--params", help="JSON file of parameters (default: the search's best trial)"
-            )
+            add_params_flag(sub)
         sub.set_defaults(run=run)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _mnist_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir", help="a folder with the MNIST IDX files (default: cache/wheel)"
     )
-    parser.add_argument(
-        "--out", type=Path, default=Path("runs/classification"), help="output folder"
-    )
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
-    parser.add_argument(
-        "--quick", action="store_true", help="small budget that still runs every stage"
-    )
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--space", choices=("report", "feasible"), default="report",
                         help="report: the report's space (invalid nets pruned); feasible: only valid nets")  # fmt: skip
-    parser.add_argument("--storage", help="Optuna storage URL (default: a file in --out)")
     parser.add_argument(
-        "--max-epochs", type=positive_int, help="epochs per net / fold (default 100, quick 2)"
+        "--max-epochs", type=positive_int, help="epochs per net / fold (default 100, quick 3)"
     )
     parser.add_argument(
         "--train-rows", type=positive_int, help="use only the first N training images (CPU budget)"
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
-from nndl.cli._args import positive_int
+from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags
 from nndl.errors import UsageError
 
 
@@ -24,39 +23,18 @@ def add_parser(commands: Any) -> None:
     }
     for name, text in helps.items():
         sub = parts.add_parser(name, help=text, description=text)
-        _common(sub)
+        add_study_flags(sub, "runs/regression")
+        sub.add_argument(
+            "--train-csv", help="training points, header input,label (default: built-in data)"
+        )
+        sub.add_argument("--test-csv", help="test points, header input,label")
+        sub.add_argument("--no-batch-folds", dest="batch_folds", action="store_false",
+                         help="train the 5 folds one after the other instead of as one batched ensemble")  # fmt: skip
         if name in ("search", "all"):
-            _search_flags(sub)
+            add_search_flags(sub, report_trials=65)
         if name in ("best", "all"):
-            sub.add_argument(
-                "--params", help="JSON file of parameters (default: the study's best trial)"
-            )
+            add_params_flag(sub)
         sub.set_defaults(run=run)
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--train-csv", help="training points, header input,label (default: built-in data)"
-    )
-    parser.add_argument("--test-csv", help="test points, header input,label")
-    parser.add_argument("--out", type=Path, default=Path("runs/regression"), help="output folder")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
-    parser.add_argument("--quick", action="store_true", help="small budget for smoke runs")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-batch-folds", dest="batch_folds", action="store_false",
-                        help="train the 5 folds one after the other instead of as one batched ensemble")  # fmt: skip
-    parser.add_argument("--storage", help="Optuna storage URL (default: a file in --out)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-
-
-def _search_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--trials", type=positive_int, help="completed trials to reach (report: 65)"
-    )
-    parser.add_argument(
-        "--max-trials", type=positive_int, help="stop after this many trials of any state"
-    )
-    parser.add_argument("--workers", type=positive_int, default=1, help="parallel worker processes")
 
 
 def run(args: argparse.Namespace) -> int:
