@@ -35,6 +35,7 @@ bench: setup
 	$(BIN)/python bench/perlin_noise.py
 	$(BIN)/python bench/pipelines.py
 	$(BIN)/python bench/search_workers.py
+	$(BIN)/python bench/frameworks.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
