@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from nndl.data.perlin import NotADigit, PerlinNoise
+from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
 from nndl.search.cnn import CNNSearchJob
 from nndl.search.cnn_space import cnn_config, suggest_cnn
@@ -70,6 +71,30 @@ def test_invalid_architecture_is_pruned_with_its_reason_and_never_trained() -> N
         "invalid architecture: conv layer 3: input 1x1"
     )
     assert trial.user_attrs["invalid_layer"] == "conv layer 3"
+
+
+def _tiny_search(pruner: optuna.pruners.BasePruner) -> optuna.trial.FrozenTrial:
+    gen = torch.Generator().manual_seed(0)
+    data = TensorData(
+        torch.rand(200, 1, 28, 28, generator=gen), torch.randint(0, 10, (200,), generator=gen)
+    )
+    job = CNNSearchJob(space="feasible", max_epochs=3, patience=50)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0), pruner=pruner)
+    study.optimize(lambda t: job._evaluate(t, data, cap=10), n_trials=1)
+    return study.trials[0]
+
+
+def test_every_epoch_of_every_fold_is_reported_at_its_own_step() -> None:
+    trial = _tiny_search(optuna.pruners.NopPruner())
+    assert trial.state is optuna.trial.TrialState.COMPLETE
+    assert sorted(trial.intermediate_values) == [1, 2, 3, 4, 5, 6]  # fold 0: 1-3, fold 1: 4-6
+
+
+def test_a_lagging_learning_curve_is_pruned_with_its_reason() -> None:
+    trial = _tiny_search(optuna.pruners.ThresholdPruner(upper=0.0))  # any loss lags
+    assert trial.state is optuna.trial.TrialState.PRUNED
+    assert list(trial.intermediate_values) == [1]  # stopped after its first epoch
+    assert trial.user_attrs["prune_reason"].startswith("learning curve: fold 0 validation loss")
 
 
 def test_perlin_noise_is_seeded_bounded_and_smooth() -> None:

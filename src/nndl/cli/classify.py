@@ -40,6 +40,9 @@ def add_parser(commands: Any) -> None:
         _mnist_flags(sub)
         if name in ("search", "all"):
             add_search_flags(sub, report_trials=50)
+            sub.add_argument("--pruner", choices=("median", "none"), default="median",
+                             help="median: stop a net whose validation curve lags the completed trials' median "
+                                  "(default); none: train every valid net to its early stop, as the report did")  # fmt: skip
         if name in ("best", "all"):
             add_params_flag(sub)
         sub.set_defaults(run=run)
@@ -79,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out, data_dir=args.data_dir, device=args.device, budget=budget,
         seed=args.seed, workers=getattr(args, "workers", 1), storage=args.storage,
         trials=getattr(args, "trials", None), max_trials=getattr(args, "max_trials", None), space=args.space, quiet=args.quiet,
+        pruner=getattr(args, "pruner", "median"),
     )  # fmt: skip
     result: dict[str, Any]
     if args.part == "search":

@@ -35,6 +35,7 @@ class ClassifyBudget:
 
     max_epochs: int = 100
     trials: int = 50
+    max_trials: int | None = 50  # the report's 50 trials, invalid nets included
     search_max_epochs: int = 100
     train_limit: int | None = None
     actmax_steps: int = 200
@@ -62,6 +63,7 @@ class ClassifyStudy:
     max_trials: int | None = None
     space: str = "report"
     quiet: bool = False
+    pruner: str = "median"
 
     @property
     def figures(self) -> Path:
@@ -120,7 +122,8 @@ def _study_spec(study: ClassifyStudy) -> Any:
     rows = study.budget.train_limit or 60_000
     return StudySpec(name=f"nndl-mnist-search-{study.space}", out=study.out, trials=study.trials or study.budget.trials,
                      settings=cnn_settings(job, rows), sampler="tpe", storage=study.storage,
-                     workers=study.workers, seed=study.seed, progress=not study.quiet, max_trials=study.max_trials)  # fmt: skip
+                     workers=study.workers, seed=study.seed, progress=not study.quiet,
+                     max_trials=study.max_trials or study.budget.max_trials, pruner=study.pruner)  # fmt: skip
 
 
 def run_search(study: ClassifyStudy) -> dict[str, Any]:
@@ -141,7 +144,11 @@ def _prune_counts(optuna_study: Any) -> dict[str, Any]:
 
     pruned = optuna_study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
     invalid = [t.user_attrs["invalid_layer"] for t in pruned if "invalid_layer" in t.user_attrs]
-    return {"pruned_invalid": len(invalid), "pruned": len(pruned) - len(invalid),
+    curve = sum(
+        str(t.user_attrs.get("prune_reason", "")).startswith("learning curve") for t in pruned
+    )
+    return {"pruned_invalid": len(invalid), "pruned_learning_curve": curve,
+            "pruned": len(pruned) - len(invalid) - curve,
             "invalid_by_layer": dict(sorted(collections.Counter(invalid).items()))}  # fmt: skip
 
 
@@ -302,6 +309,7 @@ def run_all(
     keys = (
         "completed",
         "pruned_invalid",
+        "pruned_learning_curve",
         "pruned",
         "failed",
         "seconds",
@@ -314,6 +322,7 @@ def run_all(
         "search": {k: search.get(k) for k in keys},
         "ood": ood,
         "space": study.space,
+        "pruner": study.pruner,
     }
     write_json(study.out / "results.json", results)
     return results

@@ -112,6 +112,7 @@ def _mnist_section(doc: Document, cls: dict[str, Any]) -> None:
     doc.add(Paragraph(
         f"Optuna search ({cls.get('space', 'report')} space): {s.get('completed')} completed, "
         f"{s.get('pruned_invalid')} pruned as invalid architectures {s.get('invalid_by_layer') or ''}, "
+        f"{s.get('pruned_learning_curve', 0)} stopped early by the {cls.get('pruner', 'no')} pruner, "
         f"{s.get('pruned')} pruned otherwise, {s.get('failed')} failed, in {_f(s.get('seconds'), 0)} s; "
         f"best objective {_f(s.get('best_value'))} (report: {ref.MNIST_SEARCH['completed']} completed, "
         f"{ref.MNIST_SEARCH['pruned_invalid']} invalid, best {ref.MNIST_SEARCH['best_value']})."

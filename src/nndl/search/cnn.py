@@ -4,6 +4,10 @@ objective = mean validation loss + 1e-5 x mean training minutes per fold. An inv
 architecture is pruned before any training, with the validation's reason kept on the trial
 (``prune_reason``, and ``invalid_layer`` for counting the kinds); any other error fails the
 trial, never silently counted as pruned.
+
+Every epoch's validation loss is reported to the trial at step ``fold * max_epochs + epoch``,
+so the study's pruner (``StudySpec.pruner``) can stop a net whose learning curve lags the
+completed trials' (reason kept in ``prune_reason``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
 from nndl.search.cnn_space import cnn_config, describe_space, suggest_cnn
 from nndl.search.study import TrainingDiverged, cap_reached
-from nndl.training.callbacks import StopReason
+from nndl.training.callbacks import Callback, StopReason
 from nndl.training.kfold import FoldResult
 
 __all__ = ["TIME_PENALTY", "CNNSearchJob", "cnn_settings"]
@@ -78,8 +82,13 @@ class CNNSearchJob:
             raise optuna.TrialPruned(exc.problems[0]) from None
         train = TrainConfig(lr=params["lr"], weight_decay=params["weight_decay"], batch_size=self.batch_size,
                             max_epochs=self.max_epochs, patience=self.patience, seed=self.seed, device=self.device)  # fmt: skip
+        folds_started = iter(range(self.n_folds))
+
+        def callbacks() -> list[Callback]:  # made once per fold, in fold order
+            return [EpochReport(trial, next(folds_started), self.max_epochs)]
+
         cv = KFoldCrossValidator(
-            lambda: build_model(config), train, self.k, self.n_folds, self.seed
+            lambda: build_model(config), train, self.k, self.n_folds, self.seed, callbacks=callbacks
         )
         result = cv.run(data, on_fold_end=lambda fold: _report_fold(trial, fold))
         folds = result.folds
@@ -96,8 +105,23 @@ class CNNSearchJob:
         return result.mean_val_loss + TIME_PENALTY * minutes
 
 
+class EpochReport(Callback):
+    """Reports each epoch's validation loss to the trial; prunes when the study's pruner says so."""
+
+    def __init__(self, trial: optuna.Trial, fold: int, max_epochs: int) -> None:
+        self.trial, self.fold, self.max_epochs = trial, fold, max_epochs
+
+    def on_epoch_end(self, evolver: Any, log: dict[str, float]) -> None:
+        epoch, loss = int(log["epoch"]), float(log["val_loss"])
+        self.trial.report(loss, step=self.fold * self.max_epochs + epoch)
+        if self.trial.should_prune():
+            reason = f"learning curve: fold {self.fold} validation loss {loss:.4f} at epoch {epoch} is above the completed trials' median"
+            self.trial.set_user_attr("prune_reason", reason)
+            self.trial.set_user_attr("pruned_at_step", self.fold * self.max_epochs + epoch)
+            raise optuna.TrialPruned(reason)
+
+
 def _report_fold(trial: optuna.Trial, fold: FoldResult) -> bool:
-    trial.report(fold.val_loss, step=fold.fold)
     if fold.stop_reason is StopReason.DIVERGED:
         trial.set_user_attr("fail_reason", f"fold {fold.fold} diverged at epoch {fold.epochs}")
         return False

@@ -63,6 +63,9 @@ class StudySpec:
         max_trials: stop after this many trials of any state (default 20 x ``trials``).
         threads: torch threads per worker (default: the cores shared out among the workers).
         progress: one self-rewriting line per trial on a terminal (completed, best so far).
+        pruner: ``none``, or ``median``: a trial whose reported learning curve is worse than
+            the median of the completed trials at the same step is stopped there (Optuna's
+            ``MedianPruner``, after 5 completed trials and 5 steps of warm-up).
     """
 
     name: str
@@ -76,8 +79,16 @@ class StudySpec:
     max_trials: int | None = None
     threads: int | None = field(default=None)
     progress: bool = False
+    pruner: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.pruner not in PRUNERS:
+            raise ConfigError(
+                "search", [f"pruner {self.pruner!r}: must be one of {', '.join(PRUNERS)}"]
+            )
 
 
+PRUNERS = ("none", "median")
 HEARTBEAT_SECONDS, GRACE_SECONDS = 2, 8
 
 
@@ -129,6 +140,12 @@ def _sampler(spec: StudySpec, stream: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.RandomSampler(seed=seed)
 
 
+def _pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
+    if spec.pruner == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=5)
+    return optuna.pruners.NopPruner()
+
+
 def _create(spec: StudySpec, stream: int) -> tuple[optuna.Study, str]:
     """Create or load; retried because processes starting together race to create the schema."""
     where, attempts = spec.storage or str(spec.out), 6
@@ -136,7 +153,8 @@ def _create(spec: StudySpec, stream: int) -> tuple[optuna.Study, str]:
         try:
             storage, where = resolve_storage(spec)
             study = optuna.create_study(study_name=spec.name, storage=storage, load_if_exists=True,
-                                        sampler=_sampler(spec, stream), direction="minimize")  # fmt: skip
+                                        sampler=_sampler(spec, stream), pruner=_pruner(spec),
+                                        direction="minimize")  # fmt: skip
             return study, where
         except Exception as exc:  # optuna/sqlalchemy raise many types for a bad URL
             if attempt == attempts - 1 or isinstance(exc, (ImportError, ValueError)):
