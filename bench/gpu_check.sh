@@ -33,5 +33,6 @@ noise = PerlinNoise(seed=0, device="cuda")
 print("perlin cuda", noise.sample(4).device, noise.windows(23).shape, float(noise.windows(5).mean()))
 PY
 python3 -m nndl regression search --quick --trials 2 --device cuda --quiet --out "$OUT/rs" | cut -c1-200
+python3 -m nndl classify search --device cuda --trials 3 --train-rows 6000 --max-epochs 6 --quiet --out "$OUT/cs" | cut -c1-300
 python3 -m nndl reproduce --quick --device cuda --quiet --out "$OUT/repro" | cut -c1-400
 ls "$OUT/repro"

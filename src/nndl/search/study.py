@@ -230,31 +230,29 @@ def _worker(spec: StudySpec, job: SearchJob, index: int) -> None:
     study = open_study(spec, stream=index)
     objective = job.make_objective(spec.trials)
     limit = spec.max_trials or 20 * spec.trials
-    callbacks = [TrialProgress(spec.trials, f"worker {index}" if spec.workers > 1 else "search")]
+    progress = TrialProgress(spec.trials, f"worker {index}" if spec.workers > 1 else "search",
+                             terminal=spec.progress)  # fmt: skip
     while count(study, TrialState.COMPLETE) < spec.trials and len(study.trials) < limit:
-        study.optimize(
-            objective,
-            n_trials=1,
-            catch=(TrainingDiverged,),
-            callbacks=callbacks if spec.progress else [],
-        )
-    if spec.progress:
-        callbacks[0].close()
+        study.optimize(objective, n_trials=1, catch=(TrainingDiverged,), callbacks=[progress])
+    progress.close()
 
 
 class TrialProgress:
-    """Optuna callback: a progress line per finished trial, on a terminal only."""
+    """Optuna callback: logs each finished trial; a progress line on a terminal (``terminal``)."""
 
-    def __init__(self, target: int, name: str = "search", stream: TextIO | None = None) -> None:
+    def __init__(
+        self, target: int, name: str = "search", stream: TextIO | None = None, terminal: bool = True
+    ) -> None:
         self.target, self.name = target, name
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = self.stream.isatty()
+        self.enabled = terminal and self.stream.isatty()
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         done = count(study, TrialState.COMPLETE)
         best = f"{study.best_value:.4f}" if done else "-"
-        logging.getLogger("nndl").info("%s: trial %d %s, completed %d/%d, best %s", self.name, trial.number,
-                                       trial.state.name, done, self.target, best)  # fmt: skip
+        seconds = trial.duration.total_seconds() if trial.duration else 0.0
+        logging.getLogger("nndl").info("%s: trial %d %s in %.1f s, completed %d/%d, best %s", self.name,
+                                       trial.number, trial.state.name, seconds, done, self.target, best)  # fmt: skip
         if not self.enabled:
             return
         self.stream.write(f"\r[{self.name}] trial {trial.number} {trial.state.name.lower():8s} "
