@@ -55,12 +55,15 @@ class StackedFCN(nn.Module):
             )
             for i in range(len(linears[0]))
         )
+        # The same Parameter objects as a plain tuple: indexing a ParameterList on every step
+        # cost ~6% of a batched regression fold-epoch (keep() swaps .data, not the objects).
+        self._layers = tuple(zip(self.weights, self.biases, strict=True))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         act = _ACT[self.config.activation]
         dropout = self.config.dropout
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+        last = len(self._layers) - 1
+        for i, (w, b) in enumerate(self._layers):
             x = torch.baddbmm(b, x, w)
             if i < last:
                 x = act(x)
