@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out, data_dir=args.data_dir, device=args.device, budget=budget,
         seed=args.seed, workers=getattr(args, "workers", 1), storage=args.storage,
         trials=getattr(args, "trials", None), max_trials=getattr(args, "max_trials", None), space=args.space, quiet=args.quiet,
-        pruner=getattr(args, "pruner", "median"),
+        pruner=getattr(args, "pruner", cls.ClassifyStudy.pruner),
     )  # fmt: skip
     result: dict[str, Any]
     if args.part == "search":

@@ -113,11 +113,12 @@ class EpochReport(Callback):
 
     def on_epoch_end(self, evolver: Any, log: dict[str, float]) -> None:
         epoch, loss = int(log["epoch"]), float(log["val_loss"])
-        self.trial.report(loss, step=self.fold * self.max_epochs + epoch)
+        step = self.fold * self.max_epochs + epoch
+        self.trial.report(loss, step=step)
         if self.trial.should_prune():
             reason = f"learning curve: fold {self.fold} validation loss {loss:.4f} at epoch {epoch} is above the completed trials' median"
             self.trial.set_user_attr("prune_reason", reason)
-            self.trial.set_user_attr("pruned_at_step", self.fold * self.max_epochs + epoch)
+            self.trial.set_user_attr("pruned_at_step", step)
             raise optuna.TrialPruned(reason)
 
 

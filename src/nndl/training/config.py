@@ -36,8 +36,8 @@ class TrainConfig:
         val_fraction: share of the training data held out for validation, in (0, 1).
         eval_batch_size: batch size for evaluation (no gradients), >= 1.
         channels_last: on the CPU, hold image batches (4-D inputs) and the net's weights in
-            the channels-last memory layout, which makes small convolutions 10-15% faster
-            here (bench/frameworks.py); the same results up to float rounding. No effect on
+            the channels-last memory layout, which made the report's small CNNs 5-15% faster
+            per epoch on a 2-core CPU; the same results up to float rounding. No effect on
             other devices or inputs.
     """
 
