@@ -204,6 +204,25 @@ def test_classify_bad_params_key_is_named(tmp_path: Path) -> None:
     )
 
 
+VALID_PARAMS = {"ncl": 2, "ch1": 8, "ks1": 4, "stride1": 2, "pad1": 1, "ch2": 16, "ks2": 2, "stride2": 1,
+                "pad2": 1, "p1": 0.2, "p2": 0.3, "Nh1": 149, "Nh2": 72, "lr": 3.5e-4, "weight_decay": 3.6e-4}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [("ch1", "x", "ch1 = 'x': must be an integer"), ("lr", None, "lr = None: must be a finite number"),
+     ("ncl", "2", "ncl = '2': must be an integer"), ("p1", True, "p1 = True: must be a finite number")],
+)  # fmt: skip
+def test_classify_bad_params_value_is_named(
+    key: str, value: object, message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "p.json").write_text(json.dumps({**VALID_PARAMS, key: value}))
+    result = nndl(
+        "classify", "best", "--params", str(tmp_path / "p.json"), "--out", str(tmp_path / "o")
+    )
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
 def test_unopenable_storage_says_so(tmp_path: Path) -> None:
     result = nndl("classify", "search", "--quick", "--storage", "postgresql://nobody@127.0.0.1:1/none",
                   "--out", str(tmp_path / "o"))  # fmt: skip

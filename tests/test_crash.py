@@ -87,3 +87,14 @@ def test_killed_study_keeps_complete_results_and_reruns(tmp_path: Path) -> None:
     again = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
     assert check_outputs(out)["search"]["completed"] == 3  # type: ignore[index]
+
+
+def test_results_get_the_mode_a_plain_open_would_give(tmp_path: Path) -> None:
+    """Atomic writes go through mkstemp (0600); the renamed file follows the umask instead."""
+    from nndl._io import write_json
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    write_json(tmp_path / "r.json", {"a": 1})
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert not list(tmp_path.glob(".r.json.*"))  # no temporary file left behind

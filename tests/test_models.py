@@ -200,6 +200,9 @@ def test_fcn_validation_reports_every_bad_field_at_once():
         lambda: CNNConfig(num_classes=2.5),
         lambda: CNNConfig(input_size="28"),
         lambda: FCNConfig(input_size=784.0),
+        # list sizes too: 2.5 is refused, not truncated to 2
+        lambda: FCNConfig(hidden_sizes=(2.5,)),
+        lambda: CNNConfig(channels=(8, 16, True)),
     ],
 )
 def test_invalid_configs_raise_config_error(build):

@@ -178,6 +178,32 @@ def test_a_folder_of_another_study_is_not_mixed(tmp_path: Path) -> None:
         and "other settings" in other.stderr
         and "Traceback" not in other.stderr
     )
+    reseeded = nndl(
+        "regression",
+        "search",
+        "--quick",
+        "--trials",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+        "--seed",
+        "3",
+    )
+    assert reseeded.returncode == 2 and "seed: study has 0, this run 3" in reseeded.stderr
+
+
+def test_another_sampler_seed_joins_the_same_study(tmp_path: Path) -> None:
+    """Machines share one study with their own --sampler-seed; folds and weights stay --seed's."""
+    out = tmp_path / "reg"
+    for trials, sampler_seed in (("1", "0"), ("2", "5")):
+        result = nndl("regression", "search", "--quick", "--trials", trials, "--out", str(out), "--quiet",
+                      "--sampler-seed", sampler_seed)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    study = optuna.load_study(
+        study_name="nndl-regression-random-search", storage=f"sqlite:///{out / 'study.db'}"
+    )
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) == 2
 
 
 @pytest.mark.parametrize("flag", ["--trials", "--workers"])

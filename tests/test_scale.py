@@ -144,7 +144,7 @@ def test_two_workers_on_postgresql_reach_exactly_the_cap(postgres_url: str, tmp_
     """Two processes, as on two machines, join one study through PostgreSQL."""
     outs = [tmp_path / "a", tmp_path / "b"]
     procs = [subprocess.Popen(nndl_cmd("regression", "search", "--quick", "--trials", "5", "--storage", postgres_url,
-                                       "--out", str(o), "--quiet", "--seed", str(i)), env=ENV,
+                                       "--out", str(o), "--quiet", "--sampler-seed", str(i)), env=ENV,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for i, o in enumerate(outs)]  # fmt: skip
     for p in procs:

@@ -218,3 +218,31 @@ def test_checkpoint_callback_keeps_the_best_epochs_weights(tmp_path) -> None:  #
     loaded = load_checkpoint(path)
     assert loaded.extra == {"epoch": 2}
     assert all(torch.all(p == 2.0) for p in loaded.model.parameters())
+
+
+def test_early_stopping_without_a_validation_set_is_a_clear_error() -> None:
+    config = dataclasses.replace(REG, patience=3)
+    with pytest.raises(ConfigError, match="give fit\\(\\) a validation set"):
+        Evolver(small_net(), config).fit(regression_data())
+
+
+def test_a_reused_checkpoint_callback_saves_the_second_runs_best(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from nndl.training import Checkpoint
+
+    path = tmp_path / "best.pt"
+    checkpoint = Checkpoint(path)
+    for losses in ([1.0, 2.0], [4.0, 3.0]):  # the second run never beats the first's 1.0
+        config = dataclasses.replace(REG, max_epochs=len(losses))
+        Evolver(small_net(), config, [ScriptedValidation(losses), checkpoint]).fit(
+            regression_data()
+        )
+    assert load_checkpoint(path).extra == {"epoch": 2} and checkpoint.best == 3.0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("batch_size", 2.5), ("lr", None), ("max_epochs", "10"), ("patience", True)],
+)
+def test_train_config_wrong_types_are_config_errors(field: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=f"{field} = "):
+        TrainConfig(**{field: value})  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -22,10 +23,25 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        _settle(tmp)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@functools.cache
+def _umask() -> int:
+    umask = os.umask(0)  # the only way to read it; done once
+    os.umask(umask)
+    return umask
+
+
+def _settle(tmp: str) -> None:
+    """Give the file the mode a plain ``open`` would (mkstemp makes it 0600) and flush it to disk."""
+    os.chmod(tmp, 0o666 & ~_umask())
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
 
 
 def _write(path: str | os.PathLike[str], write: Callable[[Path], object]) -> None:

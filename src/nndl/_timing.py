@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["log_to_file", "machine_info", "timed"]
+__all__ = ["log_files", "log_to_file", "machine_info", "timed"]
 
 log = logging.getLogger("nndl")
 
@@ -44,10 +44,24 @@ def machine_info(device: str = "cpu") -> dict[str, Any]:
     return info
 
 
-def log_to_file(out: Path) -> None:
-    """Append nndl's log (stages, searches) to ``out/nndl.log``."""
-    out.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(out / "nndl.log", encoding="utf-8")
+@contextmanager
+def log_to_file(path: Path) -> Iterator[None]:
+    """Append nndl's log (stages, search trials) to ``path`` during the block, then close it.
+
+    Worker processes of a search append to the same files (see :func:`log_files`).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+def log_files() -> list[Path]:
+    """The files nndl's log goes to now (handed to worker processes)."""
+    return [Path(h.baseFilename) for h in log.handlers if isinstance(h, logging.FileHandler)]

@@ -55,7 +55,9 @@ def add_study_flags(parser: argparse.ArgumentParser, out: str) -> None:
     parser.add_argument(
         "--quick", action="store_true", help="small budget that still runs every stage"
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seeds data splits, folds and weights (default 0)"
+    )
     parser.add_argument("--storage", help="Optuna storage URL (default: a file in --out)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -69,6 +71,10 @@ def add_search_flags(parser: argparse.ArgumentParser, report_trials: int) -> Non
         "--max-trials", type=positive_int, help="stop after this many trials of any state"
     )
     parser.add_argument("--workers", type=positive_int, default=1, help="parallel worker processes")
+    parser.add_argument(
+        "--sampler-seed", type=int,
+        help="seeds only the sampler (default --seed); give each machine that joins a study its own",
+    )  # fmt: skip
 
 
 def add_params_flag(parser: argparse.ArgumentParser) -> None:

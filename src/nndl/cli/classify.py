@@ -72,7 +72,6 @@ def run(args: argparse.Namespace) -> int:
     from nndl.training.device import resolve_device
 
     resolve_device(args.device)
-    log_to_file(args.out)
     budget = cls.QUICK if args.quick else cls.FULL
     if args.max_epochs:
         budget = replace(budget, max_epochs=args.max_epochs, search_max_epochs=args.max_epochs)
@@ -80,16 +79,14 @@ def run(args: argparse.Namespace) -> int:
         budget = replace(budget, train_limit=args.train_rows)
     study = cls.ClassifyStudy(
         out=args.out, data_dir=args.data_dir, device=args.device, budget=budget,
-        seed=args.seed, workers=getattr(args, "workers", 1), storage=args.storage,
+        seed=args.seed, workers=getattr(args, "workers", 1), sampler_seed=getattr(args, "sampler_seed", None), storage=args.storage,
         trials=getattr(args, "trials", None), max_trials=getattr(args, "max_trials", None), space=args.space, quiet=args.quiet,
         pruner=getattr(args, "pruner", cls.ClassifyStudy.pruner),
     )  # fmt: skip
-    result: dict[str, Any]
-    if args.part == "search":
-        result = cls.run_search(study)
-    elif args.part == "best":
-        result = cls.run_best(study, cls.best_params(study, args.params))[0]
-    else:
-        result = cls.run_all(study, args.params)
+    parts = {"search": lambda: cls.run_search(study),
+             "best": lambda: cls.run_best(study, cls.best_params(study, args.params))[0],
+             "all": lambda: cls.run_all(study, args.params)}  # fmt: skip
+    with log_to_file(args.out / "nndl.log"):
+        result: dict[str, Any] = parts[args.part]()
     print(json.dumps({"out": str(args.out), **result}, default=str))
     return 0

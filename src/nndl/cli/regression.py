@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags
-from nndl.errors import UsageError
 
 
 def add_parser(commands: Any) -> None:
@@ -39,27 +38,22 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nndl._timing import log_to_file
+    from nndl.data.regression import check_csv_pair
     from nndl.experiments import regression as reg
 
-    if (args.train_csv is None) != (args.test_csv is None):
-        raise UsageError("give both --train-csv and --test-csv, or neither (built-in data)")
+    check_csv_pair(args.train_csv, args.test_csv)
     study = reg.RegressionStudy(
         out=args.out, train_csv=args.train_csv, test_csv=args.test_csv, device=args.device,
         budget=reg.QUICK if args.quick else reg.FULL, seed=args.seed,
-        workers=getattr(args, "workers", 1), storage=args.storage, trials=getattr(args, "trials", None), max_trials=getattr(args, "max_trials", None),
+        workers=getattr(args, "workers", 1), sampler_seed=getattr(args, "sampler_seed", None), storage=args.storage, trials=getattr(args, "trials", None), max_trials=getattr(args, "max_trials", None),
         batch_folds=args.batch_folds, quiet=args.quiet,
     )  # fmt: skip
     _check_device(args.device)
-    log_to_file(args.out)
-    result: dict[str, Any]
-    if args.part == "basic":
-        result = reg.run_basic(study)
-    elif args.part == "search":
-        result = reg.run_search(study)
-    elif args.part == "best":
-        result = reg.run_best(study, reg.best_params(study, args.params))
-    else:
-        result = reg.run_all(study, args.params)
+    parts = {"basic": lambda: reg.run_basic(study), "search": lambda: reg.run_search(study),
+             "best": lambda: reg.run_best(study, reg.best_params(study, args.params)),
+             "all": lambda: reg.run_all(study, args.params)}  # fmt: skip
+    with log_to_file(args.out / "nndl.log"):
+        result: dict[str, Any] = parts[args.part]()
     print(json.dumps({"out": str(args.out), **result}, default=str))
     return 0
 

@@ -37,26 +37,17 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nndl._timing import log_to_file
-    from nndl.errors import UsageError
+    from nndl.data.regression import check_csv_pair
     from nndl.experiments.reproduce import ReproduceJob, reproduce
     from nndl.training.device import resolve_device
 
-    if (args.train_csv is None) != (args.test_csv is None):
-        raise UsageError("give both --train-csv and --test-csv, or neither (built-in data)")
+    check_csv_pair(args.train_csv, args.test_csv)
     resolve_device(args.device)
     out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    log_to_file(out)
-    job = ReproduceJob(
-        out,
-        args.quick,
-        args.device,
-        args.seed,
-        args.quiet,
-        args.data_dir,
-        args.train_csv,
-        args.test_csv,
-    )
-    results = reproduce(job)
+    job = ReproduceJob(out, args.quick, args.device, args.seed, args.quiet, args.data_dir,
+                       args.train_csv, args.test_csv)  # fmt: skip
+    with log_to_file(out / "nndl.log"):
+        results = reproduce(job)
     print(
         json.dumps(
             {"out": str(out), "report": str(out / "report.html"), "timings": results["timings"]}

@@ -108,8 +108,9 @@ def model_overrides(args: argparse.Namespace, kind: str) -> dict[str, Any]:
 
 def check_data_flags(args: argparse.Namespace) -> None:
     """Both CSVs or neither; each data flag only with its task."""
-    if (args.train_csv is None) != (args.test_csv is None):
-        raise UsageError("give both --train-csv and --test-csv, or neither (built-in data)")
+    from nndl.data.regression import check_csv_pair
+
+    check_csv_pair(args.train_csv, args.test_csv)
     if args.task == "mnist" and args.train_csv:
         raise UsageError("--train-csv/--test-csv are for --task regression")
     if args.task == "regression" and args.data_dir:

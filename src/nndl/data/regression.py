@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nndl._io import write_text
-from nndl.errors import DataError
+from nndl.errors import DataError, UsageError
 
 __all__ = [
     "DOMAIN",
@@ -22,6 +22,7 @@ __all__ = [
     "MIN_ROWS",
     "TRAIN_GAPS",
     "RegressionData",
+    "check_csv_pair",
     "default_data",
     "load_csv",
     "target_function",
@@ -65,6 +66,12 @@ class RegressionData:
 
     def __len__(self) -> int:
         return int(self.x.size)
+
+
+def check_csv_pair(train_csv: str | Path | None, test_csv: str | Path | None) -> None:
+    """Both files or neither; one alone is a UsageError rather than a silent switch to the built-in data."""
+    if (train_csv is None) != (test_csv is None):
+        raise UsageError("give both --train-csv and --test-csv, or neither (built-in data)")
 
 
 def load_csv(path: str | Path, min_rows: int = MIN_ROWS) -> RegressionData:

@@ -4,6 +4,7 @@ search, the best net, every figure, and how the PDCNN tells noise from digits.""
 from __future__ import annotations
 
 import collections
+import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,18 @@ QUICK = ClassifyBudget(
 
 @dataclass(frozen=True)
 class ClassifyStudy:
-    """Where MNIST is, where results go, and how to run."""
+    """Where MNIST is, where results go, and how to run.
+
+    ``seed`` seeds the splits, folds and weights (a study resumes only with the same one);
+    ``sampler_seed`` (default ``seed``) only the search's sampler: give each machine its own.
+    """
 
     out: Path
     data_dir: str | None = None
     device: str = "cpu"
     budget: ClassifyBudget = field(default_factory=ClassifyBudget)
     seed: int = 0
+    sampler_seed: int | None = None
     workers: int = 1
     storage: str | None = None
     trials: int | None = None
@@ -122,7 +128,7 @@ def _study_spec(study: ClassifyStudy) -> Any:
     rows = study.budget.train_limit or 60_000
     return StudySpec(name=f"nndl-mnist-search-{study.space}", out=study.out, trials=study.trials or study.budget.trials,
                      settings=cnn_settings(job, rows), sampler="tpe", storage=study.storage,
-                     workers=study.workers, seed=study.seed, progress=not study.quiet,
+                     workers=study.workers, seed=study.seed if study.sampler_seed is None else study.sampler_seed, progress=not study.quiet,
                      max_trials=study.max_trials or study.budget.max_trials, pruner=study.pruner)  # fmt: skip
 
 
@@ -216,18 +222,37 @@ def _checked_params(params: dict[str, Any], source: str) -> dict[str, Any]:
     from nndl.search.cnn_space import cnn_config
 
     n = params.get("ncl")
-    layer_keys = (
-        [f"{k}{j}" for j in range(1, int(n) + 1) for k in ("ch", "ks", "stride", "pad")]
-        if isinstance(n, int)
-        else []
-    )
+    if not _is_int(n):
+        raise ConfigError(
+            f"--params {source}", [f"ncl = {n!r}: must be an integer number of conv layers"]
+        )
+    layer_keys = [f"{k}{j}" for j in range(1, int(n) + 1) for k in ("ch", "ks", "stride", "pad")]
     needed = ["ncl", *layer_keys, "p1", "p2", "Nh1", "Nh2", "lr", "weight_decay"]
     problems = [f"missing key {k!r}" for k in needed if k not in params]
     problems += [f"unknown key {k!r}" for k in params if k not in needed]
     if problems:
         raise ConfigError(f"--params {source}", [*problems, f"expected keys: {', '.join(needed)}"])
+    reals = ("p1", "p2", "lr", "weight_decay")
+    problems = [
+        f"{k} = {params[k]!r}: must be an integer"
+        for k in needed
+        if k not in reals and not _is_int(params[k])
+    ]
+    problems += [
+        f"{k} = {params[k]!r}: must be a finite number" for k in reals if not _is_real(params[k])
+    ]
+    if problems:
+        raise ConfigError(f"--params {source}", problems)
     cnn_config(params)
     return params
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def run_best(study: ClassifyStudy, params: dict[str, Any]) -> tuple[dict[str, Any], nn.Module]:

@@ -71,8 +71,9 @@ def regression_points(
 
     Both files or neither: without them, the built-in default data.
     """
-    from nndl.data.regression import RegressionData, default_data, load_csv
+    from nndl.data.regression import RegressionData, check_csv_pair, default_data, load_csv
 
+    check_csv_pair(train_csv, test_csv)
     if train_csv is not None and test_csv is not None:
         train, test = load_csv(train_csv), load_csv(test_csv)
     else:

@@ -46,7 +46,11 @@ QUICK = Budget(basic_epochs=200, trials=3, max_epochs=300)
 
 @dataclass(frozen=True)
 class RegressionStudy:
-    """Where the data is, where results go, and how to run."""
+    """Where the data is, where results go, and how to run.
+
+    ``seed`` seeds the splits, folds and weights (a study resumes only with the same one);
+    ``sampler_seed`` (default ``seed``) only the search's sampler: give each machine its own.
+    """
 
     out: Path
     train_csv: str | None = None
@@ -54,6 +58,7 @@ class RegressionStudy:
     device: str = "cpu"
     budget: Budget = field(default_factory=Budget)
     seed: int = 0
+    sampler_seed: int | None = None
     workers: int = 1
     storage: str | None = None
     trials: int | None = None
@@ -113,8 +118,8 @@ def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
     return StudySpec(
         name="nndl-regression-random-search", out=study.out,
         trials=study.trials or study.budget.trials,
-        settings=regression_settings(data, study.budget.max_epochs, 5),
-        sampler="random", storage=study.storage, workers=study.workers, seed=study.seed, progress=not study.quiet, max_trials=study.max_trials,
+        settings=regression_settings(data, study.budget.max_epochs, 5, study.seed),
+        sampler="random", storage=study.storage, workers=study.workers, seed=study.seed if study.sampler_seed is None else study.sampler_seed, progress=not study.quiet, max_trials=study.max_trials,
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ An invalid architecture never reaches torch.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, SupportsIndex
 
@@ -22,12 +23,20 @@ def _as_tuple(obj: object, name: str, cast: type) -> None:
     value = getattr(obj, name)
     if isinstance(value, (int, float, str)):
         value = (value,)
+    convert = _exact_int if cast is int else cast
     try:
-        object.__setattr__(obj, name, tuple(cast(v) for v in value))
+        object.__setattr__(obj, name, tuple(convert(v) for v in value))
     except (TypeError, ValueError) as exc:
         raise ConfigError(
             type(obj).__name__, [f"{name}: {value!r} is not a list of {cast.__name__}"]
         ) from exc
+
+
+def _exact_int(value: object) -> int:
+    """An int, or an integer type such as numpy's; 2.5, "8" and True are refused, not rounded."""
+    if isinstance(value, bool):
+        raise TypeError("a bool is not a size")
+    return operator.index(value)  # type: ignore[arg-type]
 
 
 def _check_positive(problems: list[str], name: str, values: tuple[int, ...]) -> None:

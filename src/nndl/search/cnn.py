@@ -35,7 +35,7 @@ def cnn_settings(job: CNNSearchJob, data_size: int) -> dict[str, Any]:
     return {
         "kind": "mnist-cnn-search", "space": job.space, "ranges": describe_space(), "k": job.k,
         "n_folds": job.n_folds, "max_epochs": job.max_epochs, "patience": job.patience,
-        "batch_size": job.batch_size, "train_rows": data_size,
+        "batch_size": job.batch_size, "train_rows": data_size, "seed": job.seed,
     }  # fmt: skip
 
 

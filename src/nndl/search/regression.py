@@ -58,13 +58,14 @@ def data_fingerprint(data: TensorData) -> str:
     return digest.hexdigest()[:16]
 
 
-def regression_settings(data: TensorData, max_epochs: int, k: int) -> dict[str, Any]:
-    """What must match to resume a regression study."""
+def regression_settings(data: TensorData, max_epochs: int, k: int, seed: int) -> dict[str, Any]:
+    """What must match to resume a regression study (``seed``: folds and weights)."""
     return {
         "kind": "regression-random-search",
         "space": SPACE,
         "k": k,
         "max_epochs": max_epochs,
+        "seed": seed,
         "prune": [PRUNE_FOLDS, PRUNE_THRESHOLD],
         "data": data_fingerprint(data),
     }

@@ -7,6 +7,7 @@ command again resumes it. Resuming checks that the study was made with the same 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -209,8 +210,11 @@ def run_study(spec: StudySpec, job: SearchJob) -> dict[str, Any]:
 
 
 def _run_processes(spec: StudySpec, job: SearchJob) -> None:
+    from nndl._timing import log_files
+
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_worker, args=(spec, job, i)) for i in range(spec.workers)]
+    logs = log_files()  # spawned workers start without the parent's log handlers
+    procs = [ctx.Process(target=_worker, args=(spec, job, i, logs)) for i in range(spec.workers)]
     for p in procs:
         p.start()
     for p in procs:
@@ -222,19 +226,30 @@ def _run_processes(spec: StudySpec, job: SearchJob) -> None:
         )
 
 
-def _worker(spec: StudySpec, job: SearchJob, index: int) -> None:
+def cpu_cores() -> int:
+    """The cores this process may run on (its affinity mask, not the machine's count)."""
+    getaffinity = getattr(os, "sched_getaffinity", None)
+    return len(getaffinity(0)) if getaffinity else os.cpu_count() or 1
+
+
+def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None = None) -> None:
     import torch
 
-    threads = spec.threads or max(1, (os.cpu_count() or 1) // spec.workers)
-    torch.set_num_threads(threads)
-    study = open_study(spec, stream=index)
-    objective = job.make_objective(spec.trials)
-    limit = spec.max_trials or 20 * spec.trials
-    progress = TrialProgress(spec.trials, f"worker {index}" if spec.workers > 1 else "search",
-                             terminal=spec.progress)  # fmt: skip
-    while count(study, TrialState.COMPLETE) < spec.trials and len(study.trials) < limit:
-        study.optimize(objective, n_trials=1, catch=(TrainingDiverged,), callbacks=[progress])
-    progress.close()
+    from nndl._timing import log_to_file
+
+    with contextlib.ExitStack() as stack:
+        for path in logs or []:  # a spawned worker logs to its parent's files
+            stack.enter_context(log_to_file(path))
+        stack.callback(torch.set_num_threads, torch.get_num_threads())
+        torch.set_num_threads(spec.threads or max(1, cpu_cores() // spec.workers))
+        study = open_study(spec, stream=index)
+        objective = job.make_objective(spec.trials)
+        limit = spec.max_trials or 20 * spec.trials
+        progress = TrialProgress(spec.trials, f"worker {index}" if spec.workers > 1 else "search",
+                                 terminal=spec.progress)  # fmt: skip
+        while count(study, TrialState.COMPLETE) < spec.trials and len(study.trials) < limit:
+            study.optimize(objective, n_trials=1, catch=(TrainingDiverged,), callbacks=[progress])
+        progress.close()
 
 
 class TrialProgress:

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import torch
 
+from nndl.errors import ConfigError
+
 if TYPE_CHECKING:
     from nndl.training.evolver import Evolver
 
@@ -25,7 +27,6 @@ class StopReason(str, enum.Enum):
     MAX_EPOCHS = "max_epochs"
     PATIENCE = "patience"
     DIVERGED = "diverged"
-    ABORTED = "aborted"
 
 
 class Callback:
@@ -39,6 +40,17 @@ class Callback:
 
     def on_train_end(self, evolver: Evolver) -> None:
         """Called once after the last epoch, whatever the stop reason."""
+
+
+def _monitored(callback: EarlyStopping | Checkpoint, log: dict[str, float]) -> float:
+    """The value a callback watches; a clear error when the epoch has none (no validation set)."""
+    if callback.monitor not in log:
+        raise ConfigError(
+            type(callback).__name__,
+            [f"monitor {callback.monitor!r} is not measured: the epoch has {', '.join(log)}; "
+             "give fit() a validation set, or train without it (patience=None)"],
+        )  # fmt: skip
+    return log[callback.monitor]
 
 
 class EarlyStopping(Callback):
@@ -61,7 +73,7 @@ class EarlyStopping(Callback):
         self.best, self.best_epoch, self.best_state, self.wait = math.inf, None, None, 0
 
     def on_epoch_end(self, evolver: Evolver, log: dict[str, float]) -> None:
-        value = log[self.monitor]
+        value = _monitored(self, log)
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, int(log["epoch"]), 0
             self.best_state = {k: v.detach().clone() for k, v in evolver.model.state_dict().items()}
@@ -83,11 +95,15 @@ class Checkpoint(Callback):
         self.monitor = monitor
         self.best = math.inf
 
+    def on_train_begin(self, evolver: Evolver) -> None:
+        self.best = math.inf
+
     def on_epoch_end(self, evolver: Evolver, log: dict[str, float]) -> None:
         from nndl.training.checkpoint import save_checkpoint
 
-        if log[self.monitor] < self.best:
-            self.best = log[self.monitor]
+        value = _monitored(self, log)
+        if value < self.best:
+            self.best = value
             save_checkpoint(self.path, evolver.model, evolver.config, {"epoch": log["epoch"]})
 
 

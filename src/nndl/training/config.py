@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -31,7 +32,8 @@ class TrainConfig:
         patience: early stopping after this many epochs without a new validation minimum;
             ``None`` trains for ``max_epochs``.
         min_delta: an improvement must beat the best validation loss by more than this.
-        seed: seeds the weights, the batch order and dropout.
+        seed: seeds the batch order and dropout; nndl's jobs and k-fold also build the net
+            after ``torch.manual_seed(seed)`` (the Evolver gets a net already built).
         device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (a GPU when there is one).
         val_fraction: share of the training data held out for validation, in (0, 1).
         eval_batch_size: batch size for evaluation (no gradients), >= 1.
@@ -57,9 +59,28 @@ class TrainConfig:
     channels_last: bool = True
 
     def __post_init__(self) -> None:
-        problems = self._choice_problems() + self._range_problems()
+        problems = self._type_problems()
+        if not problems:  # ranges compare numbers
+            problems = self._choice_problems() + self._range_problems()
         if problems:
             raise ConfigError("training settings", problems)
+
+    def _type_problems(self) -> list[str]:
+        ints = ("batch_size", "max_epochs", "seed", "eval_batch_size")
+        reals = ("lr", "weight_decay", "momentum", "min_delta", "val_fraction")
+        problems = [
+            f"{n} = {getattr(self, n)!r}: must be an integer"
+            for n in ints
+            if not _is_int(getattr(self, n))
+        ]
+        problems += [
+            f"{n} = {getattr(self, n)!r}: must be a number"
+            for n in reals
+            if not _is_real(getattr(self, n))
+        ]
+        if self.patience is not None and not _is_int(self.patience):
+            problems.append(f"patience = {self.patience!r}: must be an integer or None")
+        return problems
 
     def _choice_problems(self) -> list[str]:
         problems = []
@@ -93,3 +114,11 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings; ``TrainConfig(**d)`` rebuilds them."""
         return asdict(self)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)  # numpy ints too
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

@@ -18,6 +18,8 @@ __all__ = ["plt", "save_figure"]
 
 def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 120) -> None:
     """Save ``fig`` as PNG atomically and close it."""
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)

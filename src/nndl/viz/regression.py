@@ -112,10 +112,12 @@ def weights_and_activations(
     captured: dict[int, list[torch.Tensor]] = {i: [] for i in range(len(linears))}
     hooks = [_capture_after(model, lin, captured[i]) for i, lin in enumerate(linears)]
     device = next(model.parameters()).device
-    for x in inputs:
-        model(torch.tensor([[x]], dtype=torch.float32, device=device))
-    for h in hooks:
-        h.remove()
+    try:
+        for x in inputs:
+            model(torch.tensor([[x]], dtype=torch.float32, device=device))
+    finally:
+        for h in hooks:
+            h.remove()
     return [
         LayerView(f"layer {i + 1}", lin.weight.detach().cpu().numpy().ravel(),
                   {x: captured[i][j].reshape(-1).cpu().numpy() for j, x in enumerate(inputs)})
