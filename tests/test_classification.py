@@ -167,7 +167,7 @@ def test_quick_all_writes_results_csv_and_every_figure(tmp_path: Path) -> None:
     with (out / "optuna_search.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["channels", "kernel_sizes", "strides", "paddings", "dropouts_probabilities", "Nhs",
-                             "lr", "weight_decay", "avg_tr_loss", "avg_val_loss", "train_time [min]", "trial",
+                             "lr", "weight_decay", "avg_train_loss", "avg_val_loss", "train_time [min]", "trial",
                              "state", "reason"]  # fmt: skip
     invalid = [r for r in rows if r["reason"].startswith("invalid architecture")]
     assert len(invalid) == results["search"]["pruned_invalid"]

@@ -159,7 +159,7 @@ def _prune_counts(optuna_study: Any) -> dict[str, Any]:
 
 
 CSV_COLUMNS = ["channels", "kernel_sizes", "strides", "paddings", "dropouts_probabilities", "Nhs", "lr",
-               "weight_decay", "avg_tr_loss", "avg_val_loss", "train_time [min]"]  # fmt: skip
+               "weight_decay", "avg_train_loss", "avg_val_loss", "train_time [min]"]  # fmt: skip
 
 
 def _csv_row(trial: Any) -> dict[str, Any]:
@@ -172,7 +172,7 @@ def _csv_row(trial: Any) -> dict[str, Any]:
     return {"channels": layers("ch"), "kernel_sizes": layers("ks"), "strides": layers("stride"),
             "paddings": layers("pad"), "dropouts_probabilities": [p.get("p1"), p.get("p2")],
             "Nhs": [p.get("Nh1"), p.get("Nh2")], "lr": p.get("lr"), "weight_decay": p.get("weight_decay"),
-            "avg_tr_loss": a.get("avg_tr_loss", ""), "avg_val_loss": a.get("avg_val_loss", ""),
+            "avg_train_loss": a.get("avg_train_loss", ""), "avg_val_loss": a.get("avg_val_loss", ""),
             "train_time [min]": a.get("train_time_min", "")}  # fmt: skip
 
 

@@ -92,8 +92,8 @@ class CNNSearchJob:
         )
         result = cv.run(data, on_fold_end=lambda fold: _report_fold(trial, fold))
         folds = result.folds
-        minutes = sum(f.seconds for f in folds) / len(folds) / 60
-        trial.set_user_attr("avg_tr_loss", sum(f.train_loss for f in folds) / len(folds))
+        minutes = result.mean_minutes
+        trial.set_user_attr("avg_train_loss", result.mean_train_loss)
         trial.set_user_attr("avg_val_loss", result.mean_val_loss)
         trial.set_user_attr("train_time_min", minutes)
         trial.set_user_attr("fold_epochs", [f.epochs for f in folds])

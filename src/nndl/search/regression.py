@@ -122,7 +122,7 @@ def _report_fold(trial: optuna.Trial, fold: FoldResult) -> bool:
 
 def _finish(trial: optuna.Trial, result: CVResult, cap: int) -> float:
     folds = result.folds
-    trial.set_user_attr("avg_train_loss", sum(f.train_loss for f in folds) / len(folds))
+    trial.set_user_attr("avg_train_loss", result.mean_train_loss)
     trial.set_user_attr("avg_val_loss", result.mean_val_loss)
     trial.set_user_attr("fold_epochs", [f.epochs for f in sorted(folds, key=lambda f: f.fold)])
     if "fail_reason" in trial.user_attrs:
