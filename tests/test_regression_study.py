@@ -83,7 +83,7 @@ def test_pruning_on_a_scripted_fold_loss_skips_the_remaining_folds() -> None:
     assert [f.fold for f in result.folds] == [0, 1] and result.aborted
     assert "fold 1 validation loss 0.5500 > 0.4" in trial.user_attrs["prune_reason"]
     with pytest.raises(optuna.TrialPruned):
-        _finish(trial, result, cap=10)
+        _finish(trial, result)
 
 
 def test_a_late_fold_above_threshold_is_not_pruned() -> None:
@@ -121,7 +121,7 @@ def test_divergence_fails_the_trial_with_its_reason_and_the_search_goes_on() -> 
         d = exploding if trial.number == 0 else data
         result = cross_validate(params if trial.number == 0 else dataclasses.replace(params, lr=1e-3), d, 20,
                                 on_fold_end=lambda f: _report_fold(trial, f))  # fmt: skip
-        return _finish(trial, result, cap=10)
+        return _finish(trial, result)
 
     study = optuna.create_study()
     study.optimize(objective, n_trials=2, catch=(TrainingDiverged,))

@@ -21,7 +21,7 @@ import optuna
 from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
 from nndl.search.cnn_space import cnn_config, describe_space, suggest_cnn
-from nndl.search.study import TrainingDiverged, cap_reached
+from nndl.search.study import TrainingDiverged
 from nndl.training.callbacks import Callback, StopReason
 from nndl.training.kfold import FoldResult
 
@@ -60,15 +60,15 @@ class CNNSearchJob:
 
         return mnist_training_set(self.data_dir, self.train_limit)
 
-    def make_objective(self, cap: int) -> Callable[[optuna.Trial], float]:
+    def make_objective(self) -> Callable[[optuna.Trial], float]:
         data = self.data()
 
         def objective(trial: optuna.Trial) -> float:
-            return self._evaluate(trial, data, cap)
+            return self._evaluate(trial, data)
 
         return objective
 
-    def _evaluate(self, trial: optuna.Trial, data: TensorData, cap: int) -> float:
+    def _evaluate(self, trial: optuna.Trial, data: TensorData) -> float:
         from nndl.models.nets import build_model
         from nndl.training.config import TrainConfig
         from nndl.training.kfold import KFoldCrossValidator
@@ -99,9 +99,6 @@ class CNNSearchJob:
         trial.set_user_attr("fold_epochs", [f.epochs for f in folds])
         if "fail_reason" in trial.user_attrs:
             raise TrainingDiverged(trial.user_attrs["fail_reason"])
-        if cap_reached(trial, cap):
-            trial.set_user_attr("prune_reason", "the trial cap was reached while this trial ran")
-            raise optuna.TrialPruned("cap reached")
         return result.mean_val_loss + TIME_PENALTY * minutes
 
 

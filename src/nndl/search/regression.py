@@ -17,7 +17,7 @@ import optuna
 
 from nndl.data.tensors import TensorData
 from nndl.search.regression_space import SPACE, RegressionParams, suggest_regression
-from nndl.search.study import TrainingDiverged, cap_reached
+from nndl.search.study import TrainingDiverged
 from nndl.training.callbacks import StopReason
 from nndl.training.kfold import CVResult, FoldResult
 
@@ -89,7 +89,7 @@ class RegressionSearchJob:
 
         return regression_points(self.train_csv, self.test_csv)[0]
 
-    def make_objective(self, cap: int) -> Callable[[optuna.Trial], float]:
+    def make_objective(self) -> Callable[[optuna.Trial], float]:
         data = self.data()
 
         def objective(trial: optuna.Trial) -> float:
@@ -100,7 +100,7 @@ class RegressionSearchJob:
                 on_fold_end=lambda fold: _report_fold(trial, fold),
             )  # fmt: skip
             trial.set_user_attr("train_time_min", (time.perf_counter() - start) / 60)
-            return _finish(trial, result, cap)
+            return _finish(trial, result)
 
         return objective
 
@@ -120,7 +120,7 @@ def _report_fold(trial: optuna.Trial, fold: FoldResult) -> bool:
     return True
 
 
-def _finish(trial: optuna.Trial, result: CVResult, cap: int) -> float:
+def _finish(trial: optuna.Trial, result: CVResult) -> float:
     folds = result.folds
     trial.set_user_attr("avg_train_loss", result.mean_train_loss)
     trial.set_user_attr("avg_val_loss", result.mean_val_loss)
@@ -129,7 +129,4 @@ def _finish(trial: optuna.Trial, result: CVResult, cap: int) -> float:
         raise TrainingDiverged(trial.user_attrs["fail_reason"])
     if "prune_reason" in trial.user_attrs:
         raise optuna.TrialPruned(trial.user_attrs["prune_reason"])
-    if cap_reached(trial, cap):
-        trial.set_user_attr("prune_reason", "the trial cap was reached while this trial ran")
-        raise optuna.TrialPruned("cap reached")
     return result.mean_val_loss

@@ -15,6 +15,7 @@ import random
 import sys
 import time
 import warnings
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from optuna.trial import FrozenTrial, TrialState
 from nndl.errors import ConfigError, DataError, NNDLError
 
 __all__ = [
+    "CompletionLock",
     "SearchJob",
     "StudySpec",
     "TrainingDiverged",
@@ -45,7 +47,7 @@ class TrainingDiverged(NNDLError):
 class SearchJob(Protocol):
     """What a worker process needs to rebuild the objective (must be picklable)."""
 
-    def make_objective(self, cap: int) -> Callable[[optuna.Trial], float]: ...
+    def make_objective(self) -> Callable[[optuna.Trial], float]: ...
 
 
 @dataclass(frozen=True)
@@ -243,12 +245,14 @@ def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None
         stack.callback(torch.set_num_threads, torch.get_num_threads())
         torch.set_num_threads(spec.threads or max(1, cpu_cores() // spec.workers))
         study = open_study(spec, stream=index)
-        objective = job.make_objective(spec.trials)
+        lock = stack.enter_context(CompletionLock(spec))
+        objective = capped(job.make_objective(), spec.trials, lock)
         limit = spec.max_trials or 20 * spec.trials
         progress = TrialProgress(spec.trials, f"worker {index}" if spec.workers > 1 else "search",
                                  terminal=spec.progress)  # fmt: skip
+        callbacks = [lambda _study, _trial: lock.release(), progress]
         while count(study, TrialState.COMPLETE) < spec.trials and len(study.trials) < limit:
-            study.optimize(objective, n_trials=1, catch=(TrainingDiverged,), callbacks=[progress])
+            study.optimize(objective, n_trials=1, catch=(TrainingDiverged,), callbacks=callbacks)
         progress.close()
 
 
@@ -279,9 +283,81 @@ class TrialProgress:
             self.stream.write("\n")
 
 
-def cap_reached(trial: optuna.Trial, cap: int) -> bool:
-    """Whether ``cap`` trials already completed (other workers finished first)."""
-    return count(trial.study, TrialState.COMPLETE) >= cap
+def capped(
+    objective: Callable[[optuna.Trial], float], cap: int, lock: CompletionLock
+) -> Callable[[optuna.Trial], float]:
+    """``objective``, but a trial that finishes once ``cap`` trials completed is pruned.
+
+    The count and Optuna's recording of the result happen under ``lock``, so concurrent
+    workers cannot both take the last place: the lock is taken here and released by the
+    first callback, which Optuna calls after it stored the trial's state.
+    """
+
+    def objective_with_cap(trial: optuna.Trial) -> float:
+        value = objective(trial)
+        lock.acquire()
+        if count(trial.study, TrialState.COMPLETE) >= cap:
+            lock.release()
+            trial.set_user_attr("prune_reason", "the trial cap was reached while this trial ran")
+            raise optuna.TrialPruned("cap reached")
+        return value
+
+    return objective_with_cap
+
+
+class CompletionLock:
+    """A lock shared by every worker of a study, held from the cap check to the recorded result.
+
+    Workers on this machine share an ``flock`` on ``out/study.lock``; with a PostgreSQL storage
+    they also take a session advisory lock in the database, so workers on other machines
+    take part. (Other storage URLs: exact among the workers that share ``out``.)
+    """
+
+    def __init__(self, spec: StudySpec) -> None:
+        spec.out.mkdir(parents=True, exist_ok=True)
+        self._file = (spec.out / "study.lock").open("a")
+        self._key = zlib.crc32(spec.name.encode())
+        self._db: Any = None
+        if spec.storage and spec.storage.startswith("postgresql"):
+            import sqlalchemy
+
+            engine = sqlalchemy.create_engine(spec.storage, poolclass=sqlalchemy.pool.NullPool)
+            self._db = engine.connect()
+        self.held = False
+
+    def acquire(self) -> None:
+        import fcntl
+
+        fcntl.flock(self._file, fcntl.LOCK_EX)
+        if self._db is not None:
+            self._sql("SELECT pg_advisory_lock(:key)")
+        self.held = True
+
+    def release(self) -> None:
+        """Release if held (callbacks call it after every trial)."""
+        if not self.held:
+            return
+        import fcntl
+
+        if self._db is not None:
+            self._sql("SELECT pg_advisory_unlock(:key)")
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self.held = False
+
+    def _sql(self, statement: str) -> None:
+        import sqlalchemy
+
+        self._db.execute(sqlalchemy.text(statement), {"key": self._key})
+        self._db.commit()
+
+    def __enter__(self) -> CompletionLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+        if self._db is not None:
+            self._db.close()
+        self._file.close()
 
 
 def summarize(study: optuna.Study, seconds: float) -> dict[str, Any]:
