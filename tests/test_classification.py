@@ -157,7 +157,11 @@ def test_quick_all_writes_results_csv_and_every_figure(tmp_path: Path) -> None:
     } <= set(results["search"])
     assert results["search"]["completed"] == 3
     ood = results["ood"]
-    assert 0 <= ood["noise_called_not_a_digit"] <= 1 and 0 <= ood["auroc"] <= 1
+    # the quick PDCNN already separates noise from digits (0.99 / 0.005 / 0.9999 when measured)
+    assert (
+        ood["noise_called_not_a_digit"] > 0.5 > ood["digits_called_not_a_digit"]
+        and ood["auroc"] > 0.9
+    )
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert figures == sorted([
         "figure_4_probabilities.png", "figure_5_activation_maximization.png", "figure_6_contour_channels.png",

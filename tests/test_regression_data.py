@@ -211,10 +211,11 @@ def test_default_data_shape_range_and_gaps() -> None:
     assert test.source == "default(seed=0, split=test)"
 
 
-def test_default_data_gaps_lie_left_and_right_of_zero() -> None:
-    (left_low, left_high), (right_low, right_high) = TRAIN_GAPS
-    assert left_high < 0 < right_low
-    assert left_high - left_low == pytest.approx(2) and right_high - right_low == pytest.approx(2)
+def test_default_data_gaps_and_function_are_the_readmes() -> None:
+    assert [tuple(map(float, g)) for g in TRAIN_GAPS] == [(-3.0, -1.0), (2.0, 4.0)]
+    x = np.array([-4.0, -2.0, 0.0, 1.5, 3.0])
+    readme = 2.5 * np.sin(1.2 * x) + 0.2 * x**2 * (x + 1) * np.exp(-(x**2) / 10)
+    np.testing.assert_allclose(target_function(x), readme, rtol=1e-6)
 
 
 def test_default_data_is_deterministic_per_seed() -> None:

@@ -49,15 +49,28 @@ def test_html_report_embeds_every_figure_and_the_reports_numbers(quick_run: Path
     md = (quick_run / "report.md").read_text()
     linked = re.findall(r"!\[[^]]*\]\(([^)]+)\)", md)
     assert len(linked) == 13 and all((quick_run / p).is_file() for p in linked)
+    results = json.loads((quick_run / "results.json").read_text())
+    measured = [results["regression"]["basic"]["test_loss"], results["regression"]["best"]["test_loss"],
+                *(results["classification"]["nets"][n]["test_accuracy"] for n in ("fcn", "dcnn", "pdcnn"))]  # fmt: skip
+    for value in measured:  # our numbers, not only the report's, reach both tables
+        assert f"{value:.4f}" in html and f"{value:.4f}" in md
 
 
 @pytest.mark.slow
 def test_report_command_rebuilds_without_training(quick_run: Path) -> None:
-    before = (quick_run / "report.html").read_text()
+    before = {
+        name: (quick_run / name).read_text()
+        for name in ("report.html", "report.md", "results.json")
+    }
+    checkpoints = {p: p.stat().st_mtime_ns for p in quick_run.rglob("model.pt")}
     (quick_run / "report.html").unlink()
+    (quick_run / "report.md").unlink()
     result = nndl("report", str(quick_run))
     assert result.returncode == 0, result.stderr
-    assert (quick_run / "report.html").read_text() == before
+    assert {name: (quick_run / name).read_text() for name in before} == before
+    assert (
+        checkpoints and {p: p.stat().st_mtime_ns for p in checkpoints} == checkpoints
+    )  # nothing retrained
 
 
 def test_report_of_a_folder_without_results_is_a_clear_error(tmp_path: Path) -> None:

@@ -104,7 +104,8 @@ def test_classification_reports_accuracy() -> None:
     torch.manual_seed(0)
     evolver = Evolver(create_model("fcn"), config)
     history = evolver.fit(TensorData(x[:192], y[:192]), TensorData(x[192:], y[192:]))
-    assert 0.0 <= history.rows[-1]["val_accuracy"] <= 1.0
+    val_accuracy = evolver.evaluate(TensorData(x[192:], y[192:]))["accuracy"]
+    assert history.rows[-1]["val_accuracy"] == val_accuracy > 0.7  # the last epoch's, measured
     assert evolver.evaluate(TensorData(x[:192], y[:192]))["accuracy"] > 0.9
 
 

@@ -250,10 +250,22 @@ def test_activation_grid_and_plot(tmp_path) -> None:
     expected = _target_logits(models["pdcnn"], torch.as_tensor(grid.images[1])[:, None])
     np.testing.assert_allclose(grid.logits[1], expected.numpy(), atol=1e-5)
     save_figure(plot_activation_grid(grid), tmp_path / "actmax.png")
+    _assert_png(tmp_path / "actmax.png")
     assert (tmp_path / "actmax.png").stat().st_size > 0
 
 
 # --- figures -------------------------------------------------------------------------------
+
+
+def _assert_png(path) -> None:  # type: ignore[no-untyped-def]
+    """A decodable PNG of a real figure, not an empty canvas."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        assert image.format == "PNG" and min(image.size) > 100
+        assert len(set(image.convert("L").getdata())) > 2  # more than a blank background
 
 
 def test_class_probabilities_and_plot(tmp_path) -> None:
@@ -267,6 +279,7 @@ def test_class_probabilities_and_plot(tmp_path) -> None:
     with pytest.raises(ValueError, match="captions"):
         class_probabilities(models, images, ["one caption"])
     save_figure(plot_class_probabilities(data), tmp_path / "probs.png")
+    _assert_png(tmp_path / "probs.png")
 
 
 def test_feature_maps_match_config(tmp_path) -> None:
@@ -276,6 +289,7 @@ def test_feature_maps_match_config(tmp_path) -> None:
     assert [m.shape for m in maps] == shapes
     assert all((m >= 0).all() for m in maps)  # after ReLU
     save_figure(plot_feature_maps(maps), tmp_path / "maps.png")
+    _assert_png(tmp_path / "maps.png")
 
 
 def test_embedding_pca(tmp_path) -> None:
@@ -291,6 +305,7 @@ def test_embedding_pca(tmp_path) -> None:
     with pytest.raises(ValueError, match="method"):
         embedding(model, images, labels, method="umap")
     save_figure(plot_embedding(emb), tmp_path / "embedding.png")
+    _assert_png(tmp_path / "embedding.png")
 
 
 def test_first_layer_weights_and_plot(tmp_path) -> None:
@@ -299,11 +314,14 @@ def test_first_layer_weights_and_plot(tmp_path) -> None:
     assert weights.shape == (128, 28, 28)
     np.testing.assert_array_equal(weights[5].ravel(), fcn.body[1].weight[5].detach().numpy())
     save_figure(plot_first_layer_weights(weights, max_units=40), tmp_path / "weights.png")
+    _assert_png(tmp_path / "weights.png")
 
 
 def test_confusion_matrix_plot(tmp_path) -> None:
     images, labels = _blocks(30)
     cm = confusion_matrix(_random_net("pdcnn"), images, labels, num_classes=11)
     save_figure(plot_confusion_matrix(cm), tmp_path / "cm.png")
+    _assert_png(tmp_path / "cm.png")
     save_figure(plot_confusion_matrix(cm, normalize=False), tmp_path / "cm_counts.png")
+    _assert_png(tmp_path / "cm_counts.png")
     assert (tmp_path / "cm.png").stat().st_size > 0
