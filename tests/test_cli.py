@@ -25,10 +25,25 @@ def nndl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
     )
 
 
+COMMANDS = ("train", "regression", "classify", "reproduce", "report", "dashboard", "data")
+
+
 def test_help_lists_commands() -> None:
     result = nndl("--help")
     assert result.returncode == 0
-    assert "train" in result.stdout and "data" in result.stdout
+    indented_4 = [
+        line for line in result.stdout.splitlines() if len(line) - len(line.lstrip()) == 4
+    ]
+    assert tuple(line.split()[0] for line in indented_4) == COMMANDS
+
+
+def test_the_installed_console_script_runs() -> None:
+    """`make setup` installs the `nndl` command that the README and `make demo` use."""
+    script = Path(sys.executable).parent / "nndl"
+    if not script.exists():
+        pytest.skip(f"nndl is not installed beside {sys.executable}")
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.startswith("nndl ")
 
 
 def test_regression_run_writes_every_output(tmp_path: Path) -> None:
