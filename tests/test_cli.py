@@ -207,3 +207,24 @@ def test_data_mnist_prints_one_json_line() -> None:
     info = json.loads(result.stdout)
     assert info["train"] == 60000 and info["test"] == 10000 and info["verified"] is True
     assert info["train_counts"][1] == 6742 and info["test_counts"][9] == 1009
+
+
+def test_training_flags_reach_the_run_and_its_checkpoint(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = nndl("train", "--task", "regression", "--hidden", "16,8", "--activation", "tanh",
+                  "--optimizer", "sgd", "--lr", "0.01", "--momentum", "0.9", "--patience", "0",
+                  "--epochs", "3", "--val-fraction", "0.25", "--split-seed", "3", "--seed", "7",
+                  "--out", str(out), "--quiet")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["hidden_sizes"] == [16, 8] and config["model"]["activation"] == "tanh"
+    train = config["train"]
+    assert (train["optimizer"], train["lr"], train["momentum"], train["patience"], train["seed"]) == (
+        "sgd", 0.01, 0.9, None, 7)  # fmt: skip
+    assert config["data"]["val"] == 25 and config["data"]["split_seed"] == 3  # 25% of 100 points
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 3 and metrics["stop_reason"] == "max_epochs"  # --patience 0: off
+    from nndl import load_checkpoint
+
+    loaded = load_checkpoint(out / "model.pt")
+    assert loaded.model.config.hidden_sizes == (16, 8) and loaded.train_config.optimizer == "sgd"  # type: ignore[union-attr]
