@@ -254,3 +254,29 @@ def test_quick_all_writes_results_and_every_figure(tmp_path: Path) -> None:
         "figure_3_weights_activations.png",
     ]
     assert all((out / "figures" / f).stat().st_size > 10_000 for f in figures)
+
+
+def test_best_with_a_params_file_trains_those_params(tmp_path: Path) -> None:
+    (tmp_path / "p.json").write_text(json.dumps(REPORT_BEST))
+    out = tmp_path / "o"
+    result = nndl(
+        "regression",
+        "best",
+        "--quick",
+        "--params",
+        str(tmp_path / "p.json"),
+        "--out",
+        str(out),
+        "--quiet",
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "best" / "metrics.json").read_text())
+    assert metrics["params"] == {**REPORT_BEST, "dropout_prob_1": 0.0, "dropout_prob_4": 0.0}
+    assert len(metrics["fold_val_losses"]) == 5 and metrics["val_loss"] == min(
+        metrics["fold_val_losses"]
+    )
+    from nndl import load_checkpoint
+
+    net = load_checkpoint(out / "best" / "model.pt").model
+    assert net.config.hidden_sizes == (32, 128, 64, 256)  # type: ignore[union-attr]
+    assert (out / "figures" / "figure_2_best.png").is_file()
