@@ -129,6 +129,7 @@ def postgres_url() -> Iterator[str]:
     initdb = _initdb()
     if os.environ.get("NNDL_REQUIRE_POSTGRES") == "1":  # set by .ci/run once the server is there
         assert initdb is not None, "NNDL_REQUIRE_POSTGRES=1 but no initdb was found"
+        import psycopg2  # noqa: F401  (the dev extra installs it)
     pytest.importorskip("psycopg2")
     if initdb is None:
         pytest.skip("PostgreSQL server not installed (.ci/run installs Debian's postgresql)")
