@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -36,6 +37,8 @@ def cnn_settings(job: CNNSearchJob, data_size: int) -> dict[str, Any]:
         "kind": "mnist-cnn-search", "space": job.space, "ranges": describe_space(), "k": job.k,
         "n_folds": job.n_folds, "max_epochs": job.max_epochs, "patience": job.patience,
         "batch_size": job.batch_size, "train_rows": data_size, "seed": job.seed,
+        # None: the official MNIST, verified by hash; else the user's IDX folder
+        "data_dir": None if job.data_dir is None else str(Path(job.data_dir).resolve()),
     }  # fmt: skip
 
 
