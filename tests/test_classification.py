@@ -66,7 +66,7 @@ def test_invalid_architecture_is_pruned_with_its_reason_and_never_trained() -> N
               "Nh2": 32, "lr": 1e-3, "weight_decay": 1e-5}  # fmt: skip
     trial = optuna.trial.FixedTrial(params)
     with pytest.raises(optuna.TrialPruned):
-        CNNSearchJob()._evaluate(trial, None, cap=10)  # type: ignore[arg-type]  # no data: training would fail
+        CNNSearchJob()._evaluate(trial, None)  # type: ignore[arg-type]  # no data: training would fail
     assert trial.user_attrs["prune_reason"].startswith(
         "invalid architecture: conv layer 3: input 1x1"
     )
@@ -80,7 +80,7 @@ def _tiny_search(pruner: optuna.pruners.BasePruner) -> optuna.trial.FrozenTrial:
     )
     job = CNNSearchJob(space="feasible", max_epochs=3, patience=50)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0), pruner=pruner)
-    study.optimize(lambda t: job._evaluate(t, data, cap=10), n_trials=1)
+    study.optimize(lambda t: job._evaluate(t, data), n_trials=1)
     return study.trials[0]
 
 

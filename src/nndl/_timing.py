@@ -53,12 +53,17 @@ def log_to_file(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    level = log.level
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     try:
         yield
+    except BaseException as exc:  # the log says how the run ended, then the error goes on
+        log.error("stopped by %s: %s", type(exc).__name__, exc)
+        raise
     finally:
         log.removeHandler(handler)
+        log.setLevel(level)
         handler.close()
 
 

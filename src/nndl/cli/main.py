@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -43,7 +42,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except NNDLError as exc:
-        logging.getLogger("nndl").error("%s", exc)
         print(f"nndl: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

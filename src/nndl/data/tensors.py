@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,11 @@ class TensorData:
         """The rows at ``index`` (a copy)."""
         idx = torch.as_tensor(index, dtype=torch.long, device=self.x.device)
         return TensorData(self.x[idx], self.y[idx])
+
+    def fingerprint(self) -> str:
+        """A short hash of the contents, so a study is only resumed on the same data."""
+        digest = hashlib.sha256(self.x.cpu().numpy().tobytes() + self.y.cpu().numpy().tobytes())
+        return digest.hexdigest()[:16]
 
     def to(self, device: torch.device | str) -> TensorData:
         """The same data on ``device`` (no copy when already there)."""

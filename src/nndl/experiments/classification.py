@@ -222,6 +222,8 @@ def _checked_params(params: dict[str, Any], source: str) -> dict[str, Any]:
     from nndl.search.cnn_space import cnn_config
 
     n = params.get("ncl")
+    if "ncl" not in params:
+        raise ConfigError(f"--params {source}", ["missing key 'ncl' (the number of conv layers)"])
     if not _is_int(n):
         raise ConfigError(
             f"--params {source}", [f"ncl = {n!r}: must be an integer number of conv layers"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import optuna
@@ -32,13 +31,15 @@ TIME_PENALTY = 1e-5
 
 
 def cnn_settings(job: CNNSearchJob, data_size: int) -> dict[str, Any]:
-    """What must match to resume an MNIST search."""
+    """What must match to resume an MNIST search.
+
+    ``data``: ``official`` for the hash-verified MNIST, else a hash of the ``--data-dir`` images.
+    """
     return {
         "kind": "mnist-cnn-search", "space": job.space, "ranges": describe_space(), "k": job.k,
         "n_folds": job.n_folds, "max_epochs": job.max_epochs, "patience": job.patience,
         "batch_size": job.batch_size, "train_rows": data_size, "seed": job.seed,
-        # None: the official MNIST, verified by hash; else the user's IDX folder
-        "data_dir": None if job.data_dir is None else str(Path(job.data_dir).resolve()),
+        "data": "official" if job.data_dir is None else job.data().fingerprint(),
     }  # fmt: skip
 
 

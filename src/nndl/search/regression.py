@@ -7,7 +7,6 @@ pruned (``TrialPruned``). A fold whose loss diverges fails the trial, with the r
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,12 +51,6 @@ def cross_validate(
     )
 
 
-def data_fingerprint(data: TensorData) -> str:
-    """A short hash of the points, so a study is only resumed on the same data."""
-    digest = hashlib.sha256(data.x.numpy().tobytes() + data.y.numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
 def regression_settings(data: TensorData, max_epochs: int, k: int, seed: int) -> dict[str, Any]:
     """What must match to resume a regression study (``seed``: folds and weights)."""
     return {
@@ -67,7 +60,7 @@ def regression_settings(data: TensorData, max_epochs: int, k: int, seed: int) ->
         "max_epochs": max_epochs,
         "seed": seed,
         "prune": [PRUNE_FOLDS, PRUNE_THRESHOLD],
-        "data": data_fingerprint(data),
+        "data": data.fingerprint(),
     }
 
 

@@ -176,11 +176,16 @@ def open_study(spec: StudySpec, stream: int = 0) -> optuna.Study:
     return study
 
 
+SETTINGS_ADDED_LATER = {"seed": 0, "data": "official"}
+"""Settings keys newer than some stored studies, with the value those studies were made with."""
+
+
 def _check_settings(study: optuna.Study, settings: dict[str, Any], where: str) -> None:
     stored = study.user_attrs.get("nndl_settings")
     if stored is None:
         study.set_user_attr("nndl_settings", settings)
         return
+    stored = {**SETTINGS_ADDED_LATER, **stored}
     diff = [k for k in sorted(set(stored) | set(settings)) if stored.get(k) != settings.get(k)]
     if diff:
         shown = "; ".join(
@@ -250,7 +255,10 @@ def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None
         limit = spec.max_trials or 20 * spec.trials
         progress = TrialProgress(spec.trials, f"worker {index}" if spec.workers > 1 else "search",
                                  terminal=spec.progress)  # fmt: skip
-        callbacks = [lambda _study, _trial: lock.release(), progress]
+        callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [
+            lambda _study, _trial: lock.release(),
+            progress,
+        ]
         while count(study, TrialState.COMPLETE) < spec.trials and len(study.trials) < limit:
             study.optimize(objective, n_trials=1, catch=(TrainingDiverged,), callbacks=callbacks)
         progress.close()
@@ -308,56 +316,60 @@ def capped(
 class CompletionLock:
     """A lock shared by every worker of a study, held from the cap check to the recorded result.
 
-    Workers on this machine share an ``flock`` on ``out/study.lock``; with a PostgreSQL storage
-    they also take a session advisory lock in the database, so workers on other machines
-    take part. (Other storage URLs: exact among the workers that share ``out``.)
+    Workers that share ``out`` take an ``flock`` on ``out/study.lock``; with a PostgreSQL
+    storage each acquisition also takes a session advisory lock on a fresh connection, so
+    workers on other machines take part (the connection is closed on release, and a killed
+    worker's session ends with it). Other storage URLs (MySQL, a SQLite file reached from
+    several output folders): exact only among the workers that share ``out``.
     """
 
     def __init__(self, spec: StudySpec) -> None:
         spec.out.mkdir(parents=True, exist_ok=True)
         self._file = (spec.out / "study.lock").open("a")
         self._key = zlib.crc32(spec.name.encode())
-        self._db: Any = None
+        self._engine: Any = None
         if spec.storage and spec.storage.startswith("postgresql"):
             import sqlalchemy
 
-            engine = sqlalchemy.create_engine(spec.storage, poolclass=sqlalchemy.pool.NullPool)
-            self._db = engine.connect()
+            self._engine = sqlalchemy.create_engine(
+                spec.storage, poolclass=sqlalchemy.pool.NullPool
+            )
+        self._db: Any = None
         self.held = False
 
     def acquire(self) -> None:
         import fcntl
 
         fcntl.flock(self._file, fcntl.LOCK_EX)
-        if self._db is not None:
-            self._sql("SELECT pg_advisory_lock(:key)")
         self.held = True
+        if self._engine is not None:
+            import sqlalchemy
+
+            self._db = self._engine.connect()
+            self._db.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": self._key})
 
     def release(self) -> None:
-        """Release if held (callbacks call it after every trial)."""
-        if not self.held:
-            return
+        """Release if held (a callback calls it after every trial)."""
         import fcntl
 
-        if self._db is not None:
-            self._sql("SELECT pg_advisory_unlock(:key)")
-        fcntl.flock(self._file, fcntl.LOCK_UN)
+        if not self.held:
+            return
         self.held = False
-
-    def _sql(self, statement: str) -> None:
-        import sqlalchemy
-
-        self._db.execute(sqlalchemy.text(statement), {"key": self._key})
-        self._db.commit()
+        try:
+            if self._db is not None:
+                db, self._db = self._db, None
+                db.close()  # ends the session, and with it the advisory lock
+        finally:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
 
     def __enter__(self) -> CompletionLock:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.release()
-        if self._db is not None:
-            self._db.close()
-        self._file.close()
+        try:
+            self.release()
+        finally:
+            self._file.close()
 
 
 def summarize(study: optuna.Study, seconds: float) -> dict[str, Any]:
