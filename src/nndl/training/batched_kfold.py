@@ -79,6 +79,30 @@ class BatchedKFoldCrossValidator:
         return run.train(on_fold_end)
 
 
+@dataclass(frozen=True)
+class _Schedule:
+    """Batch layout of the running folds: which padded slots hold rows, rows per step, members per step."""
+
+    mask: torch.Tensor  # (folds, steps * batch size): 1 where a slot holds a row
+    rows: list[torch.Tensor]  # per step, (folds,) rows in the batch (at least 1, for the division)
+    active: list[list[int]]  # per step, the stack positions that have rows
+    sizes: torch.Tensor  # (folds,) training rows
+
+    @classmethod
+    def of(cls, lengths: list[int], size: int, device: torch.device) -> _Schedule:
+        steps = max(math.ceil(n / size) for n in lengths)
+        mask = torch.zeros(len(lengths), steps * size)
+        for pos, n in enumerate(lengths):
+            mask[pos, :n] = 1.0
+        rows = [
+            mask[:, s * size : (s + 1) * size].sum(1).clamp(min=1).to(device) for s in range(steps)
+        ]
+        active = [[pos for pos, n in enumerate(lengths) if s * size < n] for s in range(steps)]
+        return cls(
+            mask.to(device), rows, active, torch.tensor(lengths, dtype=torch.float32, device=device)
+        )
+
+
 class _Run:
     """One batched cross-validation: the stacked net of the running folds, and every fold's state.
 
@@ -104,6 +128,7 @@ class _Run:
             for i, (t, _) in enumerate(folds)
         ]
         self.alive = list(range(len(folds)))
+        self._cached_schedule: _Schedule | None = None
         self.x, self.y = data.x.to(self.device), data.y.to(self.device)
         self.val_idx, self.val_mask = self._padded([torch.as_tensor(v) for _, v in folds])
 
@@ -134,35 +159,38 @@ class _Run:
                 break
         return result
 
-    def _epoch_batches(self) -> tuple[torch.Tensor, torch.Tensor, list[list[int]]]:
-        """Per running fold a fresh permutation of its rows (padded), and who has data per step."""
-        size, parts = self.cfg.batch_size, []
-        for k in self.alive:
+    def _schedule(self) -> _Schedule:
+        """The running folds' batch layout; the same every epoch until a fold leaves."""
+        if self._cached_schedule is None:
+            lengths = [len(self.members[k].train_idx) for k in self.alive]
+            self._cached_schedule = _Schedule.of(lengths, self.cfg.batch_size, self.device)
+        return self._cached_schedule
+
+    def _epoch_order(self, width: int) -> torch.Tensor:
+        """Per running fold a fresh permutation of its rows, zero-padded to ``width``."""
+        idx = torch.zeros(len(self.alive), width, dtype=torch.long, device=self.device)
+        for pos, k in enumerate(self.alive):
             m = self.members[k]
             perm = torch.randperm(len(m.train_idx), generator=m.generator).to(self.device)
-            parts.append(m.train_idx[perm])
-        steps = max(math.ceil(len(p) / size) for p in parts)
-        idx, mask = self._padded(parts, steps * size)
-        has_data = [[pos for pos, p in enumerate(parts) if s * size < len(p)] for s in range(steps)]
-        return idx, mask, has_data
+            idx[pos, : len(perm)] = m.train_idx[perm]
+        return idx
 
     def _train_epoch(self) -> torch.Tensor:
         self.model.train()
-        idx, mask, has_data = self._epoch_batches()
-        size, total = self.cfg.batch_size, torch.zeros(len(self.alive), device=self.device)
-        for s, active in enumerate(has_data):
-            bi, bm = idx[:, s * size : (s + 1) * size], mask[:, s * size : (s + 1) * size]
+        plan, size = self._schedule(), self.cfg.batch_size
+        idx, total = (
+            self._epoch_order(plan.mask.shape[1]),
+            torch.zeros(len(self.alive), device=self.device),
+        )
+        for s, active in enumerate(plan.active):
+            bi, bm = idx[:, s * size : (s + 1) * size], plan.mask[:, s * size : (s + 1) * size]
             err = (self.model(self.x[bi]) - self.y[bi]).pow(2).mean(-1)
-            count = bm.sum(1)
-            per_member = (err * bm).sum(1) / count.clamp(min=1)
+            per_member = (err * bm).sum(1) / plan.rows[s]
             self.opt.zero_grad()
             per_member.sum().backward()
             self.opt.step(active)
-            total += per_member.detach() * count
-        sizes = torch.tensor(
-            [len(self.members[k].train_idx) for k in self.alive], device=self.device
-        )
-        return (total / sizes).cpu()
+            total += per_member.detach() * plan.rows[s]
+        return (total / plan.sizes).cpu()
 
     @torch.inference_mode()
     def _validate(self) -> torch.Tensor:
@@ -209,6 +237,7 @@ class _Run:
             return
         keep = [pos for pos in range(len(self.alive)) if pos not in stopped]
         self.alive = [self.alive[pos] for pos in keep]
+        self._cached_schedule = None
         if not keep:
             return
         self.model.keep(keep)
