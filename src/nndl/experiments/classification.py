@@ -221,7 +221,7 @@ def best_params(study: ClassifyStudy, params_file: str | None) -> dict[str, Any]
 def _checked_params(params: dict[str, Any], source: str) -> dict[str, Any]:
     from nndl.search.cnn_space import cnn_config
 
-    n = params.get("ncl")
+    n: Any = params.get("ncl")
     if "ncl" not in params:
         raise ConfigError(f"--params {source}", ["missing key 'ncl' (the number of conv layers)"])
     if not _is_int(n):
