@@ -196,14 +196,15 @@ def test_a_folder_of_another_study_is_not_mixed(tmp_path: Path) -> None:
 def test_another_sampler_seed_joins_the_same_study(tmp_path: Path) -> None:
     """Machines share one study with their own --sampler-seed; folds and weights stay --seed's."""
     out = tmp_path / "reg"
+    # the second run, with its own sampler seed, adds one trial (of any state) to the first's
     for trials, sampler_seed in (("1", "0"), ("2", "5")):
-        result = nndl("regression", "search", "--quick", "--trials", trials, "--out", str(out), "--quiet",
-                      "--sampler-seed", sampler_seed)  # fmt: skip
+        result = nndl("regression", "search", "--quick", "--trials", trials, "--max-trials", trials,
+                      "--out", str(out), "--quiet", "--sampler-seed", sampler_seed)  # fmt: skip
         assert result.returncode == 0, result.stderr
     study = optuna.load_study(
         study_name="nndl-regression-random-search", storage=f"sqlite:///{out / 'study.db'}"
     )
-    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) == 2
+    assert len(study.trials) == 2 and study.trials[0].params != study.trials[1].params
 
 
 @pytest.mark.parametrize("flag", ["--trials", "--workers"])
