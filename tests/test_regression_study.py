@@ -213,17 +213,15 @@ def test_zero_trials_or_workers_is_a_usage_error(flag: str, tmp_path: Path) -> N
     assert result.returncode == 2 and "must be >= 1" in result.stderr
 
 
+def best_with_params(tmp_path: Path, params: dict[str, object]) -> subprocess.CompletedProcess[str]:
+    """`nndl regression best --quick --params FILE` into tmp_path/o, FILE holding ``params``."""
+    (tmp_path / "p.json").write_text(json.dumps(params))
+    return nndl("regression", "best", "--quick", "--params", str(tmp_path / "p.json"),
+                "--out", str(tmp_path / "o"), "--quiet")  # fmt: skip
+
+
 def test_bad_params_file_says_which_key(tmp_path: Path) -> None:
-    (tmp_path / "p.json").write_text(json.dumps({**REPORT_BEST, "lr": "fast"}))
-    result = nndl(
-        "regression",
-        "best",
-        "--quick",
-        "--params",
-        str(tmp_path / "p.json"),
-        "--out",
-        str(tmp_path / "o"),
-    )
+    result = best_with_params(tmp_path, {**REPORT_BEST, "lr": "fast"})
     assert (
         result.returncode == 2
         and "lr = 'fast'" in result.stderr
@@ -258,18 +256,8 @@ def test_quick_all_writes_results_and_every_figure(tmp_path: Path) -> None:
 
 
 def test_best_with_a_params_file_trains_those_params(tmp_path: Path) -> None:
-    (tmp_path / "p.json").write_text(json.dumps(REPORT_BEST))
     out = tmp_path / "o"
-    result = nndl(
-        "regression",
-        "best",
-        "--quick",
-        "--params",
-        str(tmp_path / "p.json"),
-        "--out",
-        str(out),
-        "--quiet",
-    )
+    result = best_with_params(tmp_path, REPORT_BEST)
     assert result.returncode == 0, result.stderr
     metrics = json.loads((out / "best" / "metrics.json").read_text())
     assert metrics["params"] == {**REPORT_BEST, "dropout_prob_1": 0.0, "dropout_prob_4": 0.0}
