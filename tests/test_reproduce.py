@@ -36,7 +36,17 @@ def test_results_hold_both_tables_timings_and_machine(quick_run: Path) -> None:
     assert set(results["classification"]["nets"]) == {"fcn", "cnn", "dcnn", "pdcnn", "best"}
     assert {"regression search", "mnist search", "total"} <= set(results["timings"])
     assert {"cpu", "cores", "torch_threads", "device", "torch"} <= set(results["machine"])
-    assert "stage mnist search: done" in (quick_run / "nndl.log").read_text()
+    log = (quick_run / "nndl.log").read_text()
+    assert "stage mnist search: done" in log
+    # each trial's log line carries both stops: completed of --trials, all of --max-trials
+    mnist_search = log.split("stage mnist search:")[1]
+    last = re.findall(
+        r"search: trial \d+ \w+ in [\d.]+ s, completed (\d+)/(\d+), trials (\d+)/(\d+)",
+        mnist_search,
+    )[-1]
+    search = results["classification"]["search"]
+    states = ("completed", "pruned_invalid", "pruned_learning_curve", "pruned", "failed")
+    assert [int(n) for n in last] == [search["completed"], 3, sum(search[s] for s in states), 50]
 
 
 @pytest.mark.slow

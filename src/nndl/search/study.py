@@ -254,7 +254,7 @@ def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None
         objective = capped(job.make_objective(), spec.trials, lock)
         limit = spec.max_trials or 20 * spec.trials
         progress = TrialProgress(spec.trials, f"worker {index}" if spec.workers > 1 else "search",
-                                 terminal=spec.progress)  # fmt: skip
+                                 terminal=spec.progress, limit=limit)  # fmt: skip
         callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [
             lambda _study, _trial: lock.release(),
             progress,
@@ -265,12 +265,21 @@ def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None
 
 
 class TrialProgress:
-    """Optuna callback: logs each finished trial; a progress line on a terminal (``terminal``)."""
+    """Optuna callback: logs each finished trial; a progress line on a terminal (``terminal``).
+
+    Shows both ends of the search: completed trials out of ``target`` and, when ``limit``
+    is given, trials of any state out of ``limit`` (whichever is reached first stops it).
+    """
 
     def __init__(
-        self, target: int, name: str = "search", stream: TextIO | None = None, terminal: bool = True
+        self,
+        target: int,
+        name: str = "search",
+        stream: TextIO | None = None,
+        terminal: bool = True,
+        limit: int | None = None,
     ) -> None:
-        self.target, self.name = target, name
+        self.target, self.name, self.limit = target, name, limit
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = terminal and self.stream.isatty()
 
@@ -278,12 +287,15 @@ class TrialProgress:
         done = count(study, TrialState.COMPLETE)
         best = f"{study.best_value:.4f}" if done else "-"
         seconds = trial.duration.total_seconds() if trial.duration else 0.0
-        logging.getLogger("nndl").info("%s: trial %d %s in %.1f s, completed %d/%d, best %s", self.name,
-                                       trial.number, trial.state.name, seconds, done, self.target, best)  # fmt: skip
+        counts = f"completed {done}/{self.target}"
+        if self.limit is not None:
+            counts += f", trials {len(study.trials)}/{self.limit}"
+        logging.getLogger("nndl").info("%s: trial %d %s in %.1f s, %s, best %s", self.name,
+                                       trial.number, trial.state.name, seconds, counts, best)  # fmt: skip
         if not self.enabled:
             return
         self.stream.write(f"\r[{self.name}] trial {trial.number} {trial.state.name.lower():8s} "
-                          f"completed {done}/{self.target}, best {best}   ")  # fmt: skip
+                          f"{counts}, best {best}   ")  # fmt: skip
         self.stream.flush()
 
     def close(self) -> None:
