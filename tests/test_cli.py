@@ -228,3 +228,15 @@ def test_training_flags_reach_the_run_and_its_checkpoint(tmp_path: Path) -> None
 
     loaded = load_checkpoint(out / "model.pt")
     assert loaded.model.config.hidden_sizes == (16, 8) and loaded.train_config.optimizer == "sgd"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "command", [["regression", "basic"], ["classify", "search"], ["reproduce"]], ids=" ".join
+)
+def test_unknown_device_name_is_one_line_in_every_study_command(
+    tmp_path: Path, command: list[str]
+) -> None:
+    result = nndl(*command, "--quick", "--device", "gpu", "--out", str(tmp_path / "run"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "--device 'gpu'" in result.stderr and "cpu, cuda, cuda:N, mps or auto" in result.stderr

@@ -14,7 +14,8 @@ __all__ = ["LOSSES", "OPTIMIZERS", "TrainConfig"]
 
 OPTIMIZERS = ("adam", "sgd")
 LOSSES = ("mse", "cross_entropy")
-_DEVICE = re.compile(r"^(cpu|auto|mps|cuda(:\d+)?)$")
+DEVICE_PATTERN = re.compile(r"^(cpu|auto|mps|cuda(:\d+)?)$")
+"""The device names nndl accepts."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class TrainConfig:
             problems.append(f"optimizer {self.optimizer!r}: must be one of {', '.join(OPTIMIZERS)}")
         if self.loss not in LOSSES:
             problems.append(f"loss {self.loss!r}: must be one of {', '.join(LOSSES)}")
-        if not _DEVICE.match(str(self.device)):
+        if not DEVICE_PATTERN.match(str(self.device)):
             problems.append(f"device {self.device!r}: must be cpu, cuda, cuda:N, mps or auto")
         return problems
 
