@@ -33,10 +33,10 @@ def main() -> None:
     epochs: dict[str, list[int]] = {"batched": [], "sequential": []}
 
     def run(batch: bool) -> None:
-        result = cross_validate(
-            params, data, 10_000, k=5, seed=len(epochs["batched"]), batch_folds=batch
-        )
-        epochs["batched" if batch else "sequential"].append(sum(f.epochs for f in result.folds))
+        done = epochs["batched" if batch else "sequential"]
+        # round r of both paths: seed r (the same folds and initial weights; dropout draws differ)
+        result = cross_validate(params, data, 10_000, k=5, seed=len(done), batch_folds=batch)
+        done.append(sum(f.epochs for f in result.folds))
 
     start = time.perf_counter()
     medians = alternate(

@@ -24,6 +24,7 @@ from nndl.search.study import TrainingDiverged
 from nndl.training import KFoldCrossValidator, StopReason, TrainConfig
 from nndl.training.batched_kfold import BatchedKFoldCrossValidator
 from nndl.training.kfold import FoldResult
+from nndl.training.stacked import StackedFCN
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 REPORT_BEST = {
@@ -110,6 +111,30 @@ def test_batched_folds_match_sequential_folds() -> None:
         assert b.train_loss == pytest.approx(s.train_loss, rel=1e-4)
         x = torch.linspace(-4, 4, 9).reshape(-1, 1)
         torch.testing.assert_close(b.model(x), s.model.cpu().eval()(x), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh"])
+def test_stacked_hand_written_gradients_equal_autograd(activation: str) -> None:
+    config = FCNConfig(1, (8, 16, 12), activation, (0.0, 0.5, 0.2), 2)
+    torch.manual_seed(0)
+    model = StackedFCN(config, [build_model(config) for _ in range(3)])
+    x, y = torch.randn(3, 10, 1), torch.randn(3, 10, 2)
+    weight = torch.ones(3, 10)
+    weight[1, 7:] = 0.0  # a member with padded rows
+    weight /= weight.sum(1, keepdim=True)
+    torch.manual_seed(1)  # the same dropout draws for both
+    loss = model.mse_step(x, y, weight)
+    by_hand = [p.grad.clone() for p in model.parameters() if p.grad is not None]
+    for p in model.parameters():
+        p.grad = None
+    torch.manual_seed(1)
+    expected = ((model(x) - y).pow(2).mean(-1) * weight).sum(1)
+    expected.sum().backward()
+    torch.testing.assert_close(loss, expected.detach())
+    autograd = [p.grad for p in model.parameters()]
+    assert len(by_hand) == len(autograd) == 8
+    for mine, theirs in zip(by_hand, autograd, strict=True):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
 
 
 def test_divergence_fails_the_trial_with_its_reason_and_the_search_goes_on() -> None:

@@ -85,6 +85,7 @@ class _Schedule:
 
     mask: torch.Tensor  # (folds, steps * batch size): 1 where a slot holds a row
     rows: list[torch.Tensor]  # per step, (folds,) rows in the batch (at least 1, for the division)
+    weights: list[torch.Tensor]  # per step, (folds, batch size): 1 / rows where a slot holds a row
     active: list[list[int]]  # per step, the stack positions that have rows
     sizes: torch.Tensor  # (folds,) training rows
 
@@ -98,9 +99,10 @@ class _Schedule:
             mask[:, s * size : (s + 1) * size].sum(1).clamp(min=1).to(device) for s in range(steps)
         ]
         active = [[pos for pos, n in enumerate(lengths) if s * size < n] for s in range(steps)]
-        return cls(
-            mask.to(device), rows, active, torch.tensor(lengths, dtype=torch.float32, device=device)
-        )
+        mask = mask.to(device)
+        weights = [mask[:, s * size : (s + 1) * size] / rows[s].unsqueeze(1) for s in range(steps)]
+        lengths_t = torch.tensor(lengths, dtype=torch.float32, device=device)
+        return cls(mask, rows, weights, active, lengths_t)
 
 
 class _Run:
@@ -183,13 +185,10 @@ class _Run:
             torch.zeros(len(self.alive), device=self.device),
         )
         for s, active in enumerate(plan.active):
-            bi, bm = idx[:, s * size : (s + 1) * size], plan.mask[:, s * size : (s + 1) * size]
-            err = (self.model(self.x[bi]) - self.y[bi]).pow(2).mean(-1)
-            per_member = (err * bm).sum(1) / plan.rows[s]
-            self.opt.zero_grad()
-            per_member.sum().backward()
+            bi = idx[:, s * size : (s + 1) * size]
+            per_member = self.model.mse_step(self.x[bi], self.y[bi], plan.weights[s])
             self.opt.step(active)
-            total += per_member.detach() * plan.rows[s]
+            total += per_member * plan.rows[s]
         return (total / plan.sizes).cpu()
 
     @torch.inference_mode()

@@ -22,11 +22,23 @@ __all__ = ["StackedAdam", "StackedFCN"]
 _ACT = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh}
 
 
+def _dropout_mask(x: torch.Tensor, p: float) -> torch.Tensor:
+    """Inverted dropout's scaled mask from a uniform draw: the same distribution as
+    ``F.dropout``, and on CPU about 3x faster for these small activations than bernoulli."""
+    return (torch.rand(x.shape, device=x.device) >= p).to(x.dtype).mul_(1.0 / (1.0 - p))
+
+
 def _dropout(x: torch.Tensor, p: float) -> torch.Tensor:
-    """Inverted dropout from a uniform draw: the same distribution as ``F.dropout``, and on
-    CPU about 3x faster for the small activations of these nets (bernoulli is slow there)."""
-    keep = (torch.rand(x.shape, device=x.device) >= p).to(x.dtype).mul_(1.0 / (1.0 - p))
-    return x * keep
+    return x * _dropout_mask(x, p)
+
+
+def _act_slope(name: str, out: torch.Tensor) -> torch.Tensor:
+    """The activation's derivative, from its output."""
+    if name == "tanh":
+        return 1.0 - out * out
+    if name == "sigmoid":
+        return out * (1.0 - out)
+    return (out > 0).to(out.dtype)
 
 
 class StackedFCN(nn.Module):
@@ -70,6 +82,47 @@ class StackedFCN(nn.Module):
                 if self.training and dropout and dropout[i] > 0:
                     x = _dropout(x, dropout[i])
         return x
+
+    @torch.no_grad()
+    def mse_step(self, x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        """Forward, each member's weighted MSE, and its gradients in ``.grad``, without autograd.
+
+        ``weight`` ``(K, B)`` weighs each row's squared error averaged over outputs (a padded row
+        has weight 0); returns the ``(K,)`` losses. Same numbers as ``forward`` + ``backward``
+        of their sum, but an MLP's backward is a few batched products, and skipping autograd's
+        graph makes a step of these small nets about a quarter faster.
+        """
+        act, dropout = self.config.activation, self.config.dropout
+        last = len(self._layers) - 1
+        inputs: list[torch.Tensor] = []  # per layer, its input
+        outs: list[torch.Tensor] = []  # per hidden layer, its activation (before dropout)
+        keeps: list[torch.Tensor | None] = []  # per hidden layer, its scaled dropout mask
+        h = x
+        for i, (w, b) in enumerate(self._layers):
+            inputs.append(h)
+            h = torch.baddbmm(b, h, w)
+            if i < last:
+                h = _ACT[act](h)
+                outs.append(h)
+                keep: torch.Tensor | None = None
+                if self.training and dropout and dropout[i] > 0:
+                    keep = _dropout_mask(h, dropout[i])
+                    h = h * keep
+                keeps.append(keep)
+        err = h - y
+        loss = (err.pow(2).mean(-1) * weight).sum(1)
+        g = err.mul_((2.0 / err.shape[-1]) * weight.unsqueeze(-1))  # d loss / d output
+        for i in range(last, -1, -1):
+            w, b = self._layers[i]
+            w.grad = torch.bmm(inputs[i].transpose(1, 2), g)
+            b.grad = g.sum(1, keepdim=True)
+            if i > 0:
+                g = torch.bmm(g, w.transpose(1, 2))
+                keep = keeps[i - 1]
+                if keep is not None:
+                    g.mul_(keep)
+                g.mul_(_act_slope(act, outs[i - 1]))
+        return loss
 
     @torch.no_grad()
     def keep(self, index: list[int]) -> None:
