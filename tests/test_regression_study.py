@@ -170,6 +170,9 @@ def test_search_resumes_the_same_study_without_duplicates(tmp_path: Path) -> Non
     study = optuna.load_study(
         study_name="nndl-regression-random-search", storage=f"sqlite:///{out}/study.db"
     )
+    first_trials = json.loads(first.stdout)["completed"] + json.loads(first.stdout)["pruned"]
+    assert json.loads(first.stdout)["trials_before"] == 0
+    assert json.loads(second.stdout)["trials_before"] == first_trials  # the summary says it resumed
     numbers = [t.number for t in study.trials]
     assert len(numbers) == len(set(numbers))
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -81,6 +82,20 @@ def test_report_command_rebuilds_without_training(quick_run: Path) -> None:
     assert (
         checkpoints and {p: p.stat().st_mtime_ns for p in checkpoints} == checkpoints
     )  # nothing retrained
+
+
+@pytest.mark.slow
+def test_report_says_when_a_search_resumed_a_study(quick_run: Path, tmp_path: Path) -> None:
+    results = json.loads((quick_run / "results.json").read_text())
+    assert results["classification"]["search"]["trials_before"] == 0  # a fresh study
+    copy = tmp_path / "resumed"
+    shutil.copytree(quick_run, copy)
+    results["classification"]["search"]["trials_before"] = 47
+    (copy / "results.json").write_text(json.dumps(results))
+    assert nndl("report", str(copy)).returncode == 0
+    md = (copy / "report.md").read_text()
+    assert md.count("resumed the study after its first 47 trials") == 1
+    assert "resumed" not in (quick_run / "report.md").read_text()
 
 
 def test_report_of_a_folder_without_results_is_a_clear_error(tmp_path: Path) -> None:

@@ -340,6 +340,7 @@ def run_all(
         "pruned",
         "failed",
         "seconds",
+        "trials_before",
         "best_params",
         "best_value",
         "invalid_by_layer",

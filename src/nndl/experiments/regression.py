@@ -234,7 +234,15 @@ def run_all(
     with timed(timings, "regression best"):
         best = run_best(study, best_params(study, params_file))
     _, _, info = regression_points(study.train_csv, study.test_csv)
-    keys = ("completed", "pruned", "failed", "seconds", "trial_seconds", "best_value")
+    keys = (
+        "completed",
+        "pruned",
+        "failed",
+        "seconds",
+        "trials_before",
+        "trial_seconds",
+        "best_value",
+    )
     results = {
         "basic": {k: basic[k] for k in ("train_loss", "val_loss", "test_loss")},
         "best": {

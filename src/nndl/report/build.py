@@ -91,12 +91,22 @@ def _table_2(nets: dict[str, Any]) -> Table:
     )
 
 
+def _search_time(search: dict[str, Any]) -> str:
+    """The search's wall time, saying so when the run resumed a study that had trials."""
+    text = f"{_f(search.get('seconds'), 0)} s"
+    if search.get("trials_before"):
+        text += (
+            f" (this run, which resumed the study after its first {search['trials_before']} trials)"
+        )
+    return text
+
+
 def _regression_section(doc: Document, reg: dict[str, Any]) -> None:
     s = reg["search"]
     doc.add(Heading("Regression (report section 2)"), _table_1(reg))
     doc.add(Paragraph(
         f"Random search: {s.get('completed')} completed, {s.get('pruned')} pruned, {s.get('failed')} failed "
-        f"trials in {_f(s.get('seconds'), 0)} s; best mean validation loss {_f(s.get('best_value'))} "
+        f"trials in {_search_time(s)}; best mean validation loss {_f(s.get('best_value'))} "
         f"(report: {ref.REGRESSION_SEARCH['completed']} completed, best {ref.REGRESSION_SEARCH['best_value']})."
     ))  # fmt: skip
     params = reg["best"].get("params", {})
@@ -113,7 +123,7 @@ def _mnist_section(doc: Document, cls: dict[str, Any]) -> None:
         f"Optuna search ({cls.get('space', 'report')} space): {s.get('completed')} completed, "
         f"{s.get('pruned_invalid')} pruned as invalid architectures {s.get('invalid_by_layer') or ''}, "
         f"{s.get('pruned_learning_curve', 0)} stopped early by the {cls.get('pruner', 'no')} pruner, "
-        f"{s.get('pruned')} pruned otherwise, {s.get('failed')} failed, in {_f(s.get('seconds'), 0)} s; "
+        f"{s.get('pruned')} pruned otherwise, {s.get('failed')} failed, in {_search_time(s)}; "
         f"best objective {_f(s.get('best_value'))} (report: {ref.MNIST_SEARCH['completed']} completed, "
         f"{ref.MNIST_SEARCH['pruned_invalid']} invalid, best {ref.MNIST_SEARCH['best_value']})."
     ))  # fmt: skip

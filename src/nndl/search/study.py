@@ -205,15 +205,19 @@ def count(study: optuna.Study, *states: TrialState) -> int:
 
 
 def run_study(spec: StudySpec, job: SearchJob) -> dict[str, Any]:
-    """Run workers until ``spec.trials`` trials completed; returns the summary."""
+    """Run workers until ``spec.trials`` trials completed; returns the summary.
+
+    ``seconds`` is this run's wall time; ``trials_before`` the trials the study held when it
+    started (a resumed search), so a reader can tell the two apart.
+    """
     start = time.perf_counter()
-    open_study(spec)  # create it (and check settings) once, before workers race to
+    before = len(open_study(spec).trials)  # create it (and check settings) before workers race to
     if spec.workers == 1:
         _worker(spec, job, 0)
     else:
         _run_processes(spec, job)
     study = open_study(spec)
-    return summarize(study, time.perf_counter() - start)
+    return {**summarize(study, time.perf_counter() - start), "trials_before": before}
 
 
 def _run_processes(spec: StudySpec, job: SearchJob) -> None:
