@@ -29,7 +29,7 @@ def trials_per_minute(workers: int, trials: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--trials", type=int, default=40)
     args = parser.parse_args()
     rates = {
         "workers_1": trials_per_minute(1, args.trials),
