@@ -36,6 +36,8 @@ bench: setup
 	$(BIN)/python bench/pipelines.py
 	$(BIN)/python bench/search_workers.py
 	$(BIN)/python bench/frameworks.py
+	$(BIN)/python bench/whole_study.py
+	$(BIN)/python bench/summary.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
