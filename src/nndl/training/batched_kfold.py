@@ -81,9 +81,9 @@ class BatchedKFoldCrossValidator:
 
 @dataclass(frozen=True)
 class _Schedule:
-    """Batch layout of the running folds: which padded slots hold rows, rows per step, members per step."""
+    """Batch layout of the running folds: padded width, rows and row weights per step, members per step."""
 
-    mask: torch.Tensor  # (folds, steps * batch size): 1 where a slot holds a row
+    width: int  # steps * batch size: the padded slots of each fold's epoch order
     rows: list[torch.Tensor]  # per step, (folds,) rows in the batch (at least 1, for the division)
     weights: list[torch.Tensor]  # per step, (folds, batch size): 1 / rows where a slot holds a row
     active: list[list[int]]  # per step, the stack positions that have rows
@@ -102,7 +102,7 @@ class _Schedule:
         mask = mask.to(device)
         weights = [mask[:, s * size : (s + 1) * size] / rows[s].unsqueeze(1) for s in range(steps)]
         lengths_t = torch.tensor(lengths, dtype=torch.float32, device=device)
-        return cls(mask, rows, weights, active, lengths_t)
+        return cls(steps * size, rows, weights, active, lengths_t)
 
 
 class _Run:
@@ -181,7 +181,7 @@ class _Run:
         self.model.train()
         plan, size = self._schedule(), self.cfg.batch_size
         idx, total = (
-            self._epoch_order(plan.mask.shape[1]),
+            self._epoch_order(plan.width),
             torch.zeros(len(self.alive), device=self.device),
         )
         for s, active in enumerate(plan.active):

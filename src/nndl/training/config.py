@@ -15,7 +15,8 @@ __all__ = ["LOSSES", "OPTIMIZERS", "TrainConfig"]
 OPTIMIZERS = ("adam", "sgd")
 LOSSES = ("mse", "cross_entropy")
 DEVICE_PATTERN = re.compile(r"^(cpu|auto|mps|cuda(:\d+)?)$")
-"""The device names nndl accepts."""
+DEVICE_NAMES = "cpu, cuda, cuda:N, mps or auto"
+"""The device names nndl accepts: the pattern, and its wording in error messages."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class TrainConfig:
         if self.loss not in LOSSES:
             problems.append(f"loss {self.loss!r}: must be one of {', '.join(LOSSES)}")
         if not DEVICE_PATTERN.match(str(self.device)):
-            problems.append(f"device {self.device!r}: must be cpu, cuda, cuda:N, mps or auto")
+            problems.append(f"device {self.device!r}: must be {DEVICE_NAMES}")
         return problems
 
     def _range_problems(self) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from nndl.errors import ConfigError
-from nndl.training.config import DEVICE_PATTERN
+from nndl.training.config import DEVICE_NAMES, DEVICE_PATTERN
 
 __all__ = ["resolve_device"]
 
@@ -13,7 +13,7 @@ __all__ = ["resolve_device"]
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
     if not DEVICE_PATTERN.match(name):
-        raise ConfigError("device", [f"--device {name!r}: must be cpu, cuda, cuda:N, mps or auto"])
+        raise ConfigError("device", [f"--device {name!r}: must be {DEVICE_NAMES}"])
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda"):
