@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import platform
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +52,7 @@ def log_to_file(path: Path) -> Iterator[None]:
     Worker processes of a search append to the same files (see :func:`log_files`).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = _LogFile(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     level = log.level
     log.addHandler(handler)
@@ -65,6 +66,23 @@ def log_to_file(path: Path) -> Iterator[None]:
         log.removeHandler(handler)
         log.setLevel(level)
         handler.close()
+
+
+class _LogFile(logging.FileHandler):
+    """A log file that, when it cannot be written (a full disk), says so once and stops."""
+
+    failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            self.failed = True
+            reason = sys.exc_info()[1]
+            print(f"nndl: warning: cannot write the log {self.baseFilename} ({reason}); "
+                  "the run goes on without it", file=sys.stderr)  # fmt: skip
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
 
 
 def log_files() -> list[Path]:

@@ -5,7 +5,10 @@ The CLI prints ``str(error)`` on one line and exits with ``exit_code``; nothing 
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DataError", "NNDLError", "UsageError"]
+import re
+from typing import Any
+
+__all__ = ["ConfigError", "DataError", "NNDLError", "TrainingFailed", "UsageError"]
 
 
 class NNDLError(Exception):
@@ -27,9 +30,18 @@ class ConfigError(NNDLError, ValueError):
 
     def __init__(self, name: str, problems: list[str]) -> None:
         self.name = name
-        self.problems = list(problems)
+        # a value pasted whole (a 2 MB string) would make the one line unreadable
+        self.problems = [re.sub(r"\S{61,}", lambda m: m[0][:57] + "...", p) for p in problems]
         super().__init__(f"invalid {name}: " + "; ".join(self.problems))
 
 
 class DataError(NNDLError, ValueError):
     """A data file or cache that cannot be used as it is."""
+
+
+class TrainingFailed(NNDLError):
+    """A run that could not finish (its loss diverged); ``record`` is what it measured."""
+
+    def __init__(self, message: str, record: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.record = record

@@ -7,56 +7,92 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from nndl._inputs import parse_float, parse_int, shorten
+
 __all__ = [
     "add_params_flag",
     "add_search_flags",
     "add_study_flags",
     "float_list",
     "int_list",
+    "integer",
+    "number",
+    "out_dir",
+    "port",
     "positive_int",
 ]
 
 T = TypeVar("T")
 
 
+def _typed(parse: Callable[[str], T], what: str) -> Callable[[str], T]:
+    """An argparse type from a parser of ASCII numbers (its error text becomes argparse's)."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = what  # argparse names the type in some messages
+    return convert
+
+
 def _list_of(cast: Callable[[str], T], what: str) -> Callable[[str], tuple[T, ...]]:
     def parse(text: str) -> tuple[T, ...]:
+        parts = text.split(",")
+        if any(not part.strip() for part in parts):
+            raise ValueError(f"{shorten(text)} has an empty item; give {what} separated by commas")
         try:
-            return tuple(cast(part) for part in text.split(",") if part.strip())
+            return tuple(cast(part) for part in parts)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not a comma-separated list of {what}"
-            ) from None
+            raise ValueError(f"{shorten(text)} is not a comma-separated list of {what}") from None
 
-    return parse
+    return _typed(parse, f"list of {what}")
 
 
-int_list = _list_of(int, "integers")
-float_list = _list_of(float, "numbers")
+int_list = _list_of(parse_int, "integers")
+float_list = _list_of(parse_float, "numbers")
+integer = _typed(parse_int, "integer")
+number = _typed(parse_float, "number")
 
 
-def positive_int(text: str) -> int:
-    """An integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+def _positive(text: str) -> int:
+    value = parse_int(text)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
+        raise ValueError(f"{value} must be >= 1")
     return value
+
+
+def _port(text: str) -> int:
+    value = parse_int(text)
+    if not 1 <= value <= 65535:
+        raise ValueError(f"{value} is not a TCP port; give 1 to 65535")
+    return value
+
+
+def _out(text: str) -> Path:
+    if not text.strip():
+        raise ValueError("the folder name is empty; give a folder for the results, e.g. runs/x")
+    return Path(text)
+
+
+positive_int = _typed(_positive, "positive integer")
+port = _typed(_port, "port")
+out_dir = _typed(_out, "folder")
 
 
 def add_study_flags(parser: argparse.ArgumentParser, out: str) -> None:
     """Flags every study part shares: output folder, device, budget, seed, storage, quiet."""
     parser.add_argument(
-        "--out", type=Path, default=Path(out), help=f"output folder (default {out})"
+        "--out", type=out_dir, default=Path(out), help=f"output folder (default {out})"
     )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     parser.add_argument(
         "--quick", action="store_true", help="small budget that still runs every stage"
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="seeds data splits, folds and weights (default 0)"
+        "--seed", type=integer, default=0, help="seeds data splits, folds and weights (default 0)"
     )
     parser.add_argument("--storage", help="Optuna storage URL (default: a file in --out)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -72,7 +108,7 @@ def add_search_flags(parser: argparse.ArgumentParser, report_trials: int) -> Non
     )
     parser.add_argument("--workers", type=positive_int, default=1, help="parallel worker processes")
     parser.add_argument(
-        "--sampler-seed", type=int,
+        "--sampler-seed", type=integer,
         help="seeds only the sampler (default --seed); give each machine that joins a study its own",
     )  # fmt: skip
 

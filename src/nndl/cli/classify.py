@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from nndl.cli import train as train_cmd
-from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags, positive_int
+from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags, out_dir, positive_int
+from nndl.cli._study import checked_search_flags, run_staged
 
 HELPS = {
     "search": "Optuna TPE architecture search, 2 of 5 folds (resumable): optuna_search.csv, Figure 6",
@@ -31,7 +31,7 @@ def add_parser(commands: Any) -> None:
     train.add_argument(
         "--data-dir", help="a folder with the MNIST IDX files (default: cache/wheel)"
     )
-    train.add_argument("--out", type=Path, help="run folder (default: runs/train-ARCH-TIME)")
+    train.add_argument("--out", type=out_dir, help="run folder (default: runs/train-ARCH-TIME)")
     train.add_argument("--quiet", action="store_true")
     train.set_defaults(run=run_train, task="mnist", train_csv=None, test_csv=None)
     for name, text in HELPS.items():
@@ -67,11 +67,11 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nndl._timing import log_to_file
+    from nndl._io import dumps_json
+    from nndl.data.mnist import load_mnist
     from nndl.experiments import classification as cls
-    from nndl.training.device import resolve_device
 
-    resolve_device(args.device)
+    checked_search_flags(args)
     budget = cls.QUICK if args.quick else cls.FULL
     if args.max_epochs:
         budget = replace(budget, max_epochs=args.max_epochs, search_max_epochs=args.max_epochs)
@@ -83,10 +83,15 @@ def run(args: argparse.Namespace) -> int:
         trials=getattr(args, "trials", None), max_trials=getattr(args, "max_trials", None), space=args.space, quiet=args.quiet,
         pruner=getattr(args, "pruner", cls.ClassifyStudy.pruner),
     )  # fmt: skip
-    parts = {"search": lambda: cls.run_search(study),
-             "best": lambda: cls.run_best(study, cls.best_params(study, args.params))[0],
-             "all": lambda: cls.run_all(study, args.params)}  # fmt: skip
-    with log_to_file(args.out / "nndl.log"):
-        result: dict[str, Any] = parts[args.part]()
-    print(json.dumps({"out": str(args.out), **result}, default=str))
+    params_file = getattr(args, "params", None)
+    params = cls.best_params(study, params_file) if params_file else None  # checked before work
+    if args.data_dir is not None:
+        load_mnist(args.data_dir)  # bad data files fail before any work
+    parts: dict[str, Callable[[Any], dict[str, Any]]] = {
+        "search": cls.run_search,
+        "best": lambda s: cls.run_best(s, params or cls.best_params(s, None))[0],
+        "all": lambda s: cls.run_all(s, params_file),
+    }
+    result = run_staged(args.out, study, parts[args.part])
+    print(dumps_json({"out": str(args.out), **result}))
     return 0

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from nndl.cli._args import port
 from nndl.errors import DataError, UsageError
 
 
@@ -17,13 +18,21 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
     )
-    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--port", type=port, default=8080, help="TCP port, 1-65535 (default 8080)")
     parser.set_defaults(run=run)
 
 
 def storage_for(target: str) -> Any:
-    """The storage a folder holds, or the URL itself."""
+    """The storage a folder holds, or the URL itself (which must name an existing study)."""
     if "://" in target:
+        from sqlalchemy.engine import make_url
+
+        from nndl.search.resources import check_storage_url
+
+        check_storage_url(target, "dashboard")
+        database = make_url(target).database
+        if make_url(target).get_backend_name() == "sqlite" and not Path(database or "").is_file():
+            raise DataError(f"{target}: no such SQLite file; give the study.db of a search")
         return target
     folder = Path(target)
     if (folder / "study.journal").is_file():

@@ -1,25 +1,32 @@
-"""``nndl`` entry point: parse, dispatch, and turn nndl errors into one-line messages."""
+"""``nndl`` entry point: parse, dispatch, and turn every error into one line on stderr."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import signal
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from nndl import __version__
 from nndl.cli import classify, dashboard, data, regression, reproduce, train
 from nndl.errors import NNDLError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "describe_error", "main"]
 
 COMMANDS = (train, regression, classify, reproduce, dashboard, data)
+_MESSAGE_CHARS = 300
 
 
 class Parser(argparse.ArgumentParser):
     """argparse with usage errors on one line (the full usage is one ``--help`` away)."""
 
     def error(self, message: str) -> NoReturn:
+        flag = re.fullmatch(r"argument (--[\w-]+): expected one argument", message)
+        if flag:  # argparse reads a value that starts with "-" (as "-0.1,0") as another flag
+            message += f"; write {flag[1]}=VALUE when VALUE starts with '-'"
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -36,17 +43,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def describe_error(exc: BaseException) -> str:
+    """One short line for an error nndl did not phrase itself (Optuna, SQLAlchemy, torch, OS)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        text = f"{where}{exc.strerror}"
+    else:
+        origin = type(exc).__module__.split(".")[0]
+        source = {"optuna": "Optuna", "sqlalchemy": "the storage", "torch": "PyTorch"}.get(origin)
+        text = f"{type(exc).__name__}: {exc}" if source is None else f"{source}: {exc}"
+    text = " ".join(text.split())
+    return text if len(text) <= _MESSAGE_CHARS else text[: _MESSAGE_CHARS - 3] + "..."
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a run the way Ctrl-C does
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; return its exit status (2: usage error, 1: failure)."""
+    """Run one command; return its exit status (2: usage error, 1: failure, 130: interrupted).
+
+    Errors never reach the user as a traceback; ``NNDL_TRACEBACK=1`` shows them for debugging.
+    """
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.run(args) or 0)
     except NNDLError as exc:
         print(f"nndl: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("nndl: interrupted", file=sys.stderr)
+        print(
+            "nndl: interrupted; finished results are kept, a search resumes with the same command",
+            file=sys.stderr,
+        )
         return 130
+    except Exception as exc:
+        if os.environ.get("NNDL_TRACEBACK"):
+            raise
+        print(f"nndl: error: {describe_error(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
+from collections.abc import Callable
 from typing import Any
 
 from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags
+from nndl.cli._study import checked_search_flags, run_staged
 
 
 def add_parser(commands: Any) -> None:
@@ -37,28 +38,28 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nndl._timing import log_to_file
+    from nndl._io import dumps_json
     from nndl.data.regression import check_csv_pair
     from nndl.experiments import regression as reg
+    from nndl.experiments.datasets import regression_points
 
     check_csv_pair(args.train_csv, args.test_csv)
+    checked_search_flags(args)
+    regression_points(args.train_csv, args.test_csv)  # a bad file fails before any work
     study = reg.RegressionStudy(
         out=args.out, train_csv=args.train_csv, test_csv=args.test_csv, device=args.device,
         budget=reg.QUICK if args.quick else reg.FULL, seed=args.seed,
         workers=getattr(args, "workers", 1), sampler_seed=getattr(args, "sampler_seed", None), storage=args.storage, trials=getattr(args, "trials", None), max_trials=getattr(args, "max_trials", None),
         batch_folds=args.batch_folds, quiet=args.quiet,
     )  # fmt: skip
-    _check_device(args.device)
-    parts = {"basic": lambda: reg.run_basic(study), "search": lambda: reg.run_search(study),
-             "best": lambda: reg.run_best(study, reg.best_params(study, args.params)),
-             "all": lambda: reg.run_all(study, args.params)}  # fmt: skip
-    with log_to_file(args.out / "nndl.log"):
-        result: dict[str, Any] = parts[args.part]()
-    print(json.dumps({"out": str(args.out), **result}, default=str))
+    params_file = getattr(args, "params", None)
+    params = reg.best_params(study, params_file) if params_file else None  # checked before work
+    parts: dict[str, Callable[[Any], dict[str, Any]]] = {
+        "basic": reg.run_basic,
+        "search": reg.run_search,
+        "best": lambda s: reg.run_best(s, params or reg.best_params(s, None)),
+        "all": lambda s: reg.run_all(s, args.params),
+    }
+    result = run_staged(args.out, study, parts[args.part])
+    print(dumps_json({"out": str(args.out), **result}))
     return 0
-
-
-def _check_device(device: str) -> None:
-    from nndl.training.device import resolve_device
-
-    resolve_device(device)

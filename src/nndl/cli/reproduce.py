@@ -8,6 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nndl.cli._args import integer, out_dir
+from nndl.cli._study import checked_search_flags, run_staged
+
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
@@ -18,9 +21,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--quick", action="store_true", help="small budgets that still run every stage"
     )
-    parser.add_argument("--out", type=Path, help="output folder (default: runs/DATE-TIME)")
+    parser.add_argument("--out", type=out_dir, help="output folder (default: runs/DATE-TIME)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=integer, default=0)
     parser.add_argument(
         "--data-dir", help="a folder with the MNIST IDX files (default: cache/wheel)"
     )
@@ -36,29 +39,34 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nndl._timing import log_to_file
+    from nndl._io import dumps_json
+    from nndl.data.mnist import load_mnist
     from nndl.data.regression import check_csv_pair
+    from nndl.experiments.datasets import regression_points
     from nndl.experiments.reproduce import ReproduceJob, reproduce
-    from nndl.training.device import resolve_device
 
     check_csv_pair(args.train_csv, args.test_csv)
-    resolve_device(args.device)
-    out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    job = ReproduceJob(out, args.quick, args.device, args.seed, args.quiet, args.data_dir,
+    args.out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    checked_search_flags(args)
+    job = ReproduceJob(args.out, args.quick, args.device, args.seed, args.quiet, args.data_dir,
                        args.train_csv, args.test_csv)  # fmt: skip
-    with log_to_file(out / "nndl.log"):
-        results = reproduce(job)
-    print(
-        json.dumps(
-            {"out": str(out), "report": str(out / "report.html"), "timings": results["timings"]}
-        )
-    )
+    regression_points(args.train_csv, args.test_csv)  # bad data fails before any work
+    if args.data_dir is not None:
+        load_mnist(args.data_dir)
+    results = run_staged(args.out, job, reproduce)
+    report = {"out": str(args.out), "report": str(args.out / "report.html")}
+    print(dumps_json({**report, "timings": results["timings"]}))
     return 0
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from nndl._inputs import check_output_dir
+    from nndl._io import staged_folder
     from nndl.report.build import write_report
 
-    md, html = write_report(args.dir)
+    check_output_dir(args.dir, "report folder")
+    with staged_folder(args.dir) as staging:  # both files new, or both as they were
+        write_report(args.dir, staging)
+    md, html = args.dir / "report.md", args.dir / "report.html"
     print(json.dumps({"report_md": str(md), "report_html": str(html)}))
     return 0

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-from nndl.cli._args import float_list, int_list
+from nndl.cli._args import float_list, int_list, integer, number, out_dir
 from nndl.errors import UsageError
 
 # CLI flag -> (config field, the config kind it belongs to: "fcn", "cnn" or both)
@@ -39,7 +38,7 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--arch", help="registered net (default: dcnn for mnist, reg-basic for regression)"
     )
-    parser.add_argument("--out", type=Path, help="run folder (default: runs/train-ARCH-TIME)")
+    parser.add_argument("--out", type=out_dir, help="run folder (default: runs/train-ARCH-TIME)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -47,22 +46,22 @@ def add_parser(commands: Any) -> None:
 def add_training_flags(parser: argparse.ArgumentParser) -> None:
     """Training settings; unset flags keep the architecture's registered defaults."""
     group = parser.add_argument_group("training (default: the report's settings for --arch)")
-    group.add_argument("--epochs", type=int, dest="max_epochs", help="maximum epochs")
-    group.add_argument("--patience", type=int, help="early stopping patience; 0 disables it")
-    group.add_argument("--batch-size", type=int)
-    group.add_argument("--lr", type=float, help="learning rate")
-    group.add_argument("--weight-decay", type=float)
+    group.add_argument("--epochs", type=integer, dest="max_epochs", help="maximum epochs")
+    group.add_argument("--patience", type=integer, help="early stopping patience; 0 disables it")
+    group.add_argument("--batch-size", type=integer)
+    group.add_argument("--lr", type=number, help="learning rate")
+    group.add_argument("--weight-decay", type=number)
     group.add_argument("--optimizer", choices=("adam", "sgd"))
-    group.add_argument("--momentum", type=float, help="SGD momentum")
+    group.add_argument("--momentum", type=number, help="SGD momentum")
     group.add_argument(
-        "--seed", type=int, help="seeds weights, batch order and dropout (default 0)"
+        "--seed", type=integer, help="seeds weights, batch order and dropout (default 0)"
     )
     group.add_argument("--device", help="cpu, cuda, cuda:N, mps or auto (default cpu)")
     group.add_argument(
-        "--val-fraction", type=float, help="validation share (mnist 0.2, regression 0.1)"
+        "--val-fraction", type=number, help="validation share (mnist 0.2, regression 0.1)"
     )
     group.add_argument(
-        "--split-seed", type=int, default=0, help="seeds the validation split (default 0)"
+        "--split-seed", type=integer, default=0, help="seeds the validation split (default 0)"
     )
 
 
@@ -118,6 +117,9 @@ def check_data_flags(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nndl._inputs import check_output_dir
+    from nndl._io import dumps_json
+    from nndl.errors import TrainingFailed
     from nndl.experiments.train import TrainJob, run_train, train_config_for
     from nndl.models.registry import get_spec
 
@@ -127,13 +129,19 @@ def run(args: argparse.Namespace) -> int:
     train = train_config_for(args.task, args.arch, **_train_overrides(args))
     if args.patience == 0:
         train = dataclasses.replace(train, patience=None)
-    out = args.out or Path("runs") / f"train-{args.arch}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = check_output_dir(
+        args.out or Path("runs") / f"train-{args.arch}-{time.strftime('%Y%m%d-%H%M%S')}"
+    )
     job = TrainJob(
         args.task, args.arch, train, out, overrides, args.data_dir, args.train_csv, args.test_csv,
         args.split_seed, args.quiet,
     )  # fmt: skip
-    metrics = run_train(job)
-    print(json.dumps({"out": str(out), **metrics}))
+    try:
+        metrics = run_train(job)
+    except TrainingFailed as failed:
+        print(dumps_json({"out": None, **failed.record}))
+        raise
+    print(dumps_json({"out": str(out), **metrics}))
     return 0
 
 

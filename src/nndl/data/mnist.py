@@ -162,7 +162,7 @@ def _find_idx_root(data_dir: Path) -> Path:
     stem = _IDX_STEMS["train_images"]
     for layout in _IDX_LAYOUTS:
         root = (data_dir / layout).resolve()
-        if (root / stem).is_file() or (root / f"{stem}.gz").is_file():
+        if (root / stem).exists() or (root / f"{stem}.gz").exists():
             return root
     raise DataError(
         f"no MNIST IDX files in {data_dir}: expected {', '.join(_IDX_STEMS.values())} "
@@ -172,7 +172,7 @@ def _find_idx_root(data_dir: Path) -> Path:
 
 def _idx_file(root: Path, stem: str) -> Path:
     for name in (stem, f"{stem}.gz"):
-        if (root / name).is_file():
+        if (root / name).exists():  # read_idx says what is wrong with a non-file
             return root / name
     raise DataError(f"missing MNIST file {stem} (or {stem}.gz) in {root}")
 
@@ -191,6 +191,8 @@ def _check_split(arrays: Arrays, paths: dict[str, Path], split: str) -> None:
             f"{label_path} holds {labels.dtype} {labels.shape}; expected uint8 labels "
             f"({images.shape[0]},) to match {image_path.name} (IDX magic 0x00000801)"
         )
+    if images.shape[0] < 2:
+        raise DataError(f"{image_path} holds {images.shape[0]} image(s); expected at least 2")
     if labels.size and labels.max() > 9:
         raise DataError(f"{label_path} has label {labels.max()}; expected labels 0-9")
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nndl._inputs import MAX_TABLE_BYTES, check_readable_file, parse_float, read_bytes
 from nndl._io import write_text
 from nndl.errors import DataError, UsageError
 
@@ -69,9 +70,15 @@ class RegressionData:
 
 
 def check_csv_pair(train_csv: str | Path | None, test_csv: str | Path | None) -> None:
-    """Both files or neither; one alone is a UsageError rather than a silent switch to the built-in data."""
+    """Both files or neither, each a readable regular file; checked before any work.
+
+    One alone is a UsageError rather than a silent switch to the built-in data.
+    """
     if (train_csv is None) != (test_csv is None):
         raise UsageError("give both --train-csv and --test-csv, or neither (built-in data)")
+    for flag, path in (("--train-csv", train_csv), ("--test-csv", test_csv)):
+        if path is not None:
+            check_readable_file(path, flag, MAX_TABLE_BYTES)
 
 
 def load_csv(path: str | Path, min_rows: int = MIN_ROWS) -> RegressionData:
@@ -181,11 +188,7 @@ def _noisy_points(
 
 def _read_text(path: str | Path) -> str:
     """Return the file's text decoded as UTF-8 (a byte order mark is dropped)."""
-    try:
-        raw = Path(path).read_bytes()
-    except (OSError, ValueError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise DataError(f"{path}: cannot read the file ({reason}); {_EXPECTED}") from error
+    raw = read_bytes(path, "CSV file", MAX_TABLE_BYTES)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -229,9 +232,9 @@ def _parse_row(line: str, number: int, name: str) -> tuple[float, float]:
 
 
 def _parse_number(cell: str, column: str, where: str) -> float:
-    """Parse one cell as a finite number that float32 can hold."""
+    """Parse one cell as a finite ASCII decimal that float32 can hold."""
     try:
-        value = float(cell)
+        value = parse_float(cell)
     except ValueError:
         raise DataError(
             f"{where}: {column} {_show(cell)} is not a number; expected e.g. -1.5 or 2e-3"

@@ -12,8 +12,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndl._io import read_json_object, write_json
+from nndl._inputs import read_json_object
+from nndl._io import write_json
 from nndl.errors import ConfigError
+from nndl.experiments._study import StudyFolders
 
 __all__ = [
     "FULL",
@@ -50,7 +52,7 @@ QUICK = ClassifyBudget(
 
 
 @dataclass(frozen=True)
-class ClassifyStudy:
+class ClassifyStudy(StudyFolders):
     """Where MNIST is, where results go, and how to run.
 
     ``seed`` seeds the splits, folds and weights (a study resumes only with the same one);
@@ -70,10 +72,7 @@ class ClassifyStudy:
     space: str = "report"
     quiet: bool = False
     pruner: str = "median"
-
-    @property
-    def figures(self) -> Path:
-        return self.out / "figures"
+    store_dir: Path | None = None
 
 
 def train_net(
@@ -126,7 +125,7 @@ def _study_spec(study: ClassifyStudy) -> Any:
 
     job = _search_job(study)
     rows = study.budget.train_limit or 60_000
-    return StudySpec(name=f"nndl-mnist-search-{study.space}", out=study.out, trials=study.trials or study.budget.trials,
+    return StudySpec(name=f"nndl-mnist-search-{study.space}", out=study.home, trials=study.trials or study.budget.trials,
                      settings=cnn_settings(job, rows), sampler="tpe", storage=study.storage,
                      workers=study.workers, seed=study.seed if study.sampler_seed is None else study.sampler_seed, progress=not study.quiet,
                      max_trials=study.max_trials or study.budget.max_trials, pruner=study.pruner)  # fmt: skip
@@ -213,7 +212,7 @@ def best_params(study: ClassifyStudy, params_file: str | None) -> dict[str, Any]
 
     summary = summarize(open_study(_study_spec(study)), 0.0)
     if not summary["completed"]:
-        raise ConfigError("best", [f"no completed trial in the search of {study.out}; run `nndl classify search` "
+        raise ConfigError("best", [f"no completed trial in the search of {study.home}; run `nndl classify search` "
                                    "first or give --params FILE"])  # fmt: skip
     return dict(summary["best_params"])
 

@@ -12,10 +12,12 @@ from typing import Any
 
 import torch
 
-from nndl._io import read_json_object, write_json
+from nndl._inputs import read_json_object
+from nndl._io import write_json
 from nndl.data.split import kfold_indices
 from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
+from nndl.experiments._study import StudyFolders
 from nndl.experiments.datasets import regression_points, regression_task_data
 from nndl.search.regression_space import SPACE, RegressionParams
 
@@ -45,7 +47,7 @@ QUICK = Budget(basic_epochs=200, trials=3, max_epochs=300)
 
 
 @dataclass(frozen=True)
-class RegressionStudy:
+class RegressionStudy(StudyFolders):
     """Where the data is, where results go, and how to run.
 
     ``seed`` seeds the splits, folds and weights (a study resumes only with the same one);
@@ -65,10 +67,7 @@ class RegressionStudy:
     max_trials: int | None = None
     batch_folds: bool = True
     quiet: bool = False
-
-    @property
-    def figures(self) -> Path:
-        return self.out / "figures"
+    store_dir: Path | None = None
 
 
 def _save_run_figure(study: RegressionStudy, name: str, title: str, history: Any, fit: Any) -> None:
@@ -83,6 +82,7 @@ def _save_run_figure(study: RegressionStudy, name: str, title: str, history: Any
 
 def run_basic(study: RegressionStudy) -> dict[str, Any]:
     """Report 2.1: 2x128 Sigmoid, Adam lr 1e-3, batch 10, MSE, 10% validation, no early stop."""
+    from nndl.experiments.train import check_converged
     from nndl.models.registry import create_model
     from nndl.training.checkpoint import save_checkpoint
     from nndl.training.config import TrainConfig
@@ -95,6 +95,7 @@ def run_basic(study: RegressionStudy) -> dict[str, Any]:
     torch.manual_seed(study.seed)
     evolver = Evolver(create_model("reg-basic"), config, _progress(study))
     history = evolver.fit(data.train, data.val)
+    check_converged(history)
     last = history.best_row()
     row = {"train_loss": last["train_loss"], "val_loss": last["val_loss"],
            "test_loss": evolver.evaluate(data.test)["loss"], "epochs": history.epochs}  # fmt: skip
@@ -116,7 +117,7 @@ def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
     from nndl.search.study import StudySpec
 
     return StudySpec(
-        name="nndl-regression-random-search", out=study.out,
+        name="nndl-regression-random-search", out=study.home,
         trials=study.trials or study.budget.trials,
         settings=regression_settings(data, study.budget.max_epochs, 5, study.seed),
         sampler="random", storage=study.storage, workers=study.workers, seed=study.seed if study.sampler_seed is None else study.sampler_seed, progress=not study.quiet, max_trials=study.max_trials,
@@ -172,7 +173,7 @@ def best_params(study: RegressionStudy, params_file: str | None) -> RegressionPa
     data = regression_points(study.train_csv, study.test_csv)[0]
     summary = summarize(open_study(_study_spec(study, data)), 0.0)
     if not summary["completed"]:
-        raise ConfigError("best", [f"no completed trial in the study of {study.out}; run `nndl regression "
+        raise ConfigError("best", [f"no completed trial in the study of {study.home}; run `nndl regression "
                                    "search` first or give --params FILE"])  # fmt: skip
     return RegressionParams(**{k: summary["best_params"][k] for k in SPACE})
 

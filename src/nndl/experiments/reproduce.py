@@ -26,17 +26,33 @@ class ReproduceJob:
     data_dir: str | None = None
     train_csv: str | None = None
     test_csv: str | None = None
+    store_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        from nndl.errors import ConfigError
+        from nndl.training.config import seed_problems
+
+        problems = seed_problems(seed=self.seed)
+        if problems:
+            raise ConfigError("study settings", problems)
+
+    @property
+    def home(self) -> Path:
+        """Where the searches' storages and logs live (``out`` may be a staging folder)."""
+        return self.store_dir or self.out
 
 
 def _regression(job: ReproduceJob, timings: dict[str, float]) -> dict[str, Any]:
     study = reg.RegressionStudy(job.out / "regression", job.train_csv, job.test_csv, job.device,
-                                reg.QUICK if job.quick else reg.FULL, job.seed, quiet=job.quiet)  # fmt: skip
+                                reg.QUICK if job.quick else reg.FULL, job.seed, quiet=job.quiet,
+                                store_dir=job.home / "regression")  # fmt: skip
     return reg.run_all(study, timings=timings)
 
 
 def _classification(job: ReproduceJob, timings: dict[str, float]) -> dict[str, Any]:
     study = cls.ClassifyStudy(job.out / "classification", job.data_dir, job.device,
-                              cls.QUICK if job.quick else cls.FULL, job.seed, quiet=job.quiet)  # fmt: skip
+                              cls.QUICK if job.quick else cls.FULL, job.seed, quiet=job.quiet,
+                              store_dir=job.home / "classification")  # fmt: skip
     return cls.run_all(study, timings=timings)
 
 

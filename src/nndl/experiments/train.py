@@ -5,25 +5,26 @@ from __future__ import annotations
 import csv
 import io
 import platform
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from nndl._io import write_json, write_text
-from nndl.errors import ConfigError
+from nndl._io import staged_folder, write_json, write_text
+from nndl.errors import ConfigError, TrainingFailed
 from nndl.experiments.datasets import TaskData, mnist_task_data, regression_task_data
 from nndl.models.configs import ModelConfig
 from nndl.models.nets import build_model
 from nndl.models.registry import create_config, get_spec, list_models
-from nndl.training.callbacks import Callback, ProgressBar
+from nndl.training.callbacks import Callback, ProgressBar, StopReason
 from nndl.training.checkpoint import save_checkpoint
 from nndl.training.config import TrainConfig
 from nndl.training.device import resolve_device
 from nndl.training.evolver import BatchTransform, Evolver, History
 
-__all__ = ["TASKS", "TrainJob", "run_train", "train_config_for"]
+__all__ = ["TASKS", "TrainJob", "check_converged", "run_train", "train_config_for"]
 
 TASKS = {"mnist": ("cross_entropy", 0.2), "regression": ("mse", 0.1)}
 
@@ -43,6 +44,13 @@ class TrainJob:
     split_seed: int = 0
     quiet: bool = False
     limit: int | None = None
+
+    def __post_init__(self) -> None:
+        from nndl.training.config import seed_problems
+
+        problems = seed_problems(split_seed=self.split_seed)
+        if problems:
+            raise ConfigError("training settings", problems)
 
 
 def train_config_for(task: str, arch: str, **overrides: Any) -> TrainConfig:
@@ -79,9 +87,24 @@ def run_train(job: TrainJob) -> dict[str, Any]:
     callbacks: list[Callback] = [] if job.quiet else [ProgressBar()]
     evolver = Evolver(build_model(config), job.train, callbacks, _noise_transform(job, config))
     history = evolver.fit(data.train, data.val)
+    check_converged(history, lambda: _metrics(job, history, None))
     metrics = _metrics(job, history, evolver.evaluate(data.test))
-    _write_outputs(job, config, data, evolver, history, metrics)
+    with staged_folder(job.out) as staging:  # the run folder is all new or all as it was
+        _write_outputs(replace(job, out=staging), config, data, evolver, history, metrics)
     return metrics
+
+
+def check_converged(history: History, record: Callable[[], dict[str, Any]] = dict) -> None:
+    """Raise TrainingFailed (with ``record()``) when the run's loss became NaN or infinite."""
+    if history.stop_reason is not StopReason.DIVERGED:
+        return
+    last = history.rows[-1] if history.rows else {}
+    losses = ", ".join(f"{k} {last[k]}" for k in ("train_loss", "val_loss") if k in last)
+    raise TrainingFailed(
+        f"training diverged at epoch {history.epochs} ({losses}); its results were not "
+        "written; try a lower --lr or check the data's scale",
+        record(),
+    )
 
 
 def _noise_transform(job: TrainJob, config: ModelConfig) -> BatchTransform | None:
@@ -101,13 +124,14 @@ def _load(job: TrainJob) -> TaskData:
     return regression_task_data(job.train_csv, job.test_csv, job.train.val_fraction, job.split_seed)
 
 
-def _metrics(job: TrainJob, history: History, test: dict[str, float]) -> dict[str, Any]:
+def _metrics(job: TrainJob, history: History, test: dict[str, float] | None) -> dict[str, Any]:
+    """The run's numbers; without ``test`` (a failed run) the test metrics are None."""
     best = history.best_row()
     metrics: dict[str, Any] = {"train_loss": best["train_loss"], "val_loss": best.get("val_loss")}
     if job.task == "mnist":
         metrics["val_accuracy"] = best.get("val_accuracy")
-        metrics["test_accuracy"] = test["accuracy"]
-    metrics["test_loss"] = test["loss"]
+        metrics["test_accuracy"] = test["accuracy"] if test else None
+    metrics["test_loss"] = test["loss"] if test else None
     reason = history.stop_reason.value if history.stop_reason else None
     metrics.update(epochs=history.epochs, best_epoch=history.best_epoch, stop_reason=reason)
     metrics["seconds_per_epoch"] = history.seconds_per_epoch()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from nndl._inputs import read_json_object
 from nndl._io import write_text
 from nndl.errors import DataError
 from nndl.report import reference as ref
@@ -180,21 +180,35 @@ def build_document(root: Path, results: dict[str, Any]) -> Document:
     return doc
 
 
-def write_report(root: Path) -> tuple[Path, Path]:
-    """(Re)write ``report.md`` and ``report.html`` in ``root`` from its results.json and figures."""
+def write_report(root: Path, dest: Path | None = None) -> tuple[Path, Path]:
+    """(Re)write ``report.md`` and ``report.html`` from ``root``'s results.json and figures.
+
+    They go to ``dest`` (default ``root``), e.g. a staging folder that replaces ``root``'s files.
+    """
+    dest = dest or root
     path = root / "results.json"
+    if not path.exists():
+        raise DataError(f"{path}: no such file; run `nndl reproduce --out {root}` first")
+    results = read_json_object(path, "results")
+    _check_shape(path, results)
     try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DataError(
-            f"{path}: cannot read the results ({exc}); run `nndl reproduce --out {root}` first"
-        ) from exc
-    doc = build_document(root, results)
+        doc = build_document(root, results)
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+        raise DataError(f"{path}: not the results of `nndl reproduce` (at {exc!r})") from None
     missing = [
         b.path for b in doc.blocks if isinstance(b, Figure) and not (root / b.path).is_file()
     ]
     if missing:
         raise DataError(f"{root}: missing figure file(s): {', '.join(str(m) for m in missing)}")
-    write_text(root / "report.md", to_markdown(doc))
-    write_text(root / "report.html", to_html(doc, root))
-    return root / "report.md", root / "report.html"
+    write_text(dest / "report.md", to_markdown(doc))
+    write_text(dest / "report.html", to_html(doc, root))
+    return dest / "report.md", dest / "report.html"
+
+
+def _check_shape(path: Path, results: dict[str, Any]) -> None:
+    """The parts the report reads must be JSON objects: one line naming the first that is not."""
+    for key in ("regression", "classification", "timings", "machine"):
+        if key in results and not isinstance(results[key], dict):
+            raise DataError(
+                f"{path}: '{key}' is a {type(results[key]).__name__}, expected an object"
+            )

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import os
 import random
+import signal
 import sys
 import time
 import warnings
@@ -25,6 +25,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from nndl.errors import ConfigError, DataError, NNDLError
+from nndl.search.resources import cpu_cores, shown_url
 
 __all__ = [
     "CompletionLock",
@@ -113,8 +114,13 @@ def _rdb(url: str) -> Any:
     )
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     callback: dict[str, Any] = {key: retry(max_retry=1)}
-    return storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS,
-                               grace_period=GRACE_SECONDS, **callback)  # fmt: skip
+    return storages.RDBStorage(
+        url,
+        engine_kwargs=engine,
+        heartbeat_interval=HEARTBEAT_SECONDS,
+        grace_period=GRACE_SECONDS,
+        **callback,
+    )
 
 
 def resolve_storage(spec: StudySpec) -> tuple[Any, str]:
@@ -151,20 +157,27 @@ def _pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
 
 def _create(spec: StudySpec, stream: int) -> tuple[optuna.Study, str]:
     """Create or load; retried because processes starting together race to create the schema."""
-    where, attempts = spec.storage or str(spec.out), 6
+    where, attempts = shown_url(spec.storage) if spec.storage else str(spec.out / "study.db"), 3
     for attempt in range(attempts):
         try:
             storage, where = resolve_storage(spec)
-            study = optuna.create_study(study_name=spec.name, storage=storage, load_if_exists=True,
-                                        sampler=_sampler(spec, stream), pruner=_pruner(spec),
-                                        direction="minimize")  # fmt: skip
+            where = shown_url(where) if spec.storage else where
+            study = optuna.create_study(
+                study_name=spec.name,
+                storage=storage,
+                load_if_exists=True,
+                sampler=_sampler(spec, stream),
+                pruner=_pruner(spec),
+                direction="minimize",
+            )
             return study, where
         except Exception as exc:  # optuna/sqlalchemy raise many types for a bad URL
             if attempt == attempts - 1 or isinstance(exc, (ImportError, ValueError)):
+                reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
                 raise DataError(
-                    f"storage {where}: cannot open the study ({type(exc).__name__}: {exc})"
-                ) from exc
-            time.sleep(0.2 * (attempt + 1) + random.random())
+                    f"storage {where}: cannot open the study ({type(exc).__name__}: {reason})"
+                ) from None
+            time.sleep(0.1 * (attempt + 1) + 0.2 * random.random())
     raise AssertionError("unreachable")
 
 
@@ -225,11 +238,21 @@ def _run_processes(spec: StudySpec, job: SearchJob) -> None:
 
     ctx = multiprocessing.get_context("spawn")
     logs = log_files()  # spawned workers start without the parent's log handlers
-    procs = [ctx.Process(target=_worker, args=(spec, job, i, logs)) for i in range(spec.workers)]
+    procs = [
+        ctx.Process(target=_process_worker, args=(spec, job, i, logs)) for i in range(spec.workers)
+    ]
     for p in procs:
         p.start()
-    for p in procs:
-        p.join()
+    try:
+        for p in procs:
+            p.join()
+    except KeyboardInterrupt:  # each worker records its trial in flight as failed, then exits
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join()
+        raise
     failed = [p.exitcode for p in procs if p.exitcode != 0]
     if failed:
         raise NNDLError(
@@ -237,10 +260,26 @@ def _run_processes(spec: StudySpec, job: SearchJob) -> None:
         )
 
 
-def cpu_cores() -> int:
-    """The cores this process may run on (its affinity mask, not the machine's count)."""
-    getaffinity = getattr(os, "sched_getaffinity", None)
-    return len(getaffinity(0)) if getaffinity else os.cpu_count() or 1
+def _process_worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path]) -> None:
+    """A spawned worker: SIGTERM and Ctrl-C end it quietly, its trial in flight recorded as failed."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        _worker(spec, job, index, logs)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sys.exit(130)
+
+
+class _QuietInterrupts(logging.Filter):
+    """Drops Optuna's warning (with traceback) about a trial ended by Ctrl-C: nndl says it in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and record.exc_info[0] is KeyboardInterrupt)
 
 
 def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None = None) -> None:
@@ -251,14 +290,21 @@ def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None
     with contextlib.ExitStack() as stack:
         for path in logs or []:  # a spawned worker logs to its parent's files
             stack.enter_context(log_to_file(path))
+        optuna_log, quiet = logging.getLogger("optuna.study._optimize"), _QuietInterrupts()
+        optuna_log.addFilter(quiet)
+        stack.callback(optuna_log.removeFilter, quiet)
         stack.callback(torch.set_num_threads, torch.get_num_threads())
         torch.set_num_threads(spec.threads or max(1, cpu_cores() // spec.workers))
         study = open_study(spec, stream=index)
         lock = stack.enter_context(CompletionLock(spec))
         objective = capped(job.make_objective(), spec.trials, lock)
         limit = spec.max_trials or 20 * spec.trials
-        progress = TrialProgress(spec.trials, f"worker {index}" if spec.workers > 1 else "search",
-                                 terminal=spec.progress, limit=limit)  # fmt: skip
+        progress = TrialProgress(
+            spec.trials,
+            f"worker {index}" if spec.workers > 1 else "search",
+            terminal=spec.progress,
+            limit=limit,
+        )
         callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [
             lambda _study, _trial: lock.release(),
             progress,
@@ -294,12 +340,21 @@ class TrialProgress:
         counts = f"completed {done}/{self.target}"
         if self.limit is not None:
             counts += f", trials {len(study.trials)}/{self.limit}"
-        logging.getLogger("nndl").info("%s: trial %d %s in %.1f s, %s, best %s", self.name,
-                                       trial.number, trial.state.name, seconds, counts, best)  # fmt: skip
+        logging.getLogger("nndl").info(
+            "%s: trial %d %s in %.1f s, %s, best %s",
+            self.name,
+            trial.number,
+            trial.state.name,
+            seconds,
+            counts,
+            best,
+        )
         if not self.enabled:
             return
-        self.stream.write(f"\r[{self.name}] trial {trial.number} {trial.state.name.lower():8s} "
-                          f"{counts}, best {best}   ")  # fmt: skip
+        self.stream.write(
+            f"\r[{self.name}] trial {trial.number} {trial.state.name.lower():8s} "
+            f"{counts}, best {best}   "
+        )
         self.stream.flush()
 
     def close(self) -> None:

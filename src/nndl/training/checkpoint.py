@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from nndl._inputs import check_readable_file
 from nndl._io import atomic_path
 from nndl.errors import DataError, NNDLError
 from nndl.models.configs import ModelConfig
@@ -22,6 +23,8 @@ from nndl.training.config import TrainConfig
 __all__ = ["FORMAT", "LoadedCheckpoint", "load_checkpoint", "save_checkpoint"]
 
 FORMAT = "nndl-checkpoint-v1"
+MAX_CHECKPOINT_BYTES = 8 << 30
+"""The largest checkpoint nndl reads (8 GiB)."""
 
 
 @dataclass
@@ -60,7 +63,9 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
     """
     payload = _read(Path(path), map_location)
     try:
-        model = build_model(config_from_dict(payload["model_config"]))
+        config = config_from_dict(payload["model_config"])
+        _check_shapes(config, payload["state_dict"])  # before any weight is allocated
+        model = build_model(config)
         model.load_state_dict(payload["state_dict"])
         train = payload.get("train_config")
         return LoadedCheckpoint(
@@ -70,9 +75,25 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
         raise DataError(f"checkpoint {path}: does not match its own config ({exc})") from exc
 
 
+def _check_shapes(config: ModelConfig, state: Any) -> None:
+    """Build the net on the ``meta`` device (no memory) and compare its tensors with the file's.
+
+    A small file whose config asks for a huge net is refused here, not after allocating it.
+    """
+    with torch.device("meta"):
+        expected = {k: tuple(v.shape) for k, v in build_model(config).state_dict().items()}
+    if not isinstance(state, dict):
+        raise TypeError("state_dict is not a mapping")
+    found = {k: tuple(getattr(v, "shape", ())) for k, v in state.items()}
+    if found != expected:
+        wrong = sorted(set(expected) ^ set(found)) or [
+            k for k in expected if expected[k] != found[k]
+        ]
+        raise RuntimeError(f"its weights do not fit the config ({', '.join(wrong[:3])})")
+
+
 def _read(path: Path, map_location: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise DataError(f"checkpoint {path}: no such file")
+    check_readable_file(path, "checkpoint", MAX_CHECKPOINT_BYTES)
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged file

@@ -10,7 +10,10 @@ from typing import Any
 
 from nndl.errors import ConfigError
 
-__all__ = ["LOSSES", "OPTIMIZERS", "TrainConfig"]
+__all__ = ["LOSSES", "MAX_SEED", "OPTIMIZERS", "TrainConfig", "seed_problems"]
+
+MAX_SEED = 2**32 - 1
+"""Seeds are 0 to 2**32 - 1: what numpy, torch and Optuna's samplers all accept."""
 
 OPTIMIZERS = ("adam", "sgd")
 LOSSES = ("mse", "cross_entropy")
@@ -111,7 +114,10 @@ class TrainConfig:
             ("val_fraction", self.val_fraction, 0 < self.val_fraction < 1, "in (0, 1)"),
             ("eval_batch_size", self.eval_batch_size, self.eval_batch_size >= 1, "an integer >= 1"),
         ]
-        return [f"{name} = {value}: must be {valid}" for name, value, ok, valid in checks if not ok]
+        problems = [
+            f"{name} = {value}: must be {valid}" for name, value, ok, valid in checks if not ok
+        ]
+        return problems + seed_problems(seed=self.seed)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready settings; ``TrainConfig(**d)`` rebuilds them."""
@@ -124,3 +130,12 @@ def _is_int(value: object) -> bool:
 
 def _is_real(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def seed_problems(**seeds: object) -> list[str]:
+    """One problem per seed that is not an integer in 0..MAX_SEED (``None`` means "not given")."""
+    return [
+        f"{name} = {value!r}: must be an integer from 0 to {MAX_SEED}"
+        for name, value in seeds.items()
+        if value is not None and not (_is_int(value) and 0 <= int(value) <= MAX_SEED)  # type: ignore[call-overload]
+    ]

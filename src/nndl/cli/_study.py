@@ -1,0 +1,42 @@
+"""What every study command does around its work: checks first, then a staged run folder."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = ["checked_search_flags", "run_staged"]
+
+S = TypeVar("S")
+
+
+def checked_search_flags(args: argparse.Namespace) -> None:
+    """Check ``--out``, ``--device`` and ``--storage``; cap ``--workers`` (saying so) before any work."""
+    from nndl._inputs import check_output_dir
+    from nndl.search.resources import check_storage_url, worker_cap
+    from nndl.training.device import resolve_device
+
+    check_output_dir(args.out)
+    resolve_device(args.device)
+    if getattr(args, "storage", None) is not None:
+        check_storage_url(args.storage)
+    if getattr(args, "workers", 1) > 1:
+        args.workers, why = worker_cap(args.workers)
+        if why:
+            print(f"nndl: {why}", file=sys.stderr)
+
+
+def run_staged(out: Path, study: S, part: Callable[[S], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``part`` on ``study`` writing into a staging folder that replaces ``out``'s files at the end.
+
+    The search's storage, lock and ``nndl.log`` stay in ``out`` (a search resumes from there).
+    """
+    from nndl._io import staged_folder
+    from nndl._timing import log_to_file
+
+    with log_to_file(out / "nndl.log"), staged_folder(out) as staging:
+        return part(replace(study, out=staging, store_dir=out))  # type: ignore[type-var]
