@@ -105,3 +105,27 @@ def test_report_of_a_folder_without_results_is_a_clear_error(tmp_path: Path) -> 
         and "results.json" in result.stderr
         and "Traceback" not in result.stderr
     )
+
+
+def _numbers(results: dict[str, object]) -> object:
+    """``results`` without what depends on the machine or the clock (times, machine)."""
+
+    def keep(value: object) -> object:
+        if isinstance(value, dict):
+            return {
+                k: keep(v)
+                for k, v in value.items()
+                if "second" not in k and k not in ("timings", "machine")
+            }
+        return [keep(v) for v in value] if isinstance(value, list) else value
+
+    return keep(results)
+
+
+@pytest.mark.slow
+def test_quick_study_gives_the_golden_numbers(quick_run: Path) -> None:
+    """Tables 1 and 2, search trials and measures to the last digit, as on main before the
+    reliability work (tests/golden/quick_results.json, `nndl reproduce --quick` on a CPU)."""
+    golden = json.loads((Path(__file__).parent / "golden" / "quick_results.json").read_text())
+    results = json.loads((quick_run / "results.json").read_text())
+    assert _numbers(results) == _numbers(golden)

@@ -276,10 +276,16 @@ def _process_worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path
 
 
 class _QuietInterrupts(logging.Filter):
-    """Drops Optuna's warning (with traceback) about a trial ended by Ctrl-C: nndl says it in one line."""
+    """Optuna's warnings in one line each: no traceback; none once Ctrl-C or SIGTERM ended a
+    trial (nndl says it in one line)."""
+
+    interrupted = False
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and record.exc_info[0] is KeyboardInterrupt)
+        if record.exc_info and record.exc_info[0] is KeyboardInterrupt:
+            self.interrupted = True
+        record.exc_info, record.exc_text = None, None
+        return not self.interrupted
 
 
 def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None = None) -> None:

@@ -5,7 +5,9 @@ Loading needs no flags and never unpickles code: ``torch.load(weights_only=True)
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +54,12 @@ def save_checkpoint(
         "extra": dict(extra or {}),
     }
     with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+        try:
+            torch.save(payload, tmp)
+        except RuntimeError as exc:  # torch's zip writer reports a full disk as a position error
+            full = shutil.disk_usage(tmp.parent).free < (1 << 20)
+            reason = "No space left on device" if full else f"torch.save failed: {exc}"
+            raise OSError(errno.ENOSPC if full else errno.EIO, reason, str(path)) from None
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> LoadedCheckpoint:

@@ -1,0 +1,191 @@
+"""Faults while a run writes: each write step failing in turn, a full disk, signals in a search,
+and a checkpoint that asks for a huge net. The earlier results survive every one."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+import pytest
+import torch
+
+import nndl._io
+from nndl.cli.main import main
+from nndl.errors import DataError
+from nndl.models.registry import create_model
+from nndl.training.checkpoint import load_checkpoint, save_checkpoint
+
+TRAIN = ["train", "--task", "regression", "--epochs", "2", "--quiet"]
+BASIC = ["regression", "basic", "--quick", "--quiet"]
+REAL_SETTLE = nndl._io._settle
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "nndl.log"  # the log only grows: every run appends to it
+    }
+
+
+def failing_at(step: int, counter: list[int]) -> Callable[[str], None]:
+    """A stand-in for the flush of each atomic write that fails with ENOSPC at write ``step``."""
+
+    def settle(tmp: str) -> None:
+        counter[0] += 1
+        if counter[0] == step:
+            raise OSError(errno.ENOSPC, "No space left on device", tmp)
+        REAL_SETTLE(tmp)
+
+    return settle
+
+
+@pytest.mark.parametrize("argv", [TRAIN, BASIC], ids=["train", "regression-basic"])
+def test_a_failure_at_each_write_step_leaves_the_earlier_folder_intact(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    out = tmp_path / "run"
+    assert main([*argv, "--out", str(out), "--seed", "1"]) == 0
+    counter = [0]
+    monkeypatch.setattr(nndl._io, "_settle", failing_at(0, counter))
+    assert main([*argv, "--out", str(out)]) == 0  # count the writes of one run
+    writes, before = counter[0], hashes(out)
+    assert writes >= 3
+    capsys.readouterr()
+    for step in range(1, writes + 1):
+        counter[0] = 0
+        monkeypatch.setattr(nndl._io, "_settle", failing_at(step, counter))
+        assert main([*argv, "--out", str(out)]) == 1, f"write {step} of {writes}"
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "No space left on device" in err[0]
+        assert hashes(out) == before, f"write {step} of {writes} changed the earlier run"
+        assert not list(tmp_path.glob(".*staging-*"))
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "nndl", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Path:
+    """A 3 MB tmpfs (root only, as in CI): a full disk for real."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_full_disk_leaves_the_earlier_run_intact(small_disk: Path) -> None:
+    run = small_disk / "run"
+    assert run_cli(*TRAIN, "--out", str(run), cwd=small_disk).returncode == 0
+    before = hashes(run)
+    stat = os.statvfs(small_disk)
+    free = stat.f_bavail * stat.f_frsize
+    (small_disk / "filler").write_bytes(bytes(max(0, free - 40_000)))  # room for less than a run
+    done = run_cli(*TRAIN, "--out", str(run), "--seed", "3", cwd=small_disk)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert "No space left on device" in lines[0] and "Traceback" not in done.stderr
+    assert hashes(run) == before
+    assert not list(small_disk.glob(".*staging-*"))
+
+
+def _wait_for(path: Path, text: str, timeout: float = 240) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if path.exists() and text in path.read_text(encoding="utf-8", errors="replace"):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{text!r} never appeared in {path}")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_ends_a_search_in_one_line_and_it_resumes(tmp_path: Path, signum: int) -> None:
+    out = tmp_path / "search"
+    argv = [
+        sys.executable,
+        "-m",
+        "nndl",
+        "regression",
+        "search",
+        "--quick",
+        "--quiet",
+        "--trials",
+        "200",
+        "--out",
+        str(out),
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        argv, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
+    _wait_for(out / "nndl.log", "search: trial 1 ")
+    time.sleep(0.5)  # into a later trial
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=120)
+    lines = err.strip().splitlines()
+    assert proc.returncode == 130 and len(lines) == 1 and "interrupted" in lines[0], err
+    storage = optuna.storages.RDBStorage(f"sqlite:///{out / 'study.db'}")
+    study = optuna.load_study(study_name=None, storage=storage)
+    states = [t.state for t in study.trials]
+    assert optuna.trial.TrialState.RUNNING not in states  # the trial in flight is recorded
+    assert optuna.trial.TrialState.FAIL in states
+    again = run_cli(
+        "regression",
+        "search",
+        "--quick",
+        "--quiet",
+        "--trials",
+        "2",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["trials_before"] == len(states)
+
+
+def test_a_checkpoint_that_asks_for_a_huge_net_is_refused_before_allocating(tmp_path: Path) -> None:
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, create_model("reg-basic"))
+    payload = torch.load(path, weights_only=True)
+    payload["model_config"]["hidden_sizes"] = [16384, 16384]  # 268M weights, the file has 17k
+    torch.save(payload, path)
+    with pytest.raises(DataError, match="do not fit"):
+        load_checkpoint(path)
+    assert os.path.getsize(path) < 100_000
+
+
+def test_a_fifo_checkpoint_is_refused_at_once(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "model.pt")
+    with pytest.raises(DataError, match="not a regular file"):
+        load_checkpoint(tmp_path / "model.pt")
