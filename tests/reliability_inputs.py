@@ -19,7 +19,9 @@ TRAIN_FAST = ["train", "--task", "regression", "--epochs", "1", "--quiet"]
 
 
 def nndl(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """The real CLI in a subprocess."""
+    """The real CLI in a subprocess; a leading ``-C DIR`` runs it in ``cwd / DIR``."""
+    if args[:1] == ("-C",):
+        cwd, args = cwd / args[1], args[2:]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     env.pop("NNDL_TRACEBACK", None)
     return subprocess.run(

@@ -228,7 +228,7 @@ def test_classify_bad_params_value_is_named(
 
 
 def test_unopenable_storage_says_so(tmp_path: Path) -> None:
-    result = nndl("classify", "search", "--quick", "--storage", "postgresql://nobody@127.0.0.1:1/none",
+    result = nndl("classify", "search", "--quick", "--storage", "postgresql+psycopg2://nobody@127.0.0.1:1/none",
                   "--out", str(tmp_path / "o"))  # fmt: skip
     assert (
         result.returncode == 1

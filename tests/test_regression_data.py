@@ -79,7 +79,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_directory(tmp_path: Path) -> None:
-    assert "cannot read" in _error(tmp_path)
+    assert "a folder; give a regular file" in _error(tmp_path)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")

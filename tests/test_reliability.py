@@ -44,6 +44,7 @@ CASES = [
     Case("out-current-folder", [*T, "--out", "."], 2, "current folder"),
     Case("out-parent-folder", [*T, "--out", ".."], 2, "current folder"),
     Case("out-foreign-folder", [*T, "--out", "mine"], 2, "mine"),
+    Case("out-default-inside-a-run", ["-C", "prior", *T], 2, "--out"),
     Case("study-out-empty", [*REG, "--out", ""], 2, "--out"),
     Case("study-out-file", [*REG, "--out", "file.txt"], 2, "file.txt"),
     Case("study-out-current", [*REG, "--out", "."], 2, "current folder"),

@@ -124,14 +124,19 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def check_output_dir(path: str | os.PathLike[str], flag: str = "--out") -> Path:
+def check_output_dir(path: str | os.PathLike[str], flag: str = "--out", named: bool = True) -> Path:
     """Refuse an output folder before any work; returns it as a Path.
 
     Refused: an empty name; the current folder or one that holds it; an existing file; an
-    existing non-empty folder that nndl did not write; a place that cannot be written.
+    existing non-empty folder that nndl did not write; a place that cannot be written; and,
+    when the user did not name it (``named`` False), any folder inside an nndl run folder.
     """
     if str(path).strip() == "":
         raise UsageError(f"{flag} is empty; give a folder for the results, e.g. {flag} runs/x")
+    if not named and _ours(Path.cwd()):
+        raise UsageError(
+            f"the current folder is an nndl output folder; give {flag} to say where the results go"
+        )
     folder = Path(path)
     resolved, here = folder.resolve(), Path.cwd().resolve()
     if resolved == here or resolved in here.parents:
@@ -148,12 +153,24 @@ def check_output_dir(path: str | os.PathLike[str], flag: str = "--out") -> Path:
     return folder
 
 
-def _foreign(folder: Path) -> bool:
+def _names(folder: Path) -> set[str]:
     try:
-        names = {p.name for p in folder.iterdir()}
+        return {p.name for p in folder.iterdir()}
     except OSError:
-        return False  # _check_writable says why
+        return set()  # _check_writable says why
+
+
+def _foreign(folder: Path) -> bool:
+    names = _names(folder)
     return bool(names) and not names.intersection(_OUR_NAMES)
+
+
+def _ours(folder: Path) -> bool:
+    """A folder an nndl run or study wrote (not merely one that holds ``runs/``)."""
+    names = _names(folder)
+    return {"config.json", "model.pt"} <= names or bool(
+        names & {"results.json", "study.db", "nndl.log"}
+    )
 
 
 def _check_writable(folder: Path, flag: str) -> None:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["checked_search_flags", "run_staged"]
+__all__ = ["check_data", "checked_search_flags", "run_staged"]
 
 S = TypeVar("S")
 
@@ -18,16 +18,32 @@ def checked_search_flags(args: argparse.Namespace) -> None:
     """Check ``--out``, ``--device`` and ``--storage``; cap ``--workers`` (saying so) before any work."""
     from nndl._inputs import check_output_dir
     from nndl.search.resources import check_storage_url, worker_cap
-    from nndl.training.device import resolve_device
+    from nndl.training.config import check_seeds
+    from nndl.training.device import check_device
 
     check_output_dir(args.out)
-    resolve_device(args.device)
+    check_device(args.device)
+    check_seeds("study settings", seed=args.seed, sampler_seed=getattr(args, "sampler_seed", None))
     if getattr(args, "storage", None) is not None:
         check_storage_url(args.storage)
     if getattr(args, "workers", 1) > 1:
         args.workers, why = worker_cap(args.workers)
         if why:
             print(f"nndl: {why}", file=sys.stderr)
+
+
+def check_data(args: argparse.Namespace) -> None:
+    """Read the data files once with the numpy loaders: a bad file fails before torch loads."""
+    from nndl.data.regression import check_csv_pair, load_csv
+
+    train_csv, test_csv = getattr(args, "train_csv", None), getattr(args, "test_csv", None)
+    check_csv_pair(train_csv, test_csv)
+    if train_csv is not None and test_csv is not None:
+        load_csv(train_csv), load_csv(test_csv)
+    if getattr(args, "data_dir", None) is not None:
+        from nndl.data.mnist import load_mnist
+
+        load_mnist(args.data_dir)
 
 
 def run_staged(out: Path, study: S, part: Callable[[S], dict[str, Any]]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from nndl.cli import train as train_cmd
 from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags, out_dir, positive_int
-from nndl.cli._study import checked_search_flags, run_staged
+from nndl.cli._study import check_data, checked_search_flags, run_staged
 
 HELPS = {
     "search": "Optuna TPE architecture search, 2 of 5 folds (resumable): optuna_search.csv, Figure 6",
@@ -68,10 +68,11 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from nndl._io import dumps_json
-    from nndl.data.mnist import load_mnist
+
+    check_data(args)
+    checked_search_flags(args)
     from nndl.experiments import classification as cls
 
-    checked_search_flags(args)
     budget = cls.QUICK if args.quick else cls.FULL
     if args.max_epochs:
         budget = replace(budget, max_epochs=args.max_epochs, search_max_epochs=args.max_epochs)
@@ -85,8 +86,6 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     params_file = getattr(args, "params", None)
     params = cls.best_params(study, params_file) if params_file else None  # checked before work
-    if args.data_dir is not None:
-        load_mnist(args.data_dir)  # bad data files fail before any work
     parts: dict[str, Callable[[Any], dict[str, Any]]] = {
         "search": cls.run_search,
         "best": lambda s: cls.run_best(s, params or cls.best_params(s, None))[0],

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags
-from nndl.cli._study import checked_search_flags, run_staged
+from nndl.cli._study import check_data, checked_search_flags, run_staged
 
 
 def add_parser(commands: Any) -> None:
@@ -39,13 +39,11 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nndl._io import dumps_json
-    from nndl.data.regression import check_csv_pair
-    from nndl.experiments import regression as reg
-    from nndl.experiments.datasets import regression_points
 
-    check_csv_pair(args.train_csv, args.test_csv)
+    check_data(args)
     checked_search_flags(args)
-    regression_points(args.train_csv, args.test_csv)  # a bad file fails before any work
+    from nndl.experiments import regression as reg
+
     study = reg.RegressionStudy(
         out=args.out, train_csv=args.train_csv, test_csv=args.test_csv, device=args.device,
         budget=reg.QUICK if args.quick else reg.FULL, seed=args.seed,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nndl.cli._args import integer, out_dir
-from nndl.cli._study import checked_search_flags, run_staged
+from nndl.cli._study import check_data, checked_search_flags, run_staged
 
 
 def add_parser(commands: Any) -> None:
@@ -39,20 +39,17 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nndl._inputs import check_output_dir
     from nndl._io import dumps_json
-    from nndl.data.mnist import load_mnist
-    from nndl.data.regression import check_csv_pair
-    from nndl.experiments.datasets import regression_points
+
+    check_data(args)
+    if args.out is None:
+        args.out = check_output_dir(Path("runs") / time.strftime("%Y%m%d-%H%M%S"), named=False)
+    checked_search_flags(args)
     from nndl.experiments.reproduce import ReproduceJob, reproduce
 
-    check_csv_pair(args.train_csv, args.test_csv)
-    args.out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    checked_search_flags(args)
     job = ReproduceJob(args.out, args.quick, args.device, args.seed, args.quiet, args.data_dir,
                        args.train_csv, args.test_csv)  # fmt: skip
-    regression_points(args.train_csv, args.test_csv)  # bad data fails before any work
-    if args.data_dir is not None:
-        load_mnist(args.data_dir)
     results = run_staged(args.out, job, reproduce)
     report = {"out": str(args.out), "report": str(args.out / "report.html")}
     print(dumps_json({**report, "timings": results["timings"]}))

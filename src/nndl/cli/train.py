@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nndl.cli._args import float_list, int_list, integer, number, out_dir
+from nndl.cli._study import check_data
 from nndl.errors import UsageError
 
 # CLI flag -> (config field, the config kind it belongs to: "fcn", "cnn" or both)
@@ -120,22 +121,27 @@ def run(args: argparse.Namespace) -> int:
     from nndl._inputs import check_output_dir
     from nndl._io import dumps_json
     from nndl.errors import TrainingFailed
-    from nndl.experiments.train import TrainJob, run_train, train_config_for
+    from nndl.experiments.jobs import TrainJob, train_config_for
     from nndl.models.registry import get_spec
+    from nndl.training.device import check_device
 
     check_data_flags(args)
+    check_data(args)
     args.arch = args.arch or ("dcnn" if args.task == "mnist" else "reg-basic")
     overrides = model_overrides(args, get_spec(args.arch).config.kind)
     train = train_config_for(args.task, args.arch, **_train_overrides(args))
     if args.patience == 0:
         train = dataclasses.replace(train, patience=None)
-    out = check_output_dir(
-        args.out or Path("runs") / f"train-{args.arch}-{time.strftime('%Y%m%d-%H%M%S')}"
-    )
+    default = Path("runs") / f"train-{args.arch}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = check_output_dir(args.out or default, named=args.out is not None)
     job = TrainJob(
         args.task, args.arch, train, out, overrides, args.data_dir, args.train_csv, args.test_csv,
         args.split_seed, args.quiet,
     )  # fmt: skip
+    job.model_config()
+    check_device(train.device)  # all checked before torch is imported
+    from nndl.experiments.train import run_train
+
     try:
         metrics = run_train(job)
     except TrainingFailed as failed:

@@ -188,7 +188,10 @@ def _noisy_points(
 
 def _read_text(path: str | Path) -> str:
     """Return the file's text decoded as UTF-8 (a byte order mark is dropped)."""
-    raw = read_bytes(path, "CSV file", MAX_TABLE_BYTES)
+    try:
+        raw = read_bytes(path, "CSV file", MAX_TABLE_BYTES)
+    except DataError as error:
+        raise DataError(f"{error}; {_EXPECTED}") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

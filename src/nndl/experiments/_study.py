@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nndl.errors import ConfigError
+from nndl.training.config import check_seeds
 
 __all__ = ["StudyFolders"]
 
@@ -19,11 +19,7 @@ class StudyFolders:
     sampler_seed: int | None
 
     def __post_init__(self) -> None:
-        from nndl.training.config import seed_problems
-
-        problems = seed_problems(seed=self.seed, sampler_seed=self.sampler_seed)
-        if problems:
-            raise ConfigError("study settings", problems)
+        check_seeds("study settings", seed=self.seed, sampler_seed=self.sampler_seed)
 
     @property
     def home(self) -> Path:

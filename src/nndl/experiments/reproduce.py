@@ -29,12 +29,9 @@ class ReproduceJob:
     store_dir: Path | None = None
 
     def __post_init__(self) -> None:
-        from nndl.errors import ConfigError
-        from nndl.training.config import seed_problems
+        from nndl.training.config import check_seeds
 
-        problems = seed_problems(seed=self.seed)
-        if problems:
-            raise ConfigError("study settings", problems)
+        check_seeds("study settings", seed=self.seed)
 
     @property
     def home(self) -> Path:

@@ -6,8 +6,7 @@ import csv
 import io
 import platform
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -15,65 +14,21 @@ import torch
 from nndl._io import staged_folder, write_json, write_text
 from nndl.errors import ConfigError, TrainingFailed
 from nndl.experiments.datasets import TaskData, mnist_task_data, regression_task_data
+from nndl.experiments.jobs import TASKS, TrainJob, train_config_for
 from nndl.models.configs import ModelConfig
 from nndl.models.nets import build_model
-from nndl.models.registry import create_config, get_spec, list_models
+from nndl.models.registry import get_spec
 from nndl.training.callbacks import Callback, ProgressBar, StopReason
 from nndl.training.checkpoint import save_checkpoint
-from nndl.training.config import TrainConfig
 from nndl.training.device import resolve_device
 from nndl.training.evolver import BatchTransform, Evolver, History
 
 __all__ = ["TASKS", "TrainJob", "check_converged", "run_train", "train_config_for"]
 
-TASKS = {"mnist": ("cross_entropy", 0.2), "regression": ("mse", 0.1)}
-
-
-@dataclass(frozen=True)
-class TrainJob:
-    """What ``nndl train`` was asked to do."""
-
-    task: str
-    arch: str
-    train: TrainConfig
-    out: Path
-    model_overrides: dict[str, Any] = field(default_factory=dict)
-    data_dir: str | None = None
-    train_csv: str | None = None
-    test_csv: str | None = None
-    split_seed: int = 0
-    quiet: bool = False
-    limit: int | None = None
-
-    def __post_init__(self) -> None:
-        from nndl.training.config import seed_problems
-
-        problems = seed_problems(split_seed=self.split_seed)
-        if problems:
-            raise ConfigError("training settings", problems)
-
-
-def train_config_for(task: str, arch: str, **overrides: Any) -> TrainConfig:
-    """The registered architecture's training defaults, with ``overrides`` that are not None."""
-    spec = _spec_for(task, arch)
-    loss, val_fraction = TASKS[task]
-    settings: dict[str, Any] = {"loss": loss, "val_fraction": val_fraction, **spec.train_defaults}
-    settings.update({k: v for k, v in overrides.items() if v is not None})
-    return TrainConfig(**settings)
-
-
-def _spec_for(task: str, arch: str) -> Any:
-    spec = get_spec(arch)
-    if spec.task != task:
-        known = ", ".join(list_models(task))
-        raise ConfigError("architecture", [f"{arch!r} is a {spec.task} net; {task} nets: {known}"])
-    return spec
-
 
 def run_train(job: TrainJob) -> dict[str, Any]:
     """Validate, load data, train, test, and write the run folder; returns the metrics."""
-    config = create_config(job.arch, **job.model_overrides)
-    _spec_for(job.task, job.arch)
+    config = job.model_config()
     resolve_device(job.train.device)
     data = _load(job)
     if job.train.batch_size > len(data.train):

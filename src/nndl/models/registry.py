@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from nndl.errors import ConfigError
 from nndl.models.configs import CNNConfig, FCNConfig, ModelConfig
-from nndl.models.nets import build_model
+
+if TYPE_CHECKING:
+    from torch import nn
 
 __all__ = [
     "ModelSpec",
@@ -75,6 +75,8 @@ def create_config(name: str, **overrides: Any) -> ModelConfig:
 
 def create_model(name: str, **overrides: Any) -> nn.Module:
     """Build the net registered as ``name`` with ``overrides`` applied to its config."""
+    from nndl.models.nets import build_model
+
     return build_model(create_config(name, **overrides))
 
 

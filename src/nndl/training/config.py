@@ -10,7 +10,7 @@ from typing import Any
 
 from nndl.errors import ConfigError
 
-__all__ = ["LOSSES", "MAX_SEED", "OPTIMIZERS", "TrainConfig", "seed_problems"]
+__all__ = ["LOSSES", "MAX_SEED", "OPTIMIZERS", "TrainConfig", "check_seeds", "seed_problems"]
 
 MAX_SEED = 2**32 - 1
 """Seeds are 0 to 2**32 - 1: what numpy, torch and Optuna's samplers all accept."""
@@ -139,3 +139,10 @@ def seed_problems(**seeds: object) -> list[str]:
         for name, value in seeds.items()
         if value is not None and not (_is_int(value) and 0 <= int(value) <= MAX_SEED)  # type: ignore[call-overload]
     ]
+
+
+def check_seeds(what: str, **seeds: object) -> None:
+    """Raise one ConfigError about ``what`` naming every seed out of range."""
+    problems = seed_problems(**seeds)
+    if problems:
+        raise ConfigError(what, problems)

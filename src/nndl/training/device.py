@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from nndl.errors import ConfigError
 from nndl.training.config import DEVICE_NAMES, DEVICE_PATTERN
 
-__all__ = ["resolve_device"]
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["check_device", "resolve_device"]
+
+
+def check_device(name: str) -> None:
+    """Raise unless ``name`` is a device nndl can use here (``cpu`` is checked without torch)."""
+    if name != "cpu":
+        resolve_device(name)
+    elif not DEVICE_PATTERN.match(name):
+        raise ConfigError("device", [f"--device {name!r}: must be {DEVICE_NAMES}"])
 
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    import torch
+
     if not DEVICE_PATTERN.match(name):
         raise ConfigError("device", [f"--device {name!r}: must be {DEVICE_NAMES}"])
     if name == "auto":
@@ -24,6 +37,8 @@ def resolve_device(name: str) -> torch.device:
 
 
 def _check_cuda(name: str) -> None:
+    import torch
+
     if not torch.cuda.is_available():
         raise ConfigError(
             "device",
