@@ -23,6 +23,7 @@ from nndl.cli.main import main
 from nndl.errors import DataError
 from nndl.models.registry import create_model
 from nndl.training.checkpoint import load_checkpoint, save_checkpoint
+from reliability_inputs import nndl
 
 TRAIN = ["train", "--task", "regression", "--epochs", "2", "--quiet"]
 BASIC = ["regression", "basic", "--quick", "--quiet"]
@@ -74,18 +75,6 @@ def test_a_failure_at_each_write_step_leaves_the_earlier_folder_intact(
         assert not list(tmp_path.glob(".*staging-*"))
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "nndl", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
-
-
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Path:
     """A 3 MB tmpfs (root only, as in CI): a full disk for real."""
@@ -106,12 +95,12 @@ def small_disk(tmp_path: Path) -> Path:
 
 def test_a_full_disk_leaves_the_earlier_run_intact(small_disk: Path) -> None:
     run = small_disk / "run"
-    assert run_cli(*TRAIN, "--out", str(run), cwd=small_disk).returncode == 0
+    assert nndl(*TRAIN, "--out", str(run), cwd=small_disk).returncode == 0
     before = hashes(run)
     stat = os.statvfs(small_disk)
     free = stat.f_bavail * stat.f_frsize
     (small_disk / "filler").write_bytes(bytes(max(0, free - 40_000)))  # room for less than a run
-    done = run_cli(*TRAIN, "--out", str(run), "--seed", "3", cwd=small_disk)
+    done = nndl(*TRAIN, "--out", str(run), "--seed", "3", cwd=small_disk)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 1 and len(lines) == 1, done.stderr
     assert "No space left on device" in lines[0] and "Traceback" not in done.stderr
@@ -159,7 +148,7 @@ def test_a_signal_ends_a_search_in_one_line_and_it_resumes(tmp_path: Path, signu
     states = [t.state for t in study.trials]
     assert optuna.trial.TrialState.RUNNING not in states  # the trial in flight is recorded
     assert optuna.trial.TrialState.FAIL in states
-    again = run_cli(
+    again = nndl(
         "regression",
         "search",
         "--quick",

@@ -156,6 +156,7 @@ CASES = [
         "seed",
     ),
     Case("sampler-seed-negative", [*SEARCH, "--sampler-seed=-1"], 2, "sampler_seed"),
+    Case("net-too-big-for-memory", [*T, *OUT, "--hidden", "4000000,4000000"], 2, "parameters"),
     Case("hidden-empty-item", [*T, *OUT, "--hidden", "16,,8"], 2, "--hidden"),
     Case(
         "channels-empty-item",

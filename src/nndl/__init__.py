@@ -6,9 +6,9 @@ surface is re-exported here and imported lazily, so ``nndl --help`` starts insta
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import Any
+
+from nndl._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -45,11 +45,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'nndl' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -41,6 +41,14 @@ _FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASC
 _SHOWN = 40
 # Names nndl writes into its output folders; a non-empty folder holding none of them is not ours.
 _OUR_NAMES = (
+    "study.lock",
+    "history.csv",
+    "loss.png",
+    "report.md",
+    "random_search.csv",
+    "optuna_search.csv",
+    "regression",
+    "classification",
     "nndl.log",
     "config.json",
     "metrics.json",

@@ -23,13 +23,21 @@ from nndl.training.checkpoint import save_checkpoint
 from nndl.training.device import resolve_device
 from nndl.training.evolver import BatchTransform, Evolver, History
 
-__all__ = ["TASKS", "TrainJob", "check_converged", "run_train", "train_config_for"]
+__all__ = [
+    "TASKS",
+    "TrainJob",
+    "check_converged",
+    "check_fits_in_memory",
+    "run_train",
+    "train_config_for",
+]
 
 
 def run_train(job: TrainJob) -> dict[str, Any]:
     """Validate, load data, train, test, and write the run folder; returns the metrics."""
     config = job.model_config()
     resolve_device(job.train.device)
+    check_fits_in_memory(config)
     data = _load(job)
     if job.train.batch_size > len(data.train):
         raise ConfigError(
@@ -60,6 +68,28 @@ def check_converged(history: History, record: Callable[[], dict[str, Any]] = dic
         "written; try a lower --lr or check the data's scale",
         record(),
     )
+
+
+TRAINING_BYTES_PER_PARAMETER = 16
+"""float32 weights, gradients and Adam's two moments."""
+
+
+def check_fits_in_memory(config: ModelConfig) -> None:
+    """Count the net's parameters on the ``meta`` device (no memory) and refuse a net whose
+    training state alone would not fit in the free memory, before anything is allocated."""
+    from nndl.search.resources import available_memory
+
+    with torch.device("meta"):
+        parameters = sum(p.numel() for p in build_model(config).parameters())
+    need, free = parameters * TRAINING_BYTES_PER_PARAMETER, available_memory()
+    if free is not None and need > free:
+        raise ConfigError(
+            "architecture",
+            [
+                f"the net has {parameters:,} parameters: training it needs about {need / 2**30:.1f} GiB, "
+                f"and {free / 2**30:.1f} GiB are free; use smaller layers"
+            ],
+        )
 
 
 def _noise_transform(job: TrainJob, config: ModelConfig) -> BatchTransform | None:

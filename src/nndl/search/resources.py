@@ -12,7 +12,14 @@ from pathlib import Path
 from nndl._inputs import shorten
 from nndl.errors import UsageError
 
-__all__ = ["WORKER_MEMORY_BYTES", "check_storage_url", "cpu_cores", "shown_url", "worker_cap"]
+__all__ = [
+    "WORKER_MEMORY_BYTES",
+    "available_memory",
+    "check_storage_url",
+    "cpu_cores",
+    "shown_url",
+    "worker_cap",
+]
 
 WORKER_MEMORY_BYTES = 768 << 20
 """Memory set aside per worker process: torch and a DCNN on MNIST peak near 700 MB."""
@@ -84,7 +91,8 @@ def cpu_cores() -> int:
     return len(getaffinity(0)) if getaffinity else os.cpu_count() or 1
 
 
-def _available_memory() -> int | None:
+def available_memory() -> int | None:
+    """Free memory in bytes (MemAvailable), or None where /proc/meminfo is not there."""
     try:
         with open("/proc/meminfo", encoding="ascii") as handle:
             for line in handle:
@@ -100,7 +108,7 @@ def worker_cap(requested: int) -> tuple[int, str | None]:
 
     Returns the number to run and, when it is fewer, a sentence that says why.
     """
-    cores, memory = cpu_cores(), _available_memory()
+    cores, memory = cpu_cores(), available_memory()
     cap = cores if memory is None else max(1, min(cores, memory // WORKER_MEMORY_BYTES))
     if requested <= cap:
         return requested, None
