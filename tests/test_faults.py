@@ -23,7 +23,7 @@ from nndl.cli.main import main
 from nndl.errors import DataError
 from nndl.models.registry import create_model
 from nndl.training.checkpoint import load_checkpoint, save_checkpoint
-from reliability_inputs import nndl
+from reliability_inputs import nndl as run_cli
 
 TRAIN = ["train", "--task", "regression", "--epochs", "2", "--quiet"]
 BASIC = ["regression", "basic", "--quick", "--quiet"]
@@ -95,12 +95,12 @@ def small_disk(tmp_path: Path) -> Path:
 
 def test_a_full_disk_leaves_the_earlier_run_intact(small_disk: Path) -> None:
     run = small_disk / "run"
-    assert nndl(*TRAIN, "--out", str(run), cwd=small_disk).returncode == 0
+    assert run_cli(*TRAIN, "--out", str(run), cwd=small_disk).returncode == 0
     before = hashes(run)
     stat = os.statvfs(small_disk)
     free = stat.f_bavail * stat.f_frsize
     (small_disk / "filler").write_bytes(bytes(max(0, free - 40_000)))  # room for less than a run
-    done = nndl(*TRAIN, "--out", str(run), "--seed", "3", cwd=small_disk)
+    done = run_cli(*TRAIN, "--out", str(run), "--seed", "3", cwd=small_disk)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 1 and len(lines) == 1, done.stderr
     assert "No space left on device" in lines[0] and "Traceback" not in done.stderr
@@ -117,50 +117,44 @@ def _wait_for(path: Path, text: str, timeout: float = 240) -> None:
     pytest.fail(f"{text!r} never appeared in {path}")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_ends_a_search_in_one_line_and_it_resumes(tmp_path: Path, signum: int) -> None:
+SIGNALS = [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGTERM, 2)]
+
+
+@pytest.mark.parametrize(
+    ("signum", "workers"), SIGNALS, ids=["SIGINT", "SIGTERM", "SIGTERM-2-workers"]
+)
+def test_a_signal_ends_a_search_in_one_line_and_it_resumes(
+    tmp_path: Path, signum: int, workers: int
+) -> None:
     out = tmp_path / "search"
-    argv = [
-        sys.executable,
-        "-m",
-        "nndl",
-        "regression",
-        "search",
-        "--quick",
-        "--quiet",
-        "--trials",
-        "200",
-        "--out",
-        str(out),
-    ]
+    search = ["regression", "search", "--quick", "--quiet", "--workers", str(workers)]
+    argv = [sys.executable, "-m", "nndl", *search, "--trials", "200", "--out", str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
         argv, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
     )
-    _wait_for(out / "nndl.log", "search: trial 1 ")
+    _wait_for(out / "nndl.log", "trial 1 ")
     time.sleep(0.5)  # into a later trial
-    proc.send_signal(signum)
+    proc.send_signal(signum)  # to the command only: its workers are told by it
     _, err = proc.communicate(timeout=120)
     lines = err.strip().splitlines()
     assert proc.returncode == 130 and len(lines) == 1 and "interrupted" in lines[0], err
-    storage = optuna.storages.RDBStorage(f"sqlite:///{out / 'study.db'}")
-    study = optuna.load_study(study_name=None, storage=storage)
-    states = [t.state for t in study.trials]
-    assert optuna.trial.TrialState.RUNNING not in states  # the trial in flight is recorded
+    states = [t.state for t in _load(out).trials]
+    assert optuna.trial.TrialState.RUNNING not in states  # the trials in flight are recorded
     assert optuna.trial.TrialState.FAIL in states
-    again = nndl(
-        "regression",
-        "search",
-        "--quick",
-        "--quiet",
-        "--trials",
-        "2",
-        "--out",
-        str(out),
-        cwd=tmp_path,
-    )
+    again = run_cli(*search, "--trials", "2", "--out", str(out), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["trials_before"] == len(states)
+
+
+def _load(out: Path) -> optuna.Study:
+    if (out / "study.journal").exists():
+        from optuna.storages.journal import JournalFileBackend
+
+        storage = optuna.storages.JournalStorage(JournalFileBackend(str(out / "study.journal")))
+    else:
+        storage = optuna.storages.RDBStorage(f"sqlite:///{out / 'study.db'}")
+    return optuna.load_study(study_name="nndl-regression-random-search", storage=storage)
 
 
 def test_a_checkpoint_that_asks_for_a_huge_net_is_refused_before_allocating(tmp_path: Path) -> None:
