@@ -36,10 +36,19 @@ def machine_info(device: str = "cpu") -> dict[str, Any]:
 
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError, StopIteration):
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))  # fmt: skip
-    info: dict[str, Any] = {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                            "device": device, "torch": torch.__version__, "python": platform.python_version()}  # fmt: skip
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    info: dict[str, Any] = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": device,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
     if device.startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
@@ -77,8 +86,11 @@ class _LogFile(logging.FileHandler):
         if not self.failed:
             self.failed = True
             reason = sys.exc_info()[1]
-            print(f"nndl: warning: cannot write the log {self.baseFilename} ({reason}); "
-                  "the run goes on without it", file=sys.stderr)  # fmt: skip
+            print(
+                f"nndl: warning: cannot write the log {self.baseFilename} ({reason}); "
+                "the run goes on without it",
+                file=sys.stderr,
+            )
 
     def emit(self, record: logging.LogRecord) -> None:
         if not self.failed:

@@ -108,9 +108,10 @@ def add_search_flags(parser: argparse.ArgumentParser, report_trials: int) -> Non
     )
     parser.add_argument("--workers", type=positive_int, default=1, help="parallel worker processes")
     parser.add_argument(
-        "--sampler-seed", type=integer,
+        "--sampler-seed",
+        type=integer,
         help="seeds only the sampler (default --seed); give each machine that joins a study its own",
-    )  # fmt: skip
+    )
 
 
 def add_params_flag(parser: argparse.ArgumentParser) -> None:

@@ -23,8 +23,11 @@ def add_parser(commands: Any) -> None:
         "classify", help="the MNIST study: FCN, CNN, DCNN, PDCNN, search, best net"
     )
     parts = parser.add_subparsers(dest="part", metavar="PART", required=True)
-    train = parts.add_parser("train", help="one net with the report's settings (fcn, cnn, dcnn, pdcnn)",
-                             description="Train one MNIST net; writes what `nndl train` writes.")  # fmt: skip
+    train = parts.add_parser(
+        "train",
+        help="one net with the report's settings (fcn, cnn, dcnn, pdcnn)",
+        description="Train one MNIST net; writes what `nndl train` writes.",
+    )
     train.add_argument("--arch", choices=("fcn", "cnn", "dcnn", "pdcnn"), required=True)
     train_cmd.add_training_flags(train)
     train_cmd.add_arch_flags(train)
@@ -40,9 +43,13 @@ def add_parser(commands: Any) -> None:
         _mnist_flags(sub)
         if name in ("search", "all"):
             add_search_flags(sub, report_trials=50)
-            sub.add_argument("--pruner", choices=("median", "none"), default="median",
-                             help="median: stop a net whose validation curve lags the completed trials' median "
-                                  "(default); none: train every valid net to its early stop, as the report did")  # fmt: skip
+            sub.add_argument(
+                "--pruner",
+                choices=("median", "none"),
+                default="median",
+                help="median: stop a net whose validation curve lags the completed trials' median "
+                "(default); none: train every valid net to its early stop, as the report did",
+            )
         if name in ("best", "all"):
             add_params_flag(sub)
         sub.set_defaults(run=run)
@@ -52,8 +59,12 @@ def _mnist_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir", help="a folder with the MNIST IDX files (default: cache/wheel)"
     )
-    parser.add_argument("--space", choices=("report", "feasible"), default="report",
-                        help="report: the report's space (invalid nets pruned); feasible: only valid nets")  # fmt: skip
+    parser.add_argument(
+        "--space",
+        choices=("report", "feasible"),
+        default="report",
+        help="report: the report's space (invalid nets pruned); feasible: only valid nets",
+    )
     parser.add_argument(
         "--max-epochs", type=positive_int, help="epochs per net / fold (default 100, quick 3)"
     )
@@ -79,11 +90,20 @@ def run(args: argparse.Namespace) -> int:
     if args.train_rows:
         budget = replace(budget, train_limit=args.train_rows)
     study = cls.ClassifyStudy(
-        out=args.out, data_dir=args.data_dir, device=args.device, budget=budget,
-        seed=args.seed, workers=getattr(args, "workers", 1), sampler_seed=getattr(args, "sampler_seed", None), storage=args.storage,
-        trials=getattr(args, "trials", None), max_trials=getattr(args, "max_trials", None), space=args.space, quiet=args.quiet,
+        out=args.out,
+        data_dir=args.data_dir,
+        device=args.device,
+        budget=budget,
+        seed=args.seed,
+        workers=getattr(args, "workers", 1),
+        sampler_seed=getattr(args, "sampler_seed", None),
+        storage=args.storage,
+        trials=getattr(args, "trials", None),
+        max_trials=getattr(args, "max_trials", None),
+        space=args.space,
+        quiet=args.quiet,
         pruner=getattr(args, "pruner", cls.ClassifyStudy.pruner),
-    )  # fmt: skip
+    )
     params_file = getattr(args, "params", None)
     params = cls.best_params(study, params_file) if params_file else None  # checked before work
     parts: dict[str, Callable[[Any], dict[str, Any]]] = {

@@ -28,8 +28,12 @@ def add_parser(commands: Any) -> None:
             "--train-csv", help="training points, header input,label (default: built-in data)"
         )
         sub.add_argument("--test-csv", help="test points, header input,label")
-        sub.add_argument("--no-batch-folds", dest="batch_folds", action="store_false",
-                         help="train the 5 folds one after the other instead of as one batched ensemble")  # fmt: skip
+        sub.add_argument(
+            "--no-batch-folds",
+            dest="batch_folds",
+            action="store_false",
+            help="train the 5 folds one after the other instead of as one batched ensemble",
+        )
         if name in ("search", "all"):
             add_search_flags(sub, report_trials=65)
         if name in ("best", "all"):
@@ -45,11 +49,20 @@ def run(args: argparse.Namespace) -> int:
     from nndl.experiments import regression as reg
 
     study = reg.RegressionStudy(
-        out=args.out, train_csv=args.train_csv, test_csv=args.test_csv, device=args.device,
-        budget=reg.QUICK if args.quick else reg.FULL, seed=args.seed,
-        workers=getattr(args, "workers", 1), sampler_seed=getattr(args, "sampler_seed", None), storage=args.storage, trials=getattr(args, "trials", None), max_trials=getattr(args, "max_trials", None),
-        batch_folds=args.batch_folds, quiet=args.quiet,
-    )  # fmt: skip
+        out=args.out,
+        train_csv=args.train_csv,
+        test_csv=args.test_csv,
+        device=args.device,
+        budget=reg.QUICK if args.quick else reg.FULL,
+        seed=args.seed,
+        workers=getattr(args, "workers", 1),
+        sampler_seed=getattr(args, "sampler_seed", None),
+        storage=args.storage,
+        trials=getattr(args, "trials", None),
+        max_trials=getattr(args, "max_trials", None),
+        batch_folds=args.batch_folds,
+        quiet=args.quiet,
+    )
     params_file = getattr(args, "params", None)
     params = reg.best_params(study, params_file) if params_file else None  # checked before work
     parts: dict[str, Callable[[Any], dict[str, Any]]] = {

@@ -14,10 +14,11 @@ from nndl.cli._study import check_data, checked_search_flags, run_staged
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
-        "reproduce", help="run the whole study (regression + MNIST) and write report.md / report.html",
+        "reproduce",
+        help="run the whole study (regression + MNIST) and write report.md / report.html",
         description="Run the regression and MNIST studies end to end; write results.json, report.md, "
         "report.html and nndl.log into --out.",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--quick", action="store_true", help="small budgets that still run every stage"
     )
@@ -48,8 +49,16 @@ def run(args: argparse.Namespace) -> int:
     checked_search_flags(args)
     from nndl.experiments.reproduce import ReproduceJob, reproduce
 
-    job = ReproduceJob(args.out, args.quick, args.device, args.seed, args.quiet, args.data_dir,
-                       args.train_csv, args.test_csv)  # fmt: skip
+    job = ReproduceJob(
+        args.out,
+        args.quick,
+        args.device,
+        args.seed,
+        args.quiet,
+        args.data_dir,
+        args.train_csv,
+        args.test_csv,
+    )
     results = run_staged(args.out, job, reproduce)
     report = {"out": str(args.out), "report": str(args.out / "report.html")}
     print(dumps_json({**report, "timings": results["timings"]}))

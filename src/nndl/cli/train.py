@@ -107,10 +107,7 @@ def model_overrides(args: argparse.Namespace, kind: str) -> dict[str, Any]:
 
 
 def check_data_flags(args: argparse.Namespace) -> None:
-    """Both CSVs or neither; each data flag only with its task."""
-    from nndl.data.regression import check_csv_pair
-
-    check_csv_pair(args.train_csv, args.test_csv)
+    """Each data flag only with its task (check_data reads the files)."""
     if args.task == "mnist" and args.train_csv:
         raise UsageError("--train-csv/--test-csv are for --task regression")
     if args.task == "regression" and args.data_dir:
@@ -135,9 +132,17 @@ def run(args: argparse.Namespace) -> int:
     default = Path("runs") / f"train-{args.arch}-{time.strftime('%Y%m%d-%H%M%S')}"
     out = check_output_dir(args.out or default, named=args.out is not None)
     job = TrainJob(
-        args.task, args.arch, train, out, overrides, args.data_dir, args.train_csv, args.test_csv,
-        args.split_seed, args.quiet,
-    )  # fmt: skip
+        args.task,
+        args.arch,
+        train,
+        out,
+        overrides,
+        args.data_dir,
+        args.train_csv,
+        args.test_csv,
+        args.split_seed,
+        args.quiet,
+    )
     job.model_config()
     check_device(train.device)  # all checked before torch is imported
     from nndl.experiments.train import run_train

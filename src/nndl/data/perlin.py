@@ -51,9 +51,12 @@ def gradient_tables(perm: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _octaves(
-    offsets: torch.Tensor, tables: tuple[torch.Tensor, torch.Tensor], grid_x: torch.Tensor,
-    grid_y: torch.Tensor, freq: torch.Tensor,
-) -> torch.Tensor:  # fmt: skip
+    offsets: torch.Tensor,
+    tables: tuple[torch.Tensor, torch.Tensor],
+    grid_x: torch.Tensor,
+    grid_y: torch.Tensor,
+    freq: torch.Tensor,
+) -> torch.Tensor:
     """Perlin noise of each octave: ``(n, o, len(grid_y), len(grid_x))``."""
     xi, xf = _split(offsets[:, 0], freq, grid_x)  # columns
     yi, yf = _split(offsets[:, 1], freq, grid_y)  # rows
@@ -171,15 +174,28 @@ class PerlinNoise:
 
     def sample(self, n: int) -> torch.Tensor:
         """``n`` images, each at its own random offset."""
-        values = perlin_images(self._offsets(n), self.tables, self.size, self.octaves, self.persistence,
-                               self.lacunarity)  # fmt: skip
+        values = perlin_images(
+            self._offsets(n),
+            self.tables,
+            self.size,
+            self.octaves,
+            self.persistence,
+            self.lacunarity,
+        )
         return torch.sigmoid(self.sharpness * values).unsqueeze(1)
 
     def windows(self, n: int) -> torch.Tensor:
         """``n`` images cut from the current noise field (rebuilt every ``field_uses`` images)."""
         if self._field is None or self._uses + n > self.field_uses:
-            field = perlin_field(self._offsets(1)[0], self.tables, self.field_units, self.size, self.octaves,
-                                 self.persistence, self.lacunarity)  # fmt: skip
+            field = perlin_field(
+                self._offsets(1)[0],
+                self.tables,
+                self.field_units,
+                self.size,
+                self.octaves,
+                self.persistence,
+                self.lacunarity,
+            )
             self._field, self._uses = torch.sigmoid(self.sharpness * field), 0
         self._uses += n
         span = self._field.shape[0] - self.size + 1

@@ -19,9 +19,11 @@ def train_val_split(n: int, val_fraction: float, seed: int = 0) -> tuple[np.ndar
     if n_val < 1 or n - n_val < 1:
         raise ConfigError(
             "split",
-            [f"val_fraction {val_fraction} of {n} rows leaves {n - n_val} for training and "
-             f"{n_val} for validation; both need at least 1 row"],
-        )  # fmt: skip
+            [
+                f"val_fraction {val_fraction} of {n} rows leaves {n - n_val} for training and "
+                f"{n_val} for validation; both need at least 1 row"
+            ],
+        )
     perm = np.random.default_rng(seed).permutation(n)
     return np.sort(perm[: n - n_val]), np.sort(perm[n - n_val :])
 

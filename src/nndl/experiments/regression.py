@@ -12,14 +12,13 @@ from typing import Any
 
 import torch
 
-from nndl._inputs import read_json_object
 from nndl._io import write_json
 from nndl.data.split import kfold_indices
 from nndl.data.tensors import TensorData
-from nndl.errors import ConfigError
 from nndl.experiments._study import StudyFolders
 from nndl.experiments.datasets import regression_points, regression_task_data
-from nndl.search.regression_space import SPACE, RegressionParams
+from nndl.experiments.regression_search import best_params, run_search
+from nndl.search.regression_space import RegressionParams
 
 __all__ = [
     "FULL",
@@ -90,15 +89,27 @@ def run_basic(study: RegressionStudy) -> dict[str, Any]:
     from nndl.viz.regression import fit_data
 
     data = regression_task_data(study.train_csv, study.test_csv, 0.1, study.seed)
-    config = TrainConfig(loss="mse", lr=1e-3, batch_size=10, max_epochs=study.budget.basic_epochs,
-                         patience=None, seed=study.seed, device=study.device, val_fraction=0.1)  # fmt: skip
+    config = TrainConfig(
+        loss="mse",
+        lr=1e-3,
+        batch_size=10,
+        max_epochs=study.budget.basic_epochs,
+        patience=None,
+        seed=study.seed,
+        device=study.device,
+        val_fraction=0.1,
+    )
     torch.manual_seed(study.seed)
     evolver = Evolver(create_model("reg-basic"), config, _progress(study))
     history = evolver.fit(data.train, data.val)
     check_converged(history)
     last = history.best_row()
-    row = {"train_loss": last["train_loss"], "val_loss": last["val_loss"],
-           "test_loss": evolver.evaluate(data.test)["loss"], "epochs": history.epochs}  # fmt: skip
+    row = {
+        "train_loss": last["train_loss"],
+        "val_loss": last["val_loss"],
+        "test_loss": evolver.evaluate(data.test)["loss"],
+        "epochs": history.epochs,
+    }
     save_checkpoint(study.out / "basic" / "model.pt", evolver.model, config, {"arch": "reg-basic"})
     fit = fit_data([evolver.model], {"train": data.train, "val": data.val, "test": data.test})
     _save_run_figure(study, "figure_1_basic.png", "basic net", history, fit)
@@ -110,72 +121,6 @@ def _progress(study: RegressionStudy) -> list[Any]:
     from nndl.training.callbacks import ProgressBar
 
     return [] if study.quiet else [ProgressBar()]
-
-
-def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
-    from nndl.search.regression import regression_settings
-    from nndl.search.study import StudySpec
-
-    return StudySpec(
-        name="nndl-regression-random-search", out=study.home,
-        trials=study.trials or study.budget.trials,
-        settings=regression_settings(data, study.budget.max_epochs, 5, study.seed),
-        sampler="random", storage=study.storage, workers=study.workers, seed=study.seed if study.sampler_seed is None else study.sampler_seed, progress=not study.quiet, max_trials=study.max_trials,
-    )  # fmt: skip
-
-
-def run_search(study: RegressionStudy) -> dict[str, Any]:
-    """Report 2.2: random search, 5 folds per trial, pruning; exports ``random_search.csv``."""
-    from nndl.search.regression import RegressionSearchJob
-    from nndl.search.study import run_study
-
-    data = regression_points(study.train_csv, study.test_csv)[0]
-    spec = _study_spec(study, data)
-    job = RegressionSearchJob(study.train_csv, study.test_csv, study.budget.max_epochs, 5, study.seed,
-                              study.device, study.batch_folds)  # fmt: skip
-    summary = run_study(spec, job)
-    summary["csv_rows"] = export_search_csv(study, data)
-    write_json(study.out / "search" / "summary.json", summary)
-    return summary
-
-
-CSV_COLUMNS = [
-    "Nh1", "Nh2", "Nh3", "Nh4", "activation_function", "dropout_prob_1", "dropout_prob_2",
-    "dropout_prob_3", "dropout_prob_4", "lr", "weight_decay", "train_batch_size", "patience",
-    "avg_train_loss", "avg_val_loss", "train_time [min]",
-]  # fmt: skip
-
-
-def export_search_csv(study: RegressionStudy, data: TensorData) -> int:
-    """``random_search.csv``: one row per trial with the report's columns."""
-    from nndl.search.export import export_trials_csv
-    from nndl.search.study import open_study
-
-    def row(trial: Any) -> dict[str, Any]:
-        attrs = trial.user_attrs
-        return {**trial.params, "dropout_prob_1": 0.0, "dropout_prob_4": 0.0,
-                "avg_train_loss": attrs.get("avg_train_loss", ""), "avg_val_loss": attrs.get("avg_val_loss", ""),
-                "train_time [min]": attrs.get("train_time_min", "")}  # fmt: skip
-
-    return export_trials_csv(
-        open_study(_study_spec(study, data)), study.out / "random_search.csv", CSV_COLUMNS, row
-    )
-
-
-def best_params(study: RegressionStudy, params_file: str | None) -> RegressionParams:
-    """Parameters from a JSON file, else the best completed trial of the study."""
-    if params_file is not None:
-        return RegressionParams.from_dict(
-            read_json_object(params_file, "--params"), f"--params {params_file}"
-        )
-    from nndl.search.study import open_study, summarize
-
-    data = regression_points(study.train_csv, study.test_csv)[0]
-    summary = summarize(open_study(_study_spec(study, data)), 0.0)
-    if not summary["completed"]:
-        raise ConfigError("best", [f"no completed trial in the study of {study.home}; run `nndl regression "
-                                   "search` first or give --params FILE"])  # fmt: skip
-    return RegressionParams(**{k: summary["best_params"][k] for k in SPACE})
 
 
 def run_best(study: RegressionStudy, params: RegressionParams) -> dict[str, Any]:
@@ -192,9 +137,15 @@ def run_best(study: RegressionStudy, params: RegressionParams) -> dict[str, Any]
     folds = sorted(result.folds, key=lambda f: f.fold)
     best = result.best()
     models = [f.model.cpu() for f in folds]
-    row = {"train_loss": best.train_loss, "val_loss": best.val_loss, "test_loss": _mse(best.model, test),
-           "ensemble_test_loss": _ensemble_mse(models, test), "best_fold": best.fold,
-           "fold_val_losses": [f.val_loss for f in folds], "params": params.to_dict()}  # fmt: skip
+    row = {
+        "train_loss": best.train_loss,
+        "val_loss": best.val_loss,
+        "test_loss": _mse(best.model, test),
+        "ensemble_test_loss": _ensemble_mse(models, test),
+        "best_fold": best.fold,
+        "fold_val_losses": [f.val_loss for f in folds],
+        "params": params.to_dict(),
+    }
     save_checkpoint(study.out / "best" / "model.pt", best.model, None, {"params": params.to_dict()})
     train_idx, val_idx = kfold_indices(len(data), 5, study.seed)[best.fold]
     points = {"train": data.subset(train_idx), "val": data.subset(val_idx), "test": test}

@@ -40,16 +40,29 @@ class ReproduceJob:
 
 
 def _regression(job: ReproduceJob, timings: dict[str, float]) -> dict[str, Any]:
-    study = reg.RegressionStudy(job.out / "regression", job.train_csv, job.test_csv, job.device,
-                                reg.QUICK if job.quick else reg.FULL, job.seed, quiet=job.quiet,
-                                store_dir=job.home / "regression")  # fmt: skip
+    study = reg.RegressionStudy(
+        job.out / "regression",
+        job.train_csv,
+        job.test_csv,
+        job.device,
+        reg.QUICK if job.quick else reg.FULL,
+        job.seed,
+        quiet=job.quiet,
+        store_dir=job.home / "regression",
+    )
     return reg.run_all(study, timings=timings)
 
 
 def _classification(job: ReproduceJob, timings: dict[str, float]) -> dict[str, Any]:
-    study = cls.ClassifyStudy(job.out / "classification", job.data_dir, job.device,
-                              cls.QUICK if job.quick else cls.FULL, job.seed, quiet=job.quiet,
-                              store_dir=job.home / "classification")  # fmt: skip
+    study = cls.ClassifyStudy(
+        job.out / "classification",
+        job.data_dir,
+        job.device,
+        cls.QUICK if job.quick else cls.FULL,
+        job.seed,
+        quiet=job.quiet,
+        store_dir=job.home / "classification",
+    )
     return cls.run_all(study, timings=timings)
 
 

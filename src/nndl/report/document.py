@@ -71,8 +71,10 @@ figure{margin:1em 0}figcaption,.caption{color:#555;font-style:italic}code{backgr
 
 def to_html(doc: Document, root: Path) -> str:
     """One self-contained HTML page: every figure embedded as a base64 PNG (readable offline)."""
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(doc.title)}</title>",
-             f"<style>{_STYLE}</style></head><body><h1>{html.escape(doc.title)}</h1>"]  # fmt: skip
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(doc.title)}</title>",
+        f"<style>{_STYLE}</style></head><body><h1>{html.escape(doc.title)}</h1>",
+    ]
     for b in doc.blocks:
         parts.append(_html_block(b, root))
     parts.append("</body></html>")
@@ -92,5 +94,7 @@ def _html_block(b: Block, root: Path) -> str:
         caption = f"<div class='caption'>{html.escape(b.caption)}</div>" if b.caption else ""
         return f"<table><tr>{head}</tr>{rows}</table>{caption}"
     data = base64.b64encode((root / b.path).read_bytes()).decode("ascii")
-    return (f"<figure><img alt='{html.escape(b.caption)}' src='data:image/png;base64,{data}'>"
-            f"<figcaption>{html.escape(b.caption)}</figcaption></figure>")  # fmt: skip
+    return (
+        f"<figure><img alt='{html.escape(b.caption)}' src='data:image/png;base64,{data}'>"
+        f"<figcaption>{html.escape(b.caption)}</figcaption></figure>"
+    )

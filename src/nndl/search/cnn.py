@@ -36,11 +36,18 @@ def cnn_settings(job: CNNSearchJob, data_size: int) -> dict[str, Any]:
     ``data``: ``official`` for the hash-verified MNIST, else a hash of the ``--data-dir`` images.
     """
     return {
-        "kind": "mnist-cnn-search", "space": job.space, "ranges": describe_space(), "k": job.k,
-        "n_folds": job.n_folds, "max_epochs": job.max_epochs, "patience": job.patience,
-        "batch_size": job.batch_size, "train_rows": data_size, "seed": job.seed,
+        "kind": "mnist-cnn-search",
+        "space": job.space,
+        "ranges": describe_space(),
+        "k": job.k,
+        "n_folds": job.n_folds,
+        "max_epochs": job.max_epochs,
+        "patience": job.patience,
+        "batch_size": job.batch_size,
+        "train_rows": data_size,
+        "seed": job.seed,
         "data": "official" if job.data_dir is None else job.data().fingerprint(),
-    }  # fmt: skip
+    }
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,15 @@ class CNNSearchJob:
             trial.set_user_attr("prune_reason", f"invalid architecture: {exc.problems[0]}")
             trial.set_user_attr("invalid_layer", exc.problems[0].split(":")[0])
             raise optuna.TrialPruned(exc.problems[0]) from None
-        train = TrainConfig(lr=params["lr"], weight_decay=params["weight_decay"], batch_size=self.batch_size,
-                            max_epochs=self.max_epochs, patience=self.patience, seed=self.seed, device=self.device)  # fmt: skip
+        train = TrainConfig(
+            lr=params["lr"],
+            weight_decay=params["weight_decay"],
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            patience=self.patience,
+            seed=self.seed,
+            device=self.device,
+        )
         folds_started = iter(range(self.n_folds))
 
         def callbacks() -> list[Callback]:  # made once per fold, in fold order

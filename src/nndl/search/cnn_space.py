@@ -71,7 +71,15 @@ def cnn_config(params: dict[str, Any], num_classes: int = 10) -> CNNConfig:
 def describe_space() -> dict[str, Any]:
     """The space's ranges, for the study's settings and the report."""
     return {
-        "ncl": [2, 4], "ch_j": "4 .. 4*2**j", "ks": [2, 6], "stride": [1, 4], "pad": [0, 1],
-        "p1": [0.0, 0.7], "p2": [0.0, 0.7], "Nh1": [16, 256], "Nh2": [4, 128],
-        "lr": ["1e-5", "1e-1", "log"], "weight_decay": ["1e-7", "1e-1", "log"],
-    }  # fmt: skip
+        "ncl": [2, 4],
+        "ch_j": "4 .. 4*2**j",
+        "ks": [2, 6],
+        "stride": [1, 4],
+        "pad": [0, 1],
+        "p1": [0.0, 0.7],
+        "p2": [0.0, 0.7],
+        "Nh1": [16, 256],
+        "Nh2": [4, 128],
+        "lr": ["1e-5", "1e-1", "log"],
+        "weight_decay": ["1e-7", "1e-1", "log"],
+    }

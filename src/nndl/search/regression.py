@@ -89,9 +89,15 @@ class RegressionSearchJob:
             params = suggest_regression(trial)
             start = time.perf_counter()
             result = cross_validate(
-                params, data, self.max_epochs, self.k, self.seed, self.device, self.batch_folds,
+                params,
+                data,
+                self.max_epochs,
+                self.k,
+                self.seed,
+                self.device,
+                self.batch_folds,
                 on_fold_end=lambda fold: _report_fold(trial, fold),
-            )  # fmt: skip
+            )
             trial.set_user_attr("train_time_min", (time.perf_counter() - start) / 60)
             return _finish(trial, result)
 

@@ -65,10 +65,16 @@ class RegressionParams:
     def train_config(self, max_epochs: int, seed: int = 0, device: str = "cpu") -> TrainConfig:
         """Adam with MSE and early stopping, as the search trains every fold."""
         return TrainConfig(
-            optimizer="adam", lr=self.lr, weight_decay=self.weight_decay, loss="mse",
-            batch_size=self.train_batch_size, max_epochs=max_epochs, patience=self.patience,
-            seed=seed, device=device,
-        )  # fmt: skip
+            optimizer="adam",
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            loss="mse",
+            batch_size=self.train_batch_size,
+            max_epochs=max_epochs,
+            patience=self.patience,
+            seed=seed,
+            device=device,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The report's columns, ``dropout_prob_1`` to ``_4`` included."""

@@ -47,9 +47,11 @@ def _monitored(callback: EarlyStopping | Checkpoint, log: dict[str, float]) -> f
     if callback.monitor not in log:
         raise ConfigError(
             type(callback).__name__,
-            [f"monitor {callback.monitor!r} is not measured: the epoch has {', '.join(log)}; "
-             "give fit() a validation set, or train without it (patience=None)"],
-        )  # fmt: skip
+            [
+                f"monitor {callback.monitor!r} is not measured: the epoch has {', '.join(log)}; "
+                "give fit() a validation set, or train without it (patience=None)"
+            ],
+        )
     return log[callback.monitor]
 
 

@@ -42,9 +42,11 @@ def _check_cuda(name: str) -> None:
     if not torch.cuda.is_available():
         raise ConfigError(
             "device",
-            [f"--device {name}: no CUDA GPU is available (torch {torch.__version__}, "
-             f"CUDA build {torch.version.cuda or 'none'}); use --device cpu or auto"],
-        )  # fmt: skip
+            [
+                f"--device {name}: no CUDA GPU is available (torch {torch.__version__}, "
+                f"CUDA build {torch.version.cuda or 'none'}); use --device cpu or auto"
+            ],
+        )
     index = torch.device(name).index
     if index is not None and index >= torch.cuda.device_count():
         raise ConfigError(

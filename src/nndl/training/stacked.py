@@ -146,9 +146,22 @@ def _fused_adam_works(device: torch.device) -> bool:
     """Whether torch's fused Adam kernel runs on ``device`` (torch >= 2.4 on CPU)."""
     try:
         one = [torch.zeros(1, device=device)]
-        adam(one, [torch.ones(1, device=device)], [torch.zeros(1, device=device)],
-             [torch.zeros(1, device=device)], [], [torch.zeros((), device=device)], fused=True,
-             amsgrad=False, beta1=0.9, beta2=0.999, lr=1e-3, weight_decay=0.0, eps=1e-8, maximize=False)  # fmt: skip
+        adam(
+            one,
+            [torch.ones(1, device=device)],
+            [torch.zeros(1, device=device)],
+            [torch.zeros(1, device=device)],
+            [],
+            [torch.zeros((), device=device)],
+            fused=True,
+            amsgrad=False,
+            beta1=0.9,
+            beta2=0.999,
+            lr=1e-3,
+            weight_decay=0.0,
+            eps=1e-8,
+            maximize=False,
+        )
     except (RuntimeError, TypeError):
         return False
     return True
@@ -203,16 +216,38 @@ class StackedAdam:
             self.shared_steps = None  # members are out of step from now on
             pairs = [(k, j) for k in members for j in range(len(self.params))]
             steps = [torch.tensor(float(self.counts[k]), device=self.device) for k, _ in pairs]
-            self._adam([self.params[j][k] for k, j in pairs], [grads[j][k] for k, j in pairs],
-                       [self.m[j][k] for k, j in pairs], [self.v[j][k] for k, j in pairs], steps)  # fmt: skip
+            self._adam(
+                [self.params[j][k] for k, j in pairs],
+                [grads[j][k] for k, j in pairs],
+                [self.m[j][k] for k, j in pairs],
+                [self.v[j][k] for k, j in pairs],
+                steps,
+            )
         for k in members:
             self.counts[k] += 1
 
-    def _adam(self, params: Sequence[torch.Tensor], grads: list[torch.Tensor], m: list[torch.Tensor],
-              v: list[torch.Tensor], steps: list[torch.Tensor]) -> None:  # fmt: skip
+    def _adam(
+        self,
+        params: Sequence[torch.Tensor],
+        grads: list[torch.Tensor],
+        m: list[torch.Tensor],
+        v: list[torch.Tensor],
+        steps: list[torch.Tensor],
+    ) -> None:
         adam(
-            list(params), grads, m, v, [], steps, fused=self.fused or None,
-            foreach=None if self.fused else True, amsgrad=False, beta1=self.betas[0],
-            beta2=self.betas[1], lr=self.lr, weight_decay=self.weight_decay, eps=self.eps,
+            list(params),
+            grads,
+            m,
+            v,
+            [],
+            steps,
+            fused=self.fused or None,
+            foreach=None if self.fused else True,
+            amsgrad=False,
+            beta1=self.betas[0],
+            beta2=self.betas[1],
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            eps=self.eps,
             maximize=False,
-        )  # fmt: skip
+        )

@@ -124,8 +124,11 @@ def plot_feature_maps(maps: list[np.ndarray], max_channels: int = 16) -> Any:
             ax.axis("off")
             if j < min(len(layer), cols):
                 ax.imshow(layer[j], cmap="viridis")
-        axes[i, 0].set_title(f"conv {i + 1}: {layer.shape[0]} x {layer.shape[1]}x{layer.shape[2]}",
-                             fontsize=8, loc="left")  # fmt: skip
+        axes[i, 0].set_title(
+            f"conv {i + 1}: {layer.shape[0]} x {layer.shape[1]}x{layer.shape[2]}",
+            fontsize=8,
+            loc="left",
+        )
     fig.tight_layout()
     return fig
 
@@ -245,8 +248,9 @@ def plot_first_layer_weights(w: np.ndarray, max_units: int = 128) -> Any:
     cols = min(16, len(units))
     rows = math.ceil(len(units) / cols)
     limit = float(np.abs(units).max()) or 1.0
-    fig, axes = plt.subplots(rows, cols, figsize=(0.9 * cols + 1, 0.9 * rows + 0.6), squeeze=False,
-                             layout="constrained")  # fmt: skip
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(0.9 * cols + 1, 0.9 * rows + 0.6), squeeze=False, layout="constrained"
+    )
     for ax in axes.flat:
         ax.axis("off")
     for ax, unit in zip(axes.flat, units, strict=False):
@@ -271,8 +275,15 @@ def plot_confusion_matrix(
     image = ax.imshow(colours, cmap="Blues")
     threshold = colours.max() / 2
     for (i, j), count in np.ndenumerate(counts):
-        ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
-                color="white" if colours[i, j] > threshold else "black")  # fmt: skip
+        ax.text(
+            j,
+            i,
+            str(count),
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if colours[i, j] > threshold else "black",
+        )
     ax.set_xticks(range(n), names)
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted")

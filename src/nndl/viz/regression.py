@@ -71,8 +71,14 @@ def plot_fit(fit: FitData, ax: Any, title: str = "") -> Any:
         color, marker = _STYLE.get(name, ("gray", "."))
         ax.scatter(x, y, s=14, c=color, marker=marker, label=name, alpha=0.8)
     if len(fit.predictions) > 1:
-        ax.fill_between(fit.grid, fit.mean - 2 * fit.std, fit.mean + 2 * fit.std, color="orange",
-                        alpha=0.25, label=f"{len(fit.predictions)} fold nets: mean ± 2 std")  # fmt: skip
+        ax.fill_between(
+            fit.grid,
+            fit.mean - 2 * fit.std,
+            fit.mean + 2 * fit.std,
+            color="orange",
+            alpha=0.25,
+            label=f"{len(fit.predictions)} fold nets: mean ± 2 std",
+        )
         ax.plot(fit.grid, fit.mean, color="orange", lw=1, ls="--")
     ax.plot(fit.grid, fit.predictions[fit.best], color="black", lw=2, label="net")
     ax.set_xlabel("input")
@@ -119,10 +125,13 @@ def weights_and_activations(
         for h in hooks:
             h.remove()
     return [
-        LayerView(f"layer {i + 1}", lin.weight.detach().cpu().numpy().ravel(),
-                  {x: captured[i][j].reshape(-1).cpu().numpy() for j, x in enumerate(inputs)})
+        LayerView(
+            f"layer {i + 1}",
+            lin.weight.detach().cpu().numpy().ravel(),
+            {x: captured[i][j].reshape(-1).cpu().numpy() for j, x in enumerate(inputs)},
+        )
         for i, lin in enumerate(linears)
-    ]  # fmt: skip
+    ]
 
 
 def _capture_after(model: nn.Module, linear: nn.Linear, store: list[torch.Tensor]) -> Any:
@@ -142,8 +151,12 @@ def plot_weights_activations(layers: list[LayerView]) -> Any:
     from nndl.viz._mpl import plt
 
     inputs = list(layers[0].activations)
-    fig, axes = plt.subplots(1 + len(inputs), len(layers), figsize=(3 * len(layers), 2.4 * (1 + len(inputs))),
-                             squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        1 + len(inputs),
+        len(layers),
+        figsize=(3 * len(layers), 2.4 * (1 + len(inputs))),
+        squeeze=False,
+    )
     for j, layer in enumerate(layers):
         axes[0, j].hist(layer.weights, bins=40, color="tab:blue")
         axes[0, j].set_title(f"{layer.name} weights")

@@ -1,0 +1,205 @@
+"""The MNIST study's architecture search: its spec, the exported CSV, Figure 6, and the
+parameters of the best trial or of a ``--params`` file."""
+
+from __future__ import annotations
+
+import collections
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nndl._inputs import read_json_object
+from nndl._io import write_json
+from nndl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from nndl.experiments.classification import ClassifyStudy
+
+__all__ = ["best_params", "export_search_csv", "run_search"]
+
+
+def _search_job(study: ClassifyStudy) -> Any:
+    from nndl.search.cnn import CNNSearchJob
+
+    return CNNSearchJob(
+        study.data_dir,
+        study.space,
+        study.budget.search_max_epochs,
+        seed=study.seed,
+        device=study.device,
+        train_limit=study.budget.train_limit,
+    )
+
+
+def _study_spec(study: ClassifyStudy) -> Any:
+    from nndl.search.cnn import cnn_settings
+    from nndl.search.study import StudySpec
+
+    job = _search_job(study)
+    rows = study.budget.train_limit or 60_000
+    return StudySpec(
+        name=f"nndl-mnist-search-{study.space}",
+        out=study.home,
+        trials=study.trials or study.budget.trials,
+        settings=cnn_settings(job, rows),
+        sampler="tpe",
+        storage=study.storage,
+        workers=study.workers,
+        seed=study.seed if study.sampler_seed is None else study.sampler_seed,
+        progress=not study.quiet,
+        max_trials=study.max_trials or study.budget.max_trials,
+        pruner=study.pruner,
+    )
+
+
+def run_search(study: ClassifyStudy) -> dict[str, Any]:
+    """Report 3.1-3.2: the Optuna search; ``optuna_search.csv`` and Figure 6."""
+    from nndl.search.study import open_study
+    from nndl.search.workers import run_study
+
+    summary = run_study(_study_spec(study), _search_job(study))
+    optuna_study = open_study(_study_spec(study))
+    summary.update(_prune_counts(optuna_study))
+    summary["csv_rows"] = export_search_csv(optuna_study, study.out / "optuna_search.csv")
+    _search_figures(optuna_study, study.figures)
+    write_json(study.out / "search" / "summary.json", summary)
+    return summary
+
+
+def _prune_counts(optuna_study: Any) -> dict[str, Any]:
+    from optuna.trial import TrialState
+
+    pruned = optuna_study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
+    invalid = [t.user_attrs["invalid_layer"] for t in pruned if "invalid_layer" in t.user_attrs]
+    curve = sum(
+        str(t.user_attrs.get("prune_reason", "")).startswith("learning curve") for t in pruned
+    )
+    return {
+        "pruned_invalid": len(invalid),
+        "pruned_learning_curve": curve,
+        "pruned": len(pruned) - len(invalid) - curve,
+        "invalid_by_layer": dict(sorted(collections.Counter(invalid).items())),
+    }
+
+
+CSV_COLUMNS = [
+    "channels",
+    "kernel_sizes",
+    "strides",
+    "paddings",
+    "dropouts_probabilities",
+    "Nhs",
+    "lr",
+    "weight_decay",
+    "avg_train_loss",
+    "avg_val_loss",
+    "train_time [min]",
+]
+
+
+def _csv_row(trial: Any) -> dict[str, Any]:
+    p, a = trial.params, trial.user_attrs
+    n = int(p.get("ncl", 0))
+
+    def layers(key: str) -> list[Any]:
+        return [p.get(f"{key}{j}") for j in range(1, n + 1)]
+
+    return {
+        "channels": layers("ch"),
+        "kernel_sizes": layers("ks"),
+        "strides": layers("stride"),
+        "paddings": layers("pad"),
+        "dropouts_probabilities": [p.get("p1"), p.get("p2")],
+        "Nhs": [p.get("Nh1"), p.get("Nh2")],
+        "lr": p.get("lr"),
+        "weight_decay": p.get("weight_decay"),
+        "avg_train_loss": a.get("avg_train_loss", ""),
+        "avg_val_loss": a.get("avg_val_loss", ""),
+        "train_time [min]": a.get("train_time_min", ""),
+    }
+
+
+def export_search_csv(optuna_study: Any, path: Path) -> int:
+    """``optuna_search.csv``: the report's columns, plus trial, state and prune reason."""
+    from nndl.search.export import export_trials_csv
+
+    return export_trials_csv(optuna_study, path, CSV_COLUMNS, _csv_row)
+
+
+FIGURE_6 = {"channels": ["ch1", "ch2"], "linear": ["Nh1", "Nh2"], "lr_wd": ["lr", "weight_decay"]}
+
+
+def _search_figures(optuna_study: Any, figures: Path) -> None:
+    """Figure 6: contour plots and hyperparameter importances (Optuna's matplotlib backend)."""
+    import warnings
+
+    from optuna.visualization.matplotlib import plot_contour, plot_param_importances
+
+    from nndl.viz._mpl import save_figure
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, params in FIGURE_6.items():
+            axes: Any = plot_contour(optuna_study, params=params)
+            figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
+            save_figure(figure, figures / f"figure_6_contour_{name}.png")
+        save_figure(
+            plot_param_importances(optuna_study).figure, figures / "figure_6_importances.png"
+        )
+
+
+def best_params(study: ClassifyStudy, params_file: str | None) -> dict[str, Any]:
+    """Parameters from a JSON file, else the best completed trial of the search."""
+    if params_file is not None:
+        return _checked_params(read_json_object(params_file, "--params"), params_file)
+    from nndl.search.study import open_study, summarize
+
+    summary = summarize(open_study(_study_spec(study)), 0.0)
+    if not summary["completed"]:
+        raise ConfigError(
+            "best",
+            [
+                f"no completed trial in the search of {study.home}; run `nndl classify search` "
+                "first or give --params FILE"
+            ],
+        )
+    return dict(summary["best_params"])
+
+
+def _checked_params(params: dict[str, Any], source: str) -> dict[str, Any]:
+    from nndl.search.cnn_space import cnn_config
+
+    n: Any = params.get("ncl")
+    if "ncl" not in params:
+        raise ConfigError(f"--params {source}", ["missing key 'ncl' (the number of conv layers)"])
+    if not _is_int(n):
+        raise ConfigError(
+            f"--params {source}", [f"ncl = {n!r}: must be an integer number of conv layers"]
+        )
+    layer_keys = [f"{k}{j}" for j in range(1, int(n) + 1) for k in ("ch", "ks", "stride", "pad")]
+    needed = ["ncl", *layer_keys, "p1", "p2", "Nh1", "Nh2", "lr", "weight_decay"]
+    problems = [f"missing key {k!r}" for k in needed if k not in params]
+    problems += [f"unknown key {k!r}" for k in params if k not in needed]
+    if problems:
+        raise ConfigError(f"--params {source}", [*problems, f"expected keys: {', '.join(needed)}"])
+    reals = ("p1", "p2", "lr", "weight_decay")
+    problems = [
+        f"{k} = {params[k]!r}: must be an integer"
+        for k in needed
+        if k not in reals and not _is_int(params[k])
+    ]
+    problems += [
+        f"{k} = {params[k]!r}: must be a finite number" for k in reals if not _is_real(params[k])
+    ]
+    if problems:
+        raise ConfigError(f"--params {source}", problems)
+    cnn_config(params)
+    return params
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
