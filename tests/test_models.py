@@ -24,7 +24,7 @@ from nndl.models import (
 )
 
 REPORT_OUTPUTS = {"reg-basic": 1, "fcn": 10, "cnn": 10, "dcnn": 10, "pdcnn": 11}
-INPUT_SHAPES = {"mnist": (4, 1, 28, 28), "regression": (4, 1)}
+INPUT_SHAPES = {"mnist": (4, 1, 28, 28), "regression": (4, 1), "tabular": (4, 1)}
 
 
 @pytest.fixture(autouse=True, scope="module")

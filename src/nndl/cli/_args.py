@@ -16,6 +16,7 @@ __all__ = [
     "float_list",
     "int_list",
     "integer",
+    "name_list",
     "number",
     "out_dir",
     "port",
@@ -53,6 +54,7 @@ def _list_of(cast: Callable[[str], T], what: str) -> Callable[[str], tuple[T, ..
 
 int_list = _list_of(parse_int, "integers")
 float_list = _list_of(parse_float, "numbers")
+name_list = _list_of(str.strip, "column names")
 integer = _typed(parse_int, "integer")
 number = _typed(parse_float, "number")
 

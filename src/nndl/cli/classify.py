@@ -36,7 +36,16 @@ def add_parser(commands: Any) -> None:
     )
     train.add_argument("--out", type=out_dir, help="run folder (default: runs/train-ARCH-TIME)")
     train.add_argument("--quiet", action="store_true")
-    train.set_defaults(run=run_train, task="mnist", train_csv=None, test_csv=None)
+    train.set_defaults(
+        run=run_train,
+        task="mnist",
+        train_csv=None,
+        test_csv=None,
+        settings=None,
+        class_names=None,
+        inputs=None,
+        target=None,
+    )
     for name, text in HELPS.items():
         sub = parts.add_parser(name, help=text, description=text)
         add_study_flags(sub, "runs/classification")

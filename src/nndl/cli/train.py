@@ -8,8 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nndl.cli._args import float_list, int_list, integer, number, out_dir
-from nndl.cli._study import check_data
+from nndl.cli._args import float_list, int_list, integer, name_list, number, out_dir
 from nndl.errors import UsageError
 
 # CLI flag -> (config field, the config kind it belongs to: "fcn", "cnn" or both)
@@ -35,9 +34,18 @@ def add_parser(commands: Any) -> None:
     add_training_flags(parser)
     add_arch_flags(parser)
     add_data_flags(parser)
-    parser.add_argument("--task", choices=("mnist", "regression"), default="mnist")
     parser.add_argument(
-        "--arch", help="registered net (default: dcnn for mnist, reg-basic for regression)"
+        "--task",
+        default="mnist",
+        help="mnist (default), images (any IDX set), regression, tabular, or FILE.py:Class",
+    )
+    parser.add_argument(
+        "--arch",
+        help="registered net or FILE.py:NAME (default: dcnn for images, reg-basic for "
+        "regression, mlp for tabular)",
+    )
+    parser.add_argument(
+        "--settings", help="rerun from a run's settings.toml (other flags are not allowed then)"
     )
     parser.add_argument("--out", type=out_dir, help="run folder (default: runs/train-ARCH-TIME)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -84,13 +92,20 @@ def add_arch_flags(parser: argparse.ArgumentParser) -> None:
 def add_data_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data")
     group.add_argument(
-        "--data-dir", help="mnist: a folder with the IDX files (default: cache/wheel)"
+        "--data-dir", help="images: a folder with the IDX files (default: MNIST from cache/wheel)"
     )
-    group.add_argument("--train-csv", help="regression: training points (header input,label)")
-    group.add_argument("--test-csv", help="regression: test points (header input,label)")
+    group.add_argument(
+        "--class-names", help="images: a file with one class name per line (label order)"
+    )
+    group.add_argument("--train-csv", help="regression/tabular: training rows (CSV with a header)")
+    group.add_argument("--test-csv", help="regression/tabular: test rows (same columns)")
+    group.add_argument(
+        "--inputs", type=name_list, help="input columns, e.g. age,bmi (default: all but --target)"
+    )
+    group.add_argument("--target", help="target column (default: label, else the last column)")
 
 
-def model_overrides(args: argparse.Namespace, kind: str) -> dict[str, Any]:
+def model_overrides(args: argparse.Namespace, kind: str, arch: str) -> dict[str, Any]:
     """Config overrides from the architecture flags; flags of the other kind are usage errors."""
     overrides = {}
     for flag, (field, kinds) in ARCH_FLAGS.items():
@@ -99,52 +114,42 @@ def model_overrides(args: argparse.Namespace, kind: str) -> dict[str, Any]:
             continue
         if kind not in kinds.split():
             name = "--" + flag.replace("_", "-")
-            raise UsageError(
-                f"{name} applies to {kinds} nets, but --arch {args.arch} is a {kind} net"
-            )
+            raise UsageError(f"{name} applies to {kinds} nets, but --arch {arch} is a {kind} net")
         overrides[field] = value
     return overrides
 
 
-def check_data_flags(args: argparse.Namespace) -> None:
-    """Each data flag only with its task (check_data reads the files)."""
-    if args.task == "mnist" and args.train_csv:
-        raise UsageError("--train-csv/--test-csv are for --task regression")
-    if args.task == "regression" and args.data_dir:
-        raise UsageError("--data-dir is for --task mnist")
+def task_from_flags(args: argparse.Namespace) -> Any:
+    """The task the flags describe, its data read and checked (numpy only, no torch)."""
+    from nndl.tasks.base import get_task, make_task
+
+    cls = get_task(args.task)
+    flags = {
+        "data_dir": "--data-dir",
+        "class_names_file": "--class-names",
+        "train_csv": "--train-csv",
+        "test_csv": "--test-csv",
+        "inputs": "--inputs",
+        "target": "--target",
+    }
+    options = {k: getattr(args, k, None) for k in flags}
+    fields = {f.name for f in dataclasses.fields(cls)}
+    wrong = [flag for key, flag in flags.items() if options[key] is not None and key not in fields]
+    if wrong:
+        raise UsageError(f"{', '.join(wrong)} do(es) not apply to --task {args.task}")
+    task = make_task(args.task, **{k: v for k, v in options.items() if k in fields})
+    task.check()
+    return task
 
 
 def run(args: argparse.Namespace) -> int:
-    from nndl._inputs import check_output_dir
     from nndl._io import dumps_json
     from nndl.errors import TrainingFailed
-    from nndl.experiments.jobs import TrainJob, train_config_for
-    from nndl.models.registry import get_spec
     from nndl.training.device import check_device
 
-    check_data_flags(args)
-    check_data(args)
-    args.arch = args.arch or ("dcnn" if args.task == "mnist" else "reg-basic")
-    overrides = model_overrides(args, get_spec(args.arch).config.kind)
-    train = train_config_for(args.task, args.arch, **_train_overrides(args))
-    if args.patience == 0:
-        train = dataclasses.replace(train, patience=None)
-    default = Path("runs") / f"train-{args.arch}-{time.strftime('%Y%m%d-%H%M%S')}"
-    out = check_output_dir(args.out or default, named=args.out is not None)
-    job = TrainJob(
-        args.task,
-        args.arch,
-        train,
-        out,
-        overrides,
-        args.data_dir,
-        args.train_csv,
-        args.test_csv,
-        args.split_seed,
-        args.quiet,
-    )
+    job = _job_from_settings(args) if args.settings else _job_from_flags(args)
     job.model_config()
-    check_device(train.device)  # all checked before torch is imported
+    check_device(job.train.device)  # all checked before torch is imported
     from nndl.experiments.train import run_train
 
     try:
@@ -152,8 +157,74 @@ def run(args: argparse.Namespace) -> int:
     except TrainingFailed as failed:
         print(dumps_json({"out": None, **failed.record}))
         raise
-    print(dumps_json({"out": str(out), **metrics}))
+    print(dumps_json({"out": str(job.out), **metrics}))
     return 0
+
+
+def _job_from_flags(args: argparse.Namespace) -> Any:
+    from nndl._inputs import check_output_dir
+    from nndl.experiments.jobs import TrainJob, resolve_arch, task_for_arch, train_config_for
+    from nndl.models.registry import get_spec
+    from nndl.plugins import is_reference
+
+    task = task_from_flags(args)
+    arch = resolve_arch(args.arch) if args.arch else task.default_arch
+    task = task_for_arch(task, arch)
+    kind = getattr(get_spec(arch).config, "kind", arch)
+    overrides = model_overrides(args, kind, arch)
+    train = train_config_for(task, arch, **_train_overrides(args))
+    if args.patience == 0:
+        train = dataclasses.replace(train, patience=None)
+    default = Path("runs") / f"train-{arch}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = check_output_dir(args.out or default, named=args.out is not None)
+    plugins = tuple(
+        str(Path(ref.rpartition(":")[0]).resolve())
+        for ref in (args.arch or "", args.task)
+        if is_reference(ref) and ref.rpartition(":")[0].endswith(".py")
+    )
+    return TrainJob(task, arch, train, out, overrides, args.split_seed, args.quiet, None, plugins)
+
+
+def _job_from_settings(args: argparse.Namespace) -> Any:
+    from nndl._inputs import check_output_dir
+    from nndl.experiments.settings import job_from_settings
+
+    given = [
+        f"--{k.replace('_', '-')}"
+        for k in (
+            *ARCH_FLAGS,
+            *_TRAIN_FLAGS,
+            "arch",
+            "data_dir",
+            "train_csv",
+            "test_csv",
+            "inputs",
+            "target",
+            "class_names",
+        )
+        if getattr(args, k, None) is not None
+    ]
+    if given or args.task != "mnist":
+        raise UsageError(f"--settings reruns a run as it was; drop {', '.join(given) or '--task'}")
+    default = Path("runs") / f"rerun-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = check_output_dir(args.out or default, named=args.out is not None)
+    job = job_from_settings(args.settings, out, args.quiet)
+    job.task.check()
+    return job
+
+
+_TRAIN_FLAGS = (
+    "max_epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "optimizer",
+    "momentum",
+    "seed",
+    "device",
+    "val_fraction",
+    "patience",
+)
 
 
 def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:

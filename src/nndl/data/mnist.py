@@ -178,12 +178,16 @@ def _idx_file(root: Path, stem: str) -> Path:
 
 
 def _check_split(arrays: Arrays, paths: dict[str, Path], split: str) -> None:
-    """Raise unless ``split`` has (n, 28, 28) uint8 images and n uint8 labels 0-9."""
+    """Raise unless ``split`` has (n, h, h) uint8 images and n uint8 labels.
+
+    MNIST has 28x28 images and labels 0-9; any other IDX image set (Fashion-MNIST, ...) with
+    square images and its own number of classes is read the same way.
+    """
     images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
     image_path, label_path = paths[f"{split}_images"], paths[f"{split}_labels"]
-    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1] != images.shape[2]:
         raise DataError(
-            f"{image_path} holds {images.dtype} {images.shape}; expected uint8 images "
+            f"{image_path} holds {images.dtype} {images.shape}; expected uint8 square images "
             "(n, 28, 28) (IDX magic 0x00000803)"
         )
     if labels.dtype != np.uint8 or labels.shape != images.shape[:1]:
@@ -193,8 +197,6 @@ def _check_split(arrays: Arrays, paths: dict[str, Path], split: str) -> None:
         )
     if images.shape[0] < 2:
         raise DataError(f"{image_path} holds {images.shape[0]} image(s); expected at least 2")
-    if labels.size and labels.max() > 9:
-        raise DataError(f"{label_path} has label {labels.max()}; expected labels 0-9")
 
 
 # -- source 2: the cache ----------------------------------------------------------------

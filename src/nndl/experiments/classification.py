@@ -70,6 +70,15 @@ class ClassifyStudy(StudyFolders):
     quiet: bool = False
     pruner: str = "median"
     store_dir: Path | None = None
+    class_names: str | None = None
+
+    @property
+    def task(self) -> Any:
+        """MNIST by default; any other IDX image set from ``data_dir`` (and its names file)."""
+        from nndl.tasks.base import make_task
+
+        name = "mnist" if self.data_dir is None and self.class_names is None else "images"
+        return make_task(name, data_dir=self.data_dir, class_names_file=self.class_names)
 
 
 def train_net(
@@ -80,6 +89,7 @@ def train_net(
     train: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], nn.Module]:
     """Train one net on the 80/20 split with the report's settings; its Table 2 row and the net."""
+    from nndl.experiments.jobs import task_for_arch
     from nndl.experiments.train import TrainJob, run_train, train_config_for
     from nndl.training.checkpoint import load_checkpoint
 
@@ -89,13 +99,13 @@ def train_net(
         "device": study.device,
         **(train or {}),
     }
+    task = task_for_arch(study.task, arch)
     job = TrainJob(
-        "mnist",
+        task,
         arch,
-        train_config_for("mnist", arch, **settings),
+        train_config_for(task, arch, **settings),
         study.out / "nets" / (name or arch),
         model or {},
-        study.data_dir,
         quiet=study.quiet,
         limit=study.budget.train_limit,
     )

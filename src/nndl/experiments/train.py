@@ -13,18 +13,16 @@ import torch
 
 from nndl._io import staged_folder, write_json, write_text
 from nndl.errors import ConfigError, TrainingFailed
-from nndl.experiments.datasets import TaskData, mnist_task_data, regression_task_data
-from nndl.experiments.jobs import TASKS, TrainJob, train_config_for
-from nndl.models.configs import ModelConfig
+from nndl.experiments.jobs import TrainJob, train_config_for
+from nndl.experiments.settings import run_settings_toml
 from nndl.models.nets import build_model
-from nndl.models.registry import get_spec
+from nndl.tasks.base import TaskData
 from nndl.training.callbacks import Callback, ProgressBar, StopReason
 from nndl.training.checkpoint import save_checkpoint
 from nndl.training.device import resolve_device
-from nndl.training.evolver import BatchTransform, Evolver, History
+from nndl.training.evolver import Evolver, History
 
 __all__ = [
-    "TASKS",
     "TrainJob",
     "check_converged",
     "check_fits_in_memory",
@@ -38,7 +36,7 @@ def run_train(job: TrainJob) -> dict[str, Any]:
     config = job.model_config()
     resolve_device(job.train.device)
     check_fits_in_memory(config)
-    data = _load(job)
+    data = job.task.load(job.train.val_fraction, job.split_seed, job.limit)
     if job.train.batch_size > len(data.train):
         raise ConfigError(
             "training settings",
@@ -48,7 +46,8 @@ def run_train(job: TrainJob) -> dict[str, Any]:
         )
     torch.manual_seed(job.train.seed)
     callbacks: list[Callback] = [] if job.quiet else [ProgressBar()]
-    evolver = Evolver(build_model(config), job.train, callbacks, _noise_transform(job, config))
+    transform = job.task.batch_transform(job.train.seed, resolve_device(job.train.device))
+    evolver = Evolver(build_model(config), job.train, callbacks, transform)
     history = evolver.fit(data.train, data.val)
     check_converged(history, lambda: _metrics(job, history, None))
     metrics = _metrics(job, history, evolver.evaluate(data.test))
@@ -74,7 +73,7 @@ TRAINING_BYTES_PER_PARAMETER = 16
 """float32 weights, gradients and Adam's two moments."""
 
 
-def check_fits_in_memory(config: ModelConfig) -> None:
+def check_fits_in_memory(config: Any) -> None:
     """Count the net's parameters on the ``meta`` device (no memory) and refuse a net whose
     training state alone would not fit in the free memory, before anything is allocated."""
     from nndl.search.resources import available_memory
@@ -92,28 +91,11 @@ def check_fits_in_memory(config: ModelConfig) -> None:
         )
 
 
-def _noise_transform(job: TrainJob, config: ModelConfig) -> BatchTransform | None:
-    """The PDCNN's "not a digit" samples: Perlin noise labelled as the last class."""
-    probability = get_spec(job.arch).noise_probability
-    if not probability or config.kind != "cnn":
-        return None
-    from nndl.data.perlin import NotADigit, PerlinNoise
-
-    noise = PerlinNoise(seed=job.train.seed, device=resolve_device(job.train.device))
-    return NotADigit(noise, probability, label=config.num_classes - 1, seed=job.train.seed)
-
-
-def _load(job: TrainJob) -> TaskData:
-    if job.task == "mnist":
-        return mnist_task_data(job.data_dir, job.train.val_fraction, job.split_seed, job.limit)
-    return regression_task_data(job.train_csv, job.test_csv, job.train.val_fraction, job.split_seed)
-
-
 def _metrics(job: TrainJob, history: History, test: dict[str, float] | None) -> dict[str, Any]:
     """The run's numbers; without ``test`` (a failed run) the test metrics are None."""
     best = history.best_row()
     metrics: dict[str, Any] = {"train_loss": best["train_loss"], "val_loss": best.get("val_loss")}
-    if job.task == "mnist":
+    if job.task.loss == "cross_entropy":
         metrics["val_accuracy"] = best.get("val_accuracy")
         metrics["test_accuracy"] = test["accuracy"] if test else None
     metrics["test_loss"] = test["loss"] if test else None
@@ -125,7 +107,7 @@ def _metrics(job: TrainJob, history: History, test: dict[str, float] | None) -> 
 
 def _write_outputs(
     job: TrainJob,
-    config: ModelConfig,
+    config: Any,
     data: TaskData,
     evolver: Evolver,
     history: History,
@@ -135,25 +117,29 @@ def _write_outputs(
     from nndl.viz.curves import loss_curves, plot_loss_curves
 
     out = job.out
-    write_json(out / "config.json", _settings(job, config, data, evolver))
+    settings = _settings(job, config, data, evolver)
+    write_json(out / "config.json", settings)
+    write_text(out / "settings.toml", run_settings_toml(job))
     write_text(out / "history.csv", history_csv(history))
-    save_checkpoint(
-        out / "model.pt", evolver.model, job.train, {"task": job.task, "arch": job.arch}
-    )
+    extra = {"task": job.task.name, "arch": job.arch, "task_settings": job.task.settings()}
+    if job.task.class_names:
+        extra["classes"] = list(job.task.class_names)
+    save_checkpoint(out / "model.pt", evolver.model, job.train, extra)
     fig = plot_loss_curves(
-        loss_curves(history.rows, history.best_epoch), title=f"{job.arch} ({job.task})"
+        loss_curves(history.rows, history.best_epoch), title=f"{job.arch} ({job.task.dataset})"
     )
     save_figure(fig, out / "loss.png")
     write_json(out / "metrics.json", metrics)
 
 
-def _settings(
-    job: TrainJob, config: ModelConfig, data: TaskData, evolver: Evolver
-) -> dict[str, Any]:
+def _settings(job: TrainJob, config: Any, data: TaskData, evolver: Evolver) -> dict[str, Any]:
+    from nndl.models.nets import config_to_dict
+
     return {
-        "task": job.task,
+        "task": job.task.name,
+        "task_options": job.task.settings(),
         "arch": job.arch,
-        "model": config.to_dict(),
+        "model": config_to_dict(config),
         "train": job.train.to_dict(),
         "data": {
             **data.info,

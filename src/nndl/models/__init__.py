@@ -6,9 +6,20 @@ from nndl._lazy import lazy_exports
 
 _EXPORTS = {
     **dict.fromkeys(("CNNConfig", "FCNConfig", "ModelConfig"), "nndl.models.configs"),
-    **dict.fromkeys(("CNN", "FCN", "build_model", "config_from_dict"), "nndl.models.nets"),
     **dict.fromkeys(
-        ("ModelSpec", "create_config", "create_model", "get_spec", "list_models", "register_model"),
+        ("CNN", "FCN", "build_model", "config_from_dict", "config_to_dict"), "nndl.models.nets"
+    ),
+    **dict.fromkeys(
+        (
+            "ModelSpec",
+            "create_config",
+            "create_model",
+            "get_spec",
+            "list_models",
+            "register_architecture",
+            "register_builder",
+            "register_model",
+        ),
         "nndl.models.registry",
     ),
 }

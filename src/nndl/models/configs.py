@@ -7,8 +7,9 @@ An invalid architecture never reaches torch.
 
 from __future__ import annotations
 
+import math
 import operator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, SupportsIndex
 
 from nndl.errors import ConfigError
@@ -98,6 +99,10 @@ class FCNConfig:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict that ``config_from_dict`` turns back into this config."""
         return asdict(self)
+
+    def for_task(self, input_shape: tuple[int, ...], output_size: int) -> FCNConfig:
+        """This net with the task's input features (flattened) and outputs."""
+        return replace(self, input_size=math.prod(input_shape), output_size=output_size)
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -193,6 +198,13 @@ class CNNConfig:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict that ``config_from_dict`` turns back into this config."""
         return asdict(self)
+
+    def for_task(self, input_shape: tuple[int, ...], output_size: int) -> CNNConfig:
+        """This net for the task's ``(channels, side, side)`` images and classes."""
+        if len(input_shape) != 3 or input_shape[1] != input_shape[2]:
+            raise ConfigError("CNNConfig", [f"input shape {input_shape}: needs square images"])
+        channels, side = input_shape[0], input_shape[1]
+        return replace(self, in_channels=channels, input_size=side, num_classes=output_size)
 
 
 ModelConfig = FCNConfig | CNNConfig

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import torch
 from torch import nn
 
 from nndl.errors import ConfigError
-from nndl.models.configs import CNNConfig, FCNConfig, ModelConfig
+from nndl.models.configs import CNNConfig, FCNConfig
 
-__all__ = ["CNN", "FCN", "build_model", "config_from_dict"]
+__all__ = ["CNN", "FCN", "build_model", "config_from_dict", "config_to_dict"]
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
 
@@ -69,21 +70,32 @@ class CNN(nn.Module):
         return self.head(self.body(self.features(x)))
 
 
-def build_model(config: ModelConfig) -> nn.Module:
-    """Build the torch module a config describes."""
-    if isinstance(config, FCNConfig):
-        return FCN(config)
-    return CNN(config)
+def build_model(config: Any) -> nn.Module:
+    """Build the torch module a config describes (any config type with a registered builder)."""
+    from nndl.models.registry import builder
+
+    return builder(config)(config)
 
 
-def config_from_dict(data: dict[str, Any]) -> ModelConfig:
-    """Rebuild a config from ``to_dict()`` output (the ``kind`` key picks the class)."""
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready dict of any registered config, its ``kind`` included."""
+    from nndl.models.registry import builder_kind
+
+    return {**dataclasses.asdict(config), "kind": builder_kind(config)}
+
+
+def config_from_dict(data: dict[str, Any]) -> Any:
+    """Rebuild a config from ``config_to_dict()`` output (the ``kind`` key picks the class)."""
+    from nndl.models.registry import config_class
+
     fields = dict(data)
     kind = fields.pop("kind", None)
-    classes: dict[str, type[FCNConfig] | type[CNNConfig]] = {"fcn": FCNConfig, "cnn": CNNConfig}
-    if kind not in classes:
-        raise ConfigError("model config", [f"kind {kind!r}: must be 'fcn' or 'cnn'"])
+    config_type = config_class(str(kind))
+    init = {f.name for f in dataclasses.fields(config_type) if f.init}
+    unknown = sorted(set(fields) - init)
+    if unknown:
+        raise ConfigError(f"{kind} config", [f"unknown field(s) {', '.join(unknown)}"])
     try:
-        return classes[kind](**fields)
+        return config_type(**fields)
     except TypeError as exc:
         raise ConfigError(f"{kind} config", [str(exc)]) from exc

@@ -17,9 +17,8 @@ from torch import nn
 
 from nndl._inputs import check_readable_file
 from nndl._io import atomic_path
-from nndl.errors import DataError, NNDLError
-from nndl.models.configs import ModelConfig
-from nndl.models.nets import build_model, config_from_dict
+from nndl.errors import ConfigError, DataError, NNDLError
+from nndl.models.nets import build_model, config_from_dict, config_to_dict
 from nndl.training.config import TrainConfig
 
 __all__ = ["FORMAT", "LoadedCheckpoint", "load_checkpoint", "save_checkpoint"]
@@ -43,12 +42,20 @@ def save_checkpoint(
     model: nn.Module,
     train_config: TrainConfig | None = None,
     extra: dict[str, Any] | None = None,
+    config: Any = None,
 ) -> None:
-    """Write ``model`` (which must carry a ``config``) to ``path`` atomically."""
-    config: ModelConfig = getattr(model, "config")  # noqa: B009 (nets built by nndl carry it)
+    """Write ``model`` with the registered ``config`` that builds it (default: ``model.config``)
+    to ``path`` atomically; any net with a registered builder round-trips, a plain
+    ``nn.Sequential`` too when its config is given."""
+    config = config if config is not None else getattr(model, "config", None)
+    if config is None:
+        raise ConfigError(
+            "checkpoint",
+            [f"{type(model).__name__} has no .config: pass config= (a registered architecture's)"],
+        )
     payload = {
         "format": FORMAT,
-        "model_config": config.to_dict(),
+        "model_config": config_to_dict(config),
         "train_config": train_config.to_dict() if train_config is not None else None,
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "extra": dict(extra or {}),
@@ -82,7 +89,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
         raise DataError(f"checkpoint {path}: does not match its own config ({exc})") from exc
 
 
-def _check_shapes(config: ModelConfig, state: Any) -> None:
+def _check_shapes(config: Any, state: Any) -> None:
     """Build the net on the ``meta`` device (no memory) and compare its tensors with the file's.
 
     A small file whose config asks for a huge net is refused here, not after allocating it.

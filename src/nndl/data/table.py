@@ -1,0 +1,126 @@
+"""CSV tables with a header: numeric feature columns, a numeric or string target column.
+
+Read with the standard library's ``csv`` module (quoted fields work), checked once, with every
+problem named by file, line and column. The report's two-column ``input,label`` files are a
+special case that :mod:`nndl.data.regression` keeps reading exactly as before.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nndl._inputs import MAX_TABLE_BYTES, parse_float, read_bytes, shorten
+from nndl.errors import DataError
+
+__all__ = ["Table", "read_table"]
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+MAX_CLASSES = 1000
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV file's header and its rows of text cells."""
+
+    source: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+    def column_index(self, name: str, flag: str) -> int:
+        """The position of column ``name``; a DataError naming the columns there are."""
+        if name not in self.header:
+            raise DataError(
+                f"{self.source}: no column {name!r} ({flag}); its columns: {', '.join(self.header)}"
+            )
+        return self.header.index(name)
+
+    def numbers(self, names: tuple[str, ...], flag: str) -> np.ndarray:
+        """Columns ``names`` as a float32 ``(rows, len(names))`` array."""
+        index = [self.column_index(n, flag) for n in names]
+        out = np.empty((len(self.rows), len(index)), dtype=np.float32)
+        for r, row in enumerate(self.rows):
+            for c, i in enumerate(index):
+                out[r, c] = _number(row[i], self.header[i], f"{self.source}, line {r + 2}")
+        return out
+
+    def labels(self, name: str, classes: tuple[str, ...] | None = None) -> np.ndarray:
+        """Column ``name`` as class indices into ``classes`` (default: its sorted values)."""
+        i = self.column_index(name, "--target")
+        values = [row[i] for row in self.rows]
+        known = classes if classes is not None else sorted_classes(values)
+        lookup = {c: k for k, c in enumerate(known)}
+        for r, value in enumerate(values):
+            if value not in lookup:
+                raise DataError(
+                    f"{self.source}, line {r + 2}: label {shorten(value, 40)} is not one of the "
+                    f"training labels ({', '.join(known[:10])}{', ...' if len(known) > 10 else ''})"
+                )
+        return np.asarray([lookup[v] for v in values], dtype=np.int64)
+
+
+def sorted_classes(values: list[str]) -> tuple[str, ...]:
+    """The distinct labels, integers in numeric order (``2`` before ``10``), others by text."""
+    distinct = set(values)
+    try:
+        return tuple(sorted(distinct, key=lambda v: int(v)))
+    except ValueError:
+        return tuple(sorted(distinct))
+
+
+def read_table(path: str | Path, flag: str, min_rows: int = 10) -> Table:
+    """Read a CSV file with a header row; every data row must have the header's width."""
+    name = str(path)
+    raw = read_bytes(path, flag, MAX_TABLE_BYTES)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"{name}: not UTF-8 text (byte {error.start}); expected a CSV file"
+        ) from None
+    try:
+        lines = [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
+    except csv.Error as error:
+        raise DataError(f"{name}: not a CSV file ({error})") from None
+    if not lines:
+        raise DataError(f"{name}: the file is empty; expected a header row, then data rows")
+    header = tuple(c.strip() for c in lines[0])
+    _check_header(header, name)
+    rows = tuple(tuple(c.strip() for c in row) for row in lines[1:])
+    for number, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise DataError(
+                f"{name}, line {number}: {len(row)} column(s), expected {len(header)} "
+                f"({', '.join(header[:6])}{', ...' if len(header) > 6 else ''})"
+            )
+    if len(rows) < min_rows:
+        raise DataError(f"{name}: {len(rows)} data row(s), expected at least {min_rows}")
+    return Table(name, header, rows)
+
+
+def _check_header(header: tuple[str, ...], name: str) -> None:
+    if len(header) < 2:
+        raise DataError(f"{name}, line 1: expected a header with at least two column names")
+    blank = [i + 1 for i, c in enumerate(header) if not c]
+    if blank:
+        raise DataError(f"{name}, line 1: column {blank[0]} has no name")
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise DataError(f"{name}, line 1: column {twice[0]!r} appears twice")
+
+
+def _number(cell: str, column: str, where: str) -> float:
+    try:
+        value = parse_float(cell)
+    except ValueError:
+        raise DataError(
+            f"{where}: {column} {shorten(cell, 40)} is not a number; expected e.g. -1.5 or 2e-3"
+        ) from None
+    if not (math.isfinite(value) and abs(value) <= _FLOAT32_MAX):
+        raise DataError(f"{where}: {column} {shorten(cell, 40)} is not a finite float32 number")
+    return value

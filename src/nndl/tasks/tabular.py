@@ -1,0 +1,119 @@
+"""Classification from a CSV file: numeric feature columns and a label column (ints or strings).
+
+The class names are the training file's distinct labels (integers in numeric order); the
+features are standardized with the training file's mean and standard deviation, which are kept
+in the run's record so the net can be applied to new rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar
+
+import numpy as np
+
+from nndl.data.regression import check_csv_pair
+from nndl.data.table import MAX_CLASSES, read_table, sorted_classes
+from nndl.errors import DataError, UsageError
+from nndl.tasks.base import Task, register_task
+from nndl.tasks.regression import table_columns
+
+__all__ = ["TabularTask"]
+
+
+@register_task
+@dataclass(frozen=True)
+class TabularTask(Task):
+    """Classification of table rows; cross-entropy loss, accuracy on the test rows."""
+
+    name: ClassVar[str] = "tabular"
+    family: ClassVar[str] = "tabular"
+    loss: ClassVar[str] = "cross_entropy"
+    metrics: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
+    val_fraction: ClassVar[float] = 0.2
+    default_arch: ClassVar[str] = "mlp"
+    figures: ClassVar[tuple[str, ...]] = ("loss_curves", "confusion_matrix")
+
+    train_csv: str | None = None
+    test_csv: str | None = None
+    inputs: tuple[str, ...] | None = None
+    target: str | None = None
+
+    def check(self) -> None:
+        if self.train_csv is None or self.test_csv is None:
+            raise UsageError(
+                "--task tabular needs --train-csv and --test-csv (CSV files with a header)"
+            )
+        check_csv_pair(self.train_csv, self.test_csv)
+        self.arrays  # noqa: B018 (reads and checks both files)
+
+    def shapes(self) -> tuple[tuple[int, ...], int]:
+        return (self.arrays[0].shape[1],), len(self.class_names)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.arrays[4]
+
+    @property
+    def dataset(self) -> str:
+        return str(self.train_csv)
+
+    @cached_property
+    def arrays(
+        self,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], dict[str, Any]]:
+        """train x, train labels, test x, test labels, class names, feature scaling."""
+        self.check_files()
+        train = read_table(str(self.train_csv), "--train-csv")
+        test = read_table(str(self.test_csv), "--test-csv")
+        inputs, target = table_columns(train, self.inputs, self.target)
+        classes = sorted_classes(
+            [row[train.column_index(target, "--target")] for row in train.rows]
+        )
+        if not 2 <= len(classes) <= MAX_CLASSES:
+            raise DataError(
+                f"{self.train_csv}: column {target!r} has {len(classes)} distinct label(s); "
+                f"a classification needs 2 to {MAX_CLASSES} (a numeric target: --task regression)"
+            )
+        tx, sx = train.numbers(inputs, "--inputs"), test.numbers(inputs, "--inputs")
+        mean, std = tx.mean(0), tx.std(0)
+        std[std == 0] = 1.0
+        scaling = {
+            "inputs": list(inputs),
+            "target": target,
+            "mean": mean.tolist(),
+            "std": std.tolist(),
+        }
+        scale = lambda a: ((a - mean) / std).astype(np.float32)  # noqa: E731
+        return (
+            scale(tx),
+            train.labels(target, classes),
+            scale(sx),
+            test.labels(target, classes),
+            classes,
+            scaling,
+        )
+
+    def check_files(self) -> None:
+        if self.train_csv is None or self.test_csv is None:
+            raise UsageError(
+                "--task tabular needs --train-csv and --test-csv (CSV files with a header)"
+            )
+
+    def points(self, limit: int | None = None) -> tuple[Any, Any]:
+        import torch
+
+        from nndl.data.tensors import TensorData
+
+        tx, ty, sx, sy = (torch.from_numpy(np.ascontiguousarray(a)) for a in self.arrays[:4])
+        return TensorData(tx[:limit], ty[:limit]), TensorData(sx, sy)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "task": self.name,
+            "train_csv": str(self.train_csv),
+            "test_csv": str(self.test_csv),
+            "classes": list(self.class_names),
+            "scaling": self.arrays[5],
+        }
