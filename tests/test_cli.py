@@ -53,7 +53,7 @@ def test_regression_run_writes_every_output(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "config.json", "history.csv", "loss.png", "metrics.json", "model.pt"
+        "config.json", "history.csv", "loss.png", "metrics.json", "model.pt", "settings.toml"
     ]  # fmt: skip
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) >= {
@@ -98,13 +98,13 @@ BAD_INPUTS = {
         1,
         "nope.csv",
     ),
-    "wrong header": (
+    "test file lacks a column": (  # x,y training columns; the test file has input,label
         ["--task", "regression", "--train-csv", "XY", "--test-csv", "GOOD"],
         1,
-        "input,label",
+        "no column 'x' (--inputs); its columns: input, label",
     ),
     "one csv only": (["--task", "regression", "--train-csv", "GOOD"], 2, "both"),
-    "unknown arch": (["--arch", "resnet"], 2, "known: cnn, dcnn, fcn, pdcnn, reg-basic"),
+    "unknown arch": (["--arch", "resnet"], 2, "known: cnn, dcnn, fcn, mlp, pdcnn, reg-basic"),
     "arch of other task": (["--task", "regression", "--arch", "dcnn"], 2, "mnist net"),
     "no pixel left": (["--arch", "cnn", "--strides", "4,4,4"], 2, "conv layer 3"),
     "dropout 1": (["--arch", "dcnn", "--dropout", "1.0,0.5"], 2, "dropout[0] = 1.0"),

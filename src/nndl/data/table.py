@@ -106,12 +106,25 @@ def read_table(path: str | Path, flag: str, min_rows: int = 10) -> Table:
 def _check_header(header: tuple[str, ...], name: str) -> None:
     if len(header) < 2:
         raise DataError(f"{name}, line 1: expected a header with at least two column names")
+    if all(_is_number(c) for c in header):
+        raise DataError(
+            f"{name}, line 1: {', '.join(header[:4])} are numbers, not column names; expected 'input,label' "
+            "or another header row first (e.g. 'x1,x2,y')"
+        )
     blank = [i + 1 for i, c in enumerate(header) if not c]
     if blank:
         raise DataError(f"{name}, line 1: column {blank[0]} has no name")
     twice = sorted({c for c in header if header.count(c) > 1})
     if twice:
         raise DataError(f"{name}, line 1: column {twice[0]!r} appears twice")
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        parse_float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _number(cell: str, column: str, where: str) -> float:
