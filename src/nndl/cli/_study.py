@@ -53,6 +53,8 @@ def run_staged(out: Path, study: S, part: Callable[[S], dict[str, Any]]) -> dict
     """
     from nndl._io import staged_folder
     from nndl._timing import log_to_file
+    from nndl.search.study import quiet_optuna
 
+    quiet_optuna()
     with log_to_file(out / "nndl.log"), staged_folder(out) as staging:
         return part(replace(study, out=staging, store_dir=out))  # type: ignore[type-var]

@@ -9,7 +9,7 @@ from typing import Any
 
 from nndl.cli import train as train_cmd
 from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags, out_dir, positive_int
-from nndl.cli._study import check_data, checked_search_flags, run_staged
+from nndl.cli._study import checked_search_flags, run_staged
 
 HELPS = {
     "search": "Optuna TPE architecture search, 2 of 5 folds (resumable): optuna_search.csv, Figure 6",
@@ -68,11 +68,12 @@ def _mnist_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir", help="a folder with the MNIST IDX files (default: cache/wheel)"
     )
+    parser.add_argument("--class-names", help="a file with one class name per line, in label order")
     parser.add_argument(
         "--space",
-        choices=("report", "feasible"),
         default="report",
-        help="report: the report's space (invalid nets pruned); feasible: only valid nets",
+        help="report: the report's space (invalid nets pruned); feasible: only valid nets; "
+        "or FILE.py:Class (a nndl.search.SearchSpace)",
     )
     parser.add_argument(
         "--max-epochs", type=positive_int, help="epochs per net / fold (default 100, quick 3)"
@@ -89,7 +90,6 @@ def run_train(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from nndl._io import dumps_json
 
-    check_data(args)
     checked_search_flags(args)
     from nndl.experiments import classification as cls
 
@@ -112,7 +112,11 @@ def run(args: argparse.Namespace) -> int:
         space=args.space,
         quiet=args.quiet,
         pruner=getattr(args, "pruner", cls.ClassifyStudy.pruner),
+        class_names=args.class_names,
     )
+    if args.data_dir is not None or args.class_names is not None:
+        study.task.check()  # the data files and the space, before any work
+    study.search_space  # noqa: B018
     params_file = getattr(args, "params", None)
     params = cls.best_params(study, params_file) if params_file else None  # checked before work
     parts: dict[str, Callable[[Any], dict[str, Any]]] = {

@@ -60,12 +60,20 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # SIGTERM ends a run the way Ctrl-C does
 
 
+def _quiet_libraries() -> None:
+    """The CLI's log levels (set here, at the entry point, never when nndl is imported)."""
+    import logging
+
+    logging.getLogger("optuna").setLevel(logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit status (2: usage error, 1: failure, 130: interrupted).
 
     Errors never reach the user as a traceback; ``NNDL_TRACEBACK=1`` shows them for debugging.
     """
     args = build_parser().parse_args(argv)
+    _quiet_libraries()
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.run(args) or 0)

@@ -6,8 +6,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags
-from nndl.cli._study import check_data, checked_search_flags, run_staged
+from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags, name_list
+from nndl.cli._study import checked_search_flags, run_staged
 
 
 def add_parser(commands: Any) -> None:
@@ -25,9 +25,24 @@ def add_parser(commands: Any) -> None:
         sub = parts.add_parser(name, help=text, description=text)
         add_study_flags(sub, "runs/regression")
         sub.add_argument(
-            "--train-csv", help="training points, header input,label (default: built-in data)"
+            "--train-csv", help="training rows, a CSV with a header (default: built-in data)"
         )
-        sub.add_argument("--test-csv", help="test points, header input,label")
+        sub.add_argument("--test-csv", help="test rows, the same columns")
+        sub.add_argument(
+            "--inputs", type=name_list, help="input columns (default: all but --target)"
+        )
+        sub.add_argument("--target", help="target column (default: label, else the last)")
+        sub.add_argument(
+            "--standardize",
+            action=argparse.BooleanOptionalAction,
+            help="regression: scale inputs and target by the training rows (default: on for "
+            "tables other than the report's input,label files)",
+        )
+        sub.add_argument(
+            "--space",
+            default="report",
+            help="search space: report (default) or FILE.py:Class (a nndl.search.SearchSpace)",
+        )
         sub.add_argument(
             "--no-batch-folds",
             dest="batch_folds",
@@ -44,7 +59,6 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from nndl._io import dumps_json
 
-    check_data(args)
     checked_search_flags(args)
     from nndl.experiments import regression as reg
 
@@ -62,7 +76,13 @@ def run(args: argparse.Namespace) -> int:
         max_trials=getattr(args, "max_trials", None),
         batch_folds=args.batch_folds,
         quiet=args.quiet,
+        inputs=args.inputs,
+        target=args.target,
+        space=args.space,
+        standardize=args.standardize,
     )
+    study.task.check()  # the data files and the space, before any work
+    study.search_space  # noqa: B018
     params_file = getattr(args, "params", None)
     params = reg.best_params(study, params_file) if params_file else None  # checked before work
     parts: dict[str, Callable[[Any], dict[str, Any]]] = {

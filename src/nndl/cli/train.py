@@ -103,6 +103,12 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
         "--inputs", type=name_list, help="input columns, e.g. age,bmi (default: all but --target)"
     )
     group.add_argument("--target", help="target column (default: label, else the last column)")
+    group.add_argument(
+        "--standardize",
+        action=argparse.BooleanOptionalAction,
+        help="regression: scale inputs and target by the training rows (default: on for "
+        "tables other than the report's input,label files)",
+    )
 
 
 def model_overrides(args: argparse.Namespace, kind: str, arch: str) -> dict[str, Any]:
@@ -131,6 +137,7 @@ def task_from_flags(args: argparse.Namespace) -> Any:
         "test_csv": "--test-csv",
         "inputs": "--inputs",
         "target": "--target",
+        "standardize": "--standardize",
     }
     options = {k: getattr(args, k, None) for k in flags}
     fields = {f.name for f in dataclasses.fields(cls)}

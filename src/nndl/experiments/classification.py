@@ -3,6 +3,7 @@ search, the best net, every figure, and how the PDCNN tells noise from digits.""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,13 @@ class ClassifyStudy(StudyFolders):
     class_names: str | None = None
 
     @property
+    def search_space(self) -> Any:
+        """The search space ``space`` names (a built-in name or ``FILE.py:Class``)."""
+        from nndl.search.spaces import get_space
+
+        return get_space(self.space, "mnist")
+
+    @property
     def task(self) -> Any:
         """MNIST by default; any other IDX image set from ``data_dir`` (and its names file)."""
         from nndl.tasks.base import make_task
@@ -132,19 +140,18 @@ def run_nets(study: ClassifyStudy) -> tuple[dict[str, Any], dict[str, nn.Module]
 
 def run_best(study: ClassifyStudy, params: dict[str, Any]) -> tuple[dict[str, Any], nn.Module]:
     """Retrain the best configuration on the 80/20 split: Table 2's "best" row."""
-    from nndl.search.cnn_space import cnn_config
+    from nndl.models.configs import CNNConfig
+    from nndl.models.registry import builder_kind
 
-    config = cnn_config(params)
-    fields = {
-        "channels": config.channels,
-        "kernel_sizes": config.kernel_sizes,
-        "strides": config.strides,
-        "paddings": config.paddings,
-        "linear_sizes": config.linear_sizes,
-        "dropout": config.dropout,
-    }
-    train = {"lr": float(params["lr"]), "weight_decay": float(params["weight_decay"])}
-    row, model = train_net(study, "dcnn", "best", fields, train)
+    run = study.search_space.run(params)
+    config = run.model
+    if isinstance(config, CNNConfig):  # the report's spaces: the DCNN with the found layers
+        arch, keys = "dcnn", ("channels", "kernel_sizes", "strides", "paddings", "linear_sizes")
+        fields = {k: getattr(config, k) for k in (*keys, "dropout")}
+    else:  # a user space's own architecture, registered by its file
+        arch = builder_kind(config)
+        fields = {k: v for k, v in dataclasses.asdict(config).items() if k != "kind"}
+    row, model = train_net(study, arch, "best", fields, run.train)
     row["params"] = params
     return row, model
 

@@ -4,7 +4,6 @@ parameters of the best trial or of a ``--params`` file."""
 from __future__ import annotations
 
 import collections
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ def _search_job(study: ClassifyStudy) -> Any:
         seed=study.seed,
         device=study.device,
         train_limit=study.budget.train_limit,
+        class_names=study.class_names,
     )
 
 
@@ -60,8 +60,9 @@ def run_search(study: ClassifyStudy) -> dict[str, Any]:
     summary = run_study(_study_spec(study), _search_job(study))
     optuna_study = open_study(_study_spec(study))
     summary.update(_prune_counts(optuna_study))
-    summary["csv_rows"] = export_search_csv(optuna_study, study.out / "optuna_search.csv")
-    _search_figures(optuna_study, study.figures)
+    space = study.search_space
+    summary["csv_rows"] = export_search_csv(optuna_study, study.out / "optuna_search.csv", space)
+    _search_figures(optuna_study, study.figures, space.contours)
     write_json(study.out / "search" / "summary.json", summary)
     return summary
 
@@ -119,17 +120,26 @@ def _csv_row(trial: Any) -> dict[str, Any]:
     }
 
 
-def export_search_csv(optuna_study: Any, path: Path) -> int:
-    """``optuna_search.csv``: the report's columns, plus trial, state and prune reason."""
+def export_search_csv(optuna_study: Any, path: Path, space: Any = None) -> int:
+    """``optuna_search.csv``: the report's columns (or a user space's), plus trial, state and
+    prune reason."""
+    from nndl.search.cnn_space import CNNSpace
     from nndl.search.export import export_trials_csv
 
-    return export_trials_csv(optuna_study, path, CSV_COLUMNS, _csv_row)
+    if space is None or isinstance(space, CNNSpace):
+        return export_trials_csv(optuna_study, path, CSV_COLUMNS, _csv_row)
+    columns = [*space.columns, "avg_train_loss", "avg_val_loss", "train_time [min]"]
+
+    def row(trial: Any) -> dict[str, Any]:
+        attrs = trial.user_attrs
+        times = {"train_time [min]": attrs.get("train_time_min", "")}
+        losses = {k: attrs.get(k, "") for k in ("avg_train_loss", "avg_val_loss")}
+        return {**space.csv_row(trial.params), **losses, **times}
+
+    return export_trials_csv(optuna_study, path, columns, row)
 
 
-FIGURE_6 = {"channels": ["ch1", "ch2"], "linear": ["Nh1", "Nh2"], "lr_wd": ["lr", "weight_decay"]}
-
-
-def _search_figures(optuna_study: Any, figures: Path) -> None:
+def _search_figures(optuna_study: Any, figures: Path, contours: dict[str, list[str]]) -> None:
     """Figure 6: contour plots and hyperparameter importances (Optuna's matplotlib backend)."""
     import warnings
 
@@ -139,7 +149,7 @@ def _search_figures(optuna_study: Any, figures: Path) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name, params in FIGURE_6.items():
+        for name, params in contours.items():
             axes: Any = plot_contour(optuna_study, params=params)
             figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
             save_figure(figure, figures / f"figure_6_contour_{name}.png")
@@ -151,7 +161,8 @@ def _search_figures(optuna_study: Any, figures: Path) -> None:
 def best_params(study: ClassifyStudy, params_file: str | None) -> dict[str, Any]:
     """Parameters from a JSON file, else the best completed trial of the search."""
     if params_file is not None:
-        return _checked_params(read_json_object(params_file, "--params"), params_file)
+        params = read_json_object(params_file, "--params")
+        return study.search_space.from_params(params, f"--params {params_file}").to_dict()
     from nndl.search.study import open_study, summarize
 
     summary = summarize(open_study(_study_spec(study)), 0.0)
@@ -164,42 +175,3 @@ def best_params(study: ClassifyStudy, params_file: str | None) -> dict[str, Any]
             ],
         )
     return dict(summary["best_params"])
-
-
-def _checked_params(params: dict[str, Any], source: str) -> dict[str, Any]:
-    from nndl.search.cnn_space import cnn_config
-
-    n: Any = params.get("ncl")
-    if "ncl" not in params:
-        raise ConfigError(f"--params {source}", ["missing key 'ncl' (the number of conv layers)"])
-    if not _is_int(n):
-        raise ConfigError(
-            f"--params {source}", [f"ncl = {n!r}: must be an integer number of conv layers"]
-        )
-    layer_keys = [f"{k}{j}" for j in range(1, int(n) + 1) for k in ("ch", "ks", "stride", "pad")]
-    needed = ["ncl", *layer_keys, "p1", "p2", "Nh1", "Nh2", "lr", "weight_decay"]
-    problems = [f"missing key {k!r}" for k in needed if k not in params]
-    problems += [f"unknown key {k!r}" for k in params if k not in needed]
-    if problems:
-        raise ConfigError(f"--params {source}", [*problems, f"expected keys: {', '.join(needed)}"])
-    reals = ("p1", "p2", "lr", "weight_decay")
-    problems = [
-        f"{k} = {params[k]!r}: must be an integer"
-        for k in needed
-        if k not in reals and not _is_int(params[k])
-    ]
-    problems += [
-        f"{k} = {params[k]!r}: must be a finite number" for k in reals if not _is_real(params[k])
-    ]
-    if problems:
-        raise ConfigError(f"--params {source}", problems)
-    cnn_config(params)
-    return params
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

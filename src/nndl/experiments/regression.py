@@ -16,9 +16,8 @@ from nndl._io import write_json
 from nndl.data.split import kfold_indices
 from nndl.data.tensors import TensorData
 from nndl.experiments._study import StudyFolders
-from nndl.experiments.datasets import regression_points, regression_task_data
 from nndl.experiments.regression_search import best_params, run_search
-from nndl.search.regression_space import RegressionParams
+from nndl.search.spaces import Run
 
 __all__ = [
     "FULL",
@@ -67,6 +66,26 @@ class RegressionStudy(StudyFolders):
     batch_folds: bool = True
     quiet: bool = False
     store_dir: Path | None = None
+    inputs: tuple[str, ...] | None = None
+    target: str | None = None
+    space: str = "report"
+    standardize: bool | None = None
+
+    @property
+    def task(self) -> Any:
+        """The regression task: the CSV files' columns, or the built-in 1-D data."""
+        from nndl.tasks.regression import RegressionTask
+
+        return RegressionTask(
+            self.train_csv, self.test_csv, self.inputs, self.target, self.standardize
+        )
+
+    @property
+    def search_space(self) -> Any:
+        """The search space ``space`` names (a built-in name or ``FILE.py:Class``)."""
+        from nndl.search.spaces import get_space
+
+        return get_space(self.space, "regression")
 
 
 def _save_run_figure(study: RegressionStudy, name: str, title: str, history: Any, fit: Any) -> None:
@@ -82,13 +101,14 @@ def _save_run_figure(study: RegressionStudy, name: str, title: str, history: Any
 def run_basic(study: RegressionStudy) -> dict[str, Any]:
     """Report 2.1: 2x128 Sigmoid, Adam lr 1e-3, batch 10, MSE, 10% validation, no early stop."""
     from nndl.experiments.train import check_converged
-    from nndl.models.registry import create_model
+    from nndl.models.nets import build_model
+    from nndl.models.registry import create_config
     from nndl.training.checkpoint import save_checkpoint
     from nndl.training.config import TrainConfig
     from nndl.training.evolver import Evolver
-    from nndl.viz.regression import fit_data
 
-    data = regression_task_data(study.train_csv, study.test_csv, 0.1, study.seed)
+    task = study.task
+    data = task.load(0.1, study.seed)
     config = TrainConfig(
         loss="mse",
         lr=1e-3,
@@ -100,7 +120,8 @@ def run_basic(study: RegressionStudy) -> dict[str, Any]:
         val_fraction=0.1,
     )
     torch.manual_seed(study.seed)
-    evolver = Evolver(create_model("reg-basic"), config, _progress(study))
+    net = build_model(create_config("reg-basic").for_task(*task.shapes()))
+    evolver = Evolver(net, config, _progress(study))
     history = evolver.fit(data.train, data.val)
     check_converged(history)
     last = history.best_row()
@@ -111,7 +132,7 @@ def run_basic(study: RegressionStudy) -> dict[str, Any]:
         "epochs": history.epochs,
     }
     save_checkpoint(study.out / "basic" / "model.pt", evolver.model, config, {"arch": "reg-basic"})
-    fit = fit_data([evolver.model], {"train": data.train, "val": data.val, "test": data.test})
+    fit = _fit([evolver.model], {"train": data.train, "val": data.val, "test": data.test})
     _save_run_figure(study, "figure_1_basic.png", "basic net", history, fit)
     write_json(study.out / "basic" / "metrics.json", row)
     return row
@@ -123,14 +144,22 @@ def _progress(study: RegressionStudy) -> list[Any]:
     return [] if study.quiet else [ProgressBar()]
 
 
-def run_best(study: RegressionStudy, params: RegressionParams) -> dict[str, Any]:
+def _fit(models: list[Any], points: dict[str, TensorData], best: int = 0) -> Any:
+    """The fit over the input for 1-D data, predicted against true values otherwise."""
+    from nndl.viz.regression import fit_data, parity_data
+
+    one_input = next(iter(points.values())).x.shape[1] == 1
+    return (fit_data if one_input else parity_data)(models, points, best)
+
+
+def run_best(study: RegressionStudy, params: Run) -> dict[str, Any]:
     """Report 2.3: 5 folds with ``params``, keep the best net, test it and the fold ensemble."""
     from nndl.search.regression import cross_validate
     from nndl.training.checkpoint import save_checkpoint
     from nndl.viz._mpl import save_figure
-    from nndl.viz.regression import fit_data, plot_weights_activations, weights_and_activations
+    from nndl.viz.regression import plot_weights_activations, weights_and_activations
 
-    data, test, _ = regression_points(study.train_csv, study.test_csv)
+    data, test = study.task.points()
     result = cross_validate(
         params, data, study.budget.max_epochs, 5, study.seed, study.device, study.batch_folds
     )
@@ -149,12 +178,13 @@ def run_best(study: RegressionStudy, params: RegressionParams) -> dict[str, Any]
     save_checkpoint(study.out / "best" / "model.pt", best.model, None, {"params": params.to_dict()})
     train_idx, val_idx = kfold_indices(len(data), 5, study.seed)[best.fold]
     points = {"train": data.subset(train_idx), "val": data.subset(val_idx), "test": test}
-    fit = fit_data(models, points, best=folds.index(best))
+    fit = _fit(models, points, best=folds.index(best))
     _save_run_figure(study, "figure_2_best.png", f"best net (fold {best.fold})", best.history, fit)
-    save_figure(
-        plot_weights_activations(weights_and_activations(best.model)),
-        study.figures / "figure_3_weights_activations.png",
-    )
+    if data.x.shape[1] == 1:  # its probes are inputs of the 1-D function
+        save_figure(
+            plot_weights_activations(weights_and_activations(best.model)),
+            study.figures / "figure_3_weights_activations.png",
+        )
     write_json(study.out / "best" / "metrics.json", row)
     return row
 
@@ -185,7 +215,7 @@ def run_all(
         search = run_search(study)
     with timed(timings, "regression best"):
         best = run_best(study, best_params(study, params_file))
-    _, _, info = regression_points(study.train_csv, study.test_csv)
+    info = study.task.info()
     keys = (
         "completed",
         "pruned",

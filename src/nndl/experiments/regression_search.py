@@ -9,13 +9,12 @@ from nndl._inputs import read_json_object
 from nndl._io import write_json
 from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
-from nndl.experiments.datasets import regression_points
-from nndl.search.regression_space import SPACE, RegressionParams
+from nndl.search.spaces import Run
 
 if TYPE_CHECKING:
     from nndl.experiments.regression import RegressionStudy
 
-__all__ = ["CSV_COLUMNS", "best_params", "export_search_csv", "run_search"]
+__all__ = ["LOSS_COLUMNS", "best_params", "export_search_csv", "run_search"]
 
 
 def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
@@ -26,7 +25,9 @@ def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
         name="nndl-regression-random-search",
         out=study.home,
         trials=study.trials or study.budget.trials,
-        settings=regression_settings(data, study.budget.max_epochs, 5, study.seed),
+        settings=regression_settings(
+            data, study.budget.max_epochs, 5, study.seed, study.space, study.task.report_format
+        ),
         sampler="random",
         storage=study.storage,
         workers=study.workers,
@@ -41,16 +42,16 @@ def run_search(study: RegressionStudy) -> dict[str, Any]:
     from nndl.search.regression import RegressionSearchJob
     from nndl.search.workers import run_study
 
-    data = regression_points(study.train_csv, study.test_csv)[0]
+    data = study.task.points()[0]
     spec = _study_spec(study, data)
     job = RegressionSearchJob(
-        study.train_csv,
-        study.test_csv,
+        study.task,
         study.budget.max_epochs,
         5,
         study.seed,
         study.device,
         study.batch_folds,
+        study.space,
     )
     summary = run_study(spec, job)
     summary["csv_rows"] = export_search_csv(study, data)
@@ -58,24 +59,7 @@ def run_search(study: RegressionStudy) -> dict[str, Any]:
     return summary
 
 
-CSV_COLUMNS = [
-    "Nh1",
-    "Nh2",
-    "Nh3",
-    "Nh4",
-    "activation_function",
-    "dropout_prob_1",
-    "dropout_prob_2",
-    "dropout_prob_3",
-    "dropout_prob_4",
-    "lr",
-    "weight_decay",
-    "train_batch_size",
-    "patience",
-    "avg_train_loss",
-    "avg_val_loss",
-    "train_time [min]",
-]
+LOSS_COLUMNS = ["avg_train_loss", "avg_val_loss", "train_time [min]"]
 
 
 def export_search_csv(study: RegressionStudy, data: TensorData) -> int:
@@ -83,31 +67,33 @@ def export_search_csv(study: RegressionStudy, data: TensorData) -> int:
     from nndl.search.export import export_trials_csv
     from nndl.search.study import open_study
 
+    space = study.search_space
+    columns = [*space.columns, *LOSS_COLUMNS]
+
     def row(trial: Any) -> dict[str, Any]:
         attrs = trial.user_attrs
         return {
-            **trial.params,
-            "dropout_prob_1": 0.0,
-            "dropout_prob_4": 0.0,
+            **space.csv_row(trial.params),
             "avg_train_loss": attrs.get("avg_train_loss", ""),
             "avg_val_loss": attrs.get("avg_val_loss", ""),
             "train_time [min]": attrs.get("train_time_min", ""),
         }
 
     return export_trials_csv(
-        open_study(_study_spec(study, data)), study.out / "random_search.csv", CSV_COLUMNS, row
+        open_study(_study_spec(study, data)), study.out / "random_search.csv", columns, row
     )
 
 
-def best_params(study: RegressionStudy, params_file: str | None) -> RegressionParams:
+def best_params(study: RegressionStudy, params_file: str | None) -> Run:
     """Parameters from a JSON file, else the best completed trial of the study."""
+    space = study.search_space
     if params_file is not None:
-        return RegressionParams.from_dict(
+        return space.from_params(
             read_json_object(params_file, "--params"), f"--params {params_file}"
         )
     from nndl.search.study import open_study, summarize
 
-    data = regression_points(study.train_csv, study.test_csv)[0]
+    data = study.task.points()[0]
     summary = summarize(open_study(_study_spec(study, data)), 0.0)
     if not summary["completed"]:
         raise ConfigError(
@@ -117,4 +103,4 @@ def best_params(study: RegressionStudy, params_file: str | None) -> RegressionPa
                 "search` first or give --params FILE"
             ],
         )
-    return RegressionParams(**{k: summary["best_params"][k] for k in SPACE})
+    return space.run(dict(summary["best_params"]))

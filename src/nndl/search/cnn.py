@@ -20,7 +20,7 @@ import optuna
 
 from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
-from nndl.search.cnn_space import cnn_config, describe_space, suggest_cnn
+from nndl.search.spaces import get_space
 from nndl.search.study import TrainingDiverged
 from nndl.training.callbacks import Callback, StopReason
 from nndl.training.kfold import FoldResult
@@ -38,7 +38,7 @@ def cnn_settings(job: CNNSearchJob, data_size: int) -> dict[str, Any]:
     return {
         "kind": "mnist-cnn-search",
         "space": job.space,
-        "ranges": describe_space(),
+        "ranges": get_space(job.space, "mnist").describe(),
         "k": job.k,
         "n_folds": job.n_folds,
         "max_epochs": job.max_epochs,
@@ -64,41 +64,49 @@ class CNNSearchJob:
     seed: int = 0
     device: str = "cpu"
     train_limit: int | None = None
+    class_names: str | None = None
+
+    @property
+    def task(self) -> Any:
+        """The image task searched on (MNIST unless ``data_dir`` says otherwise)."""
+        from nndl.tasks.base import make_task
+
+        name = "mnist" if self.data_dir is None and self.class_names is None else "images"
+        return make_task(name, data_dir=self.data_dir, class_names_file=self.class_names)
 
     def data(self) -> TensorData:
-        """The MNIST training images (the folds split them)."""
-        from nndl.experiments.datasets import mnist_training_set
-
-        return mnist_training_set(self.data_dir, self.train_limit)
+        """The training images (the folds split them)."""
+        return self.task.points(self.train_limit)[0]
 
     def make_objective(self) -> Callable[[optuna.Trial], float]:
-        data = self.data()
+        task = self.task
+        data, shapes = task.points(self.train_limit)[0], task.shapes()
 
         def objective(trial: optuna.Trial) -> float:
-            return self._evaluate(trial, data)
+            return self._evaluate(trial, data, shapes)
 
         return objective
 
-    def _evaluate(self, trial: optuna.Trial, data: TensorData) -> float:
-        from nndl.models.nets import build_model
-        from nndl.training.config import TrainConfig
-        from nndl.training.kfold import KFoldCrossValidator
-
-        params = suggest_cnn(trial, self.space)
+    def _suggest(self, trial: optuna.Trial, shapes: tuple[Any, int]) -> Any:
+        """The space's run, sized for the task; an invalid net is pruned with its reason."""
         try:
-            config = cnn_config(params)
+            run = get_space(self.space, "mnist").suggest(trial)
+            config = run.model.for_task(*shapes) if hasattr(run.model, "for_task") else run.model
         except ConfigError as exc:
             trial.set_user_attr("prune_reason", f"invalid architecture: {exc.problems[0]}")
             trial.set_user_attr("invalid_layer", exc.problems[0].split(":")[0])
             raise optuna.TrialPruned(exc.problems[0]) from None
+        return run, config
+
+    def _evaluate(self, trial: optuna.Trial, data: TensorData, shapes: tuple[Any, int]) -> float:
+        from nndl.models.nets import build_model
+        from nndl.training.config import TrainConfig
+        from nndl.training.kfold import KFoldCrossValidator
+
+        run, config = self._suggest(trial, shapes)
+        settings = {"batch_size": self.batch_size, "patience": self.patience, **run.train}
         train = TrainConfig(
-            lr=params["lr"],
-            weight_decay=params["weight_decay"],
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
-            patience=self.patience,
-            seed=self.seed,
-            device=self.device,
+            **settings, max_epochs=self.max_epochs, seed=self.seed, device=self.device
         )
         folds_started = iter(range(self.n_folds))
 

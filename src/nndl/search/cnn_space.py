@@ -12,13 +12,16 @@ the spatial size left, so every sampled net is valid.
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, ClassVar
 
 import optuna
 
+from nndl.errors import ConfigError
 from nndl.models.configs import CNNConfig, conv_output_size
+from nndl.search.spaces import Run, SearchSpace, register_space
 
-__all__ = ["SPACES", "cnn_config", "describe_space", "suggest_cnn"]
+__all__ = ["SPACES", "CNNSpace", "FeasibleCNNSpace", "cnn_config", "describe_space", "suggest_cnn"]
 
 SPACES = ("report", "feasible")
 INPUT_SIZE = 28
@@ -83,3 +86,86 @@ def describe_space() -> dict[str, Any]:
         "lr": ["1e-5", "1e-1", "log"],
         "weight_decay": ["1e-7", "1e-1", "log"],
     }
+
+
+@register_space
+class CNNSpace(SearchSpace):
+    """The report's CNN space (section 3.1); some points are invalid nets, pruned unbuilt."""
+
+    name = "report"
+    study = "mnist"
+    columns = (
+        "ncl",
+        "ch_j",
+        "ks_j",
+        "stride_j",
+        "pad_j",
+        "p1",
+        "p2",
+        "Nh1",
+        "Nh2",
+        "lr",
+        "weight_decay",
+    )
+    contours: ClassVar[dict[str, list[str]]] = {
+        "channels": ["ch1", "ch2"],
+        "linear": ["Nh1", "Nh2"],
+        "lr_wd": ["lr", "weight_decay"],
+    }
+
+    def suggest(self, trial: optuna.Trial) -> Run:
+        return self.run(suggest_cnn(trial, self.name))
+
+    def run(self, params: dict[str, Any]) -> Run:
+        train = {"lr": float(params["lr"]), "weight_decay": float(params["weight_decay"])}
+        return Run(cnn_config(params), train, dict(params))
+
+    def from_params(self, params: dict[str, Any], source: str = "params") -> Run:
+        return self.run(_checked_params(params, source))
+
+    def describe(self) -> dict[str, Any]:
+        return describe_space()
+
+
+@register_space
+class FeasibleCNNSpace(CNNSpace):
+    """The report's CNN space, each layer sampled given the size left: every net is valid."""
+
+    name = "feasible"
+
+
+def _checked_params(params: dict[str, Any], source: str) -> dict[str, Any]:
+    """Every key a params file needs for its ``ncl`` conv layers, each of the right type."""
+
+    n: Any = params.get("ncl")
+    if "ncl" not in params:
+        raise ConfigError(source, ["missing key 'ncl' (the number of conv layers)"])
+    if not _is_int(n):
+        raise ConfigError(source, [f"ncl = {n!r}: must be an integer number of conv layers"])
+    layer_keys = [f"{k}{j}" for j in range(1, int(n) + 1) for k in ("ch", "ks", "stride", "pad")]
+    needed = ["ncl", *layer_keys, "p1", "p2", "Nh1", "Nh2", "lr", "weight_decay"]
+    problems = [f"missing key {k!r}" for k in needed if k not in params]
+    problems += [f"unknown key {k!r}" for k in params if k not in needed]
+    if problems:
+        raise ConfigError(source, [*problems, f"expected keys: {', '.join(needed)}"])
+    reals = ("p1", "p2", "lr", "weight_decay")
+    problems = [
+        f"{k} = {params[k]!r}: must be an integer"
+        for k in needed
+        if k not in reals and not _is_int(params[k])
+    ]
+    problems += [
+        f"{k} = {params[k]!r}: must be a finite number" for k in reals if not _is_real(params[k])
+    ]
+    if problems:
+        raise ConfigError(source, problems)
+    cnn_config(params)
+    return params
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

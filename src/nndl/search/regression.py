@@ -15,7 +15,7 @@ from typing import Any
 import optuna
 
 from nndl.data.tensors import TensorData
-from nndl.search.regression_space import SPACE, RegressionParams, suggest_regression
+from nndl.search.spaces import Run, get_space
 from nndl.search.study import TrainingDiverged
 from nndl.training.callbacks import StopReason
 from nndl.training.kfold import CVResult, FoldResult
@@ -26,8 +26,16 @@ PRUNE_THRESHOLD = 0.4
 PRUNE_FOLDS = 3
 
 
+def prune_threshold(data: TensorData, report_format: bool = True) -> float:
+    """The report's 0.4 on data of the report's format (its labels' scale); on a user's table,
+    the training labels' variance: a fold no better than predicting their mean is pruned."""
+    if report_format:
+        return PRUNE_THRESHOLD
+    return float(data.y.double().var(unbiased=False))
+
+
 def cross_validate(
-    params: RegressionParams,
+    run: Run,
     data: TensorData,
     max_epochs: int,
     k: int = 5,
@@ -36,13 +44,20 @@ def cross_validate(
     batch_folds: bool = True,
     on_fold_end: Callable[[FoldResult], bool] | None = None,
 ) -> CVResult:
-    """Train ``params`` on ``k`` folds, batched as one ensemble or one after the other."""
+    """Train ``run`` on ``k`` folds, batched as one ensemble (nets that stack) or one after the
+    other; the net is sized for the data's input columns."""
+    from nndl.models.configs import FCNConfig
     from nndl.models.nets import build_model
     from nndl.training.batched_kfold import BatchedKFoldCrossValidator
+    from nndl.training.config import TrainConfig
     from nndl.training.kfold import KFoldCrossValidator
 
-    config, train = params.model_config(), params.train_config(max_epochs, seed, device)
-    if batch_folds:
+    config = run.model
+    if hasattr(config, "for_task"):
+        config = config.for_task(tuple(data.x.shape[1:]), int(data.y.shape[1]))
+    settings = {"optimizer": "adam", **run.train}
+    train = TrainConfig(**settings, loss="mse", max_epochs=max_epochs, seed=seed, device=device)
+    if batch_folds and isinstance(config, FCNConfig):
         return BatchedKFoldCrossValidator(config, train, k=k, split_seed=seed).run(
             data, on_fold_end
         )
@@ -51,15 +66,25 @@ def cross_validate(
     )
 
 
-def regression_settings(data: TensorData, max_epochs: int, k: int, seed: int) -> dict[str, Any]:
+def regression_settings(
+    data: TensorData,
+    max_epochs: int,
+    k: int,
+    seed: int,
+    space: str = "report",
+    report_format: bool = True,
+) -> dict[str, Any]:
     """What must match to resume a regression study (``seed``: folds and weights)."""
+    described = get_space(space, "regression").describe()
+    if space == "report":  # the report's space is recorded as it always was
+        described.pop("name")
     return {
         "kind": "regression-random-search",
-        "space": SPACE,
+        "space": described if space == "report" else {"space": space, **described},
         "k": k,
         "max_epochs": max_epochs,
         "seed": seed,
-        "prune": [PRUNE_FOLDS, PRUNE_THRESHOLD],
+        "prune": [PRUNE_FOLDS, prune_threshold(data, report_format)],
         "data": data.fingerprint(),
     }
 
@@ -68,35 +93,34 @@ def regression_settings(data: TensorData, max_epochs: int, k: int, seed: int) ->
 class RegressionSearchJob:
     """A picklable description of the objective, rebuilt in each worker process."""
 
-    train_csv: str | None
-    test_csv: str | None
+    task: Any
     max_epochs: int
     k: int = 5
     seed: int = 0
     device: str = "cpu"
     batch_folds: bool = True
+    space: str = "report"
 
     def data(self) -> TensorData:
         """All training points (the folds split them)."""
-        from nndl.experiments.datasets import regression_points
-
-        return regression_points(self.train_csv, self.test_csv)[0]
+        return self.task.points()[0]
 
     def make_objective(self) -> Callable[[optuna.Trial], float]:
-        data = self.data()
+        data, space = self.data(), get_space(self.space, "regression")
+        threshold = prune_threshold(data, self.task.report_format)
 
         def objective(trial: optuna.Trial) -> float:
-            params = suggest_regression(trial)
+            run = space.suggest(trial)
             start = time.perf_counter()
             result = cross_validate(
-                params,
+                run,
                 data,
                 self.max_epochs,
                 self.k,
                 self.seed,
                 self.device,
                 self.batch_folds,
-                on_fold_end=lambda fold: _report_fold(trial, fold),
+                on_fold_end=lambda fold: _report_fold(trial, fold, threshold),
             )
             trial.set_user_attr("train_time_min", (time.perf_counter() - start) / 60)
             return _finish(trial, result)
@@ -104,16 +128,16 @@ class RegressionSearchJob:
         return objective
 
 
-def _report_fold(trial: optuna.Trial, fold: FoldResult) -> bool:
+def _report_fold(trial: optuna.Trial, fold: FoldResult, threshold: float = PRUNE_THRESHOLD) -> bool:
     """Report the fold; ``False`` (skip the rest) when it diverged or must be pruned."""
     trial.report(fold.val_loss, step=fold.fold)
     if fold.stop_reason is StopReason.DIVERGED:
         trial.set_user_attr("fail_reason", f"fold {fold.fold} diverged at epoch {fold.epochs}")
         return False
-    if fold.fold < PRUNE_FOLDS and fold.val_loss > PRUNE_THRESHOLD:
+    if fold.fold < PRUNE_FOLDS and fold.val_loss > threshold:
         trial.set_user_attr(
             "prune_reason",
-            f"fold {fold.fold} validation loss {fold.val_loss:.4f} > {PRUNE_THRESHOLD}",
+            f"fold {fold.fold} validation loss {fold.val_loss:.4f} > {threshold:.4g}",
         )
         return False
     return True

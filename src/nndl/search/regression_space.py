@@ -14,9 +14,10 @@ import optuna
 
 from nndl.errors import ConfigError
 from nndl.models.configs import FCNConfig
+from nndl.search.spaces import Run, SearchSpace, register_space
 from nndl.training.config import TrainConfig
 
-__all__ = ["SPACE", "RegressionParams", "suggest_regression"]
+__all__ = ["SPACE", "RegressionParams", "ReportRegressionSpace", "suggest_regression"]
 
 NEURONS = [8, 16, 32, 64, 128, 256]
 DROPOUTS = [0.0, 0.15, 0.35, 0.5]
@@ -116,3 +117,41 @@ def _value_problems(key: str, value: Any) -> list[str]:
 def suggest_regression(trial: optuna.Trial) -> RegressionParams:
     """Sample one point of :data:`SPACE`."""
     return RegressionParams(**{k: trial.suggest_categorical(k, v) for k, v in SPACE.items()})
+
+
+@register_space
+class ReportRegressionSpace(SearchSpace):
+    """The report's regression space (section 2.2): four layers, dropout, Adam, batch, patience."""
+
+    name = "report"
+    study = "regression"
+    columns = (
+        *("Nh1", "Nh2", "Nh3", "Nh4", "activation_function"),
+        *("dropout_prob_1", "dropout_prob_2", "dropout_prob_3", "dropout_prob_4"),
+        *("lr", "weight_decay", "train_batch_size", "patience"),
+    )
+
+    def suggest(self, trial: optuna.Trial) -> Run:
+        return self._run(suggest_regression(trial))
+
+    def run(self, params: dict[str, Any]) -> Run:
+        return self._run(RegressionParams.from_dict(params))
+
+    def from_params(self, params: dict[str, Any], source: str = "params") -> Run:
+        return self._run(RegressionParams.from_dict(params, source))
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, **SPACE}
+
+    def csv_row(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**params, "dropout_prob_1": 0.0, "dropout_prob_4": 0.0}
+
+    @staticmethod
+    def _run(p: RegressionParams) -> Run:
+        train = {
+            "lr": p.lr,
+            "weight_decay": p.weight_decay,
+            "batch_size": p.train_batch_size,
+            "patience": p.patience,
+        }
+        return Run(p.model_config(), train, p.to_dict())

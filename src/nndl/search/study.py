@@ -29,12 +29,16 @@ __all__ = [
     "TrainingDiverged",
     "count",
     "open_study",
+    "quiet_optuna",
     "resolve_storage",
     "summarize",
 ]
 
-optuna.logging.set_verbosity(optuna.logging.WARNING)
-warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+def quiet_optuna() -> None:
+    """Optuna logs warnings only: called by nndl's own entry points (the CLI, search workers),
+    never at import, so a user's process keeps its own log levels."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 class TrainingDiverged(NNDLError):
@@ -179,7 +183,9 @@ def _create(spec: StudySpec, stream: int) -> tuple[optuna.Study, str]:
 
 def open_study(spec: StudySpec, stream: int = 0) -> optuna.Study:
     """Create or load the study; a study made with other settings is a clear error."""
-    study, where = _create(spec, stream)
+    with warnings.catch_warnings():  # the heartbeat and journal storages are "experimental"
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study, where = _create(spec, stream)
     _check_settings(study, spec.settings, where)
     study.sampler = _sampler(spec, stream + len(study.trials))
     return study

@@ -74,6 +74,9 @@ def _process_worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+    from nndl.search.study import quiet_optuna
+
+    quiet_optuna()
     try:
         _worker(spec, job, index, logs)
     except KeyboardInterrupt:
@@ -128,7 +131,8 @@ def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None
 
 
 class TrialProgress:
-    """Optuna callback: logs each finished trial; a progress line on a terminal (``terminal``).
+    """Optuna callback: logs each finished trial; a ``tqdm.auto`` bar on a terminal or in a
+    notebook (``terminal``).
 
     Shows both ends of the search: completed trials out of ``target`` and, when ``limit``
     is given, trials of any state out of ``limit`` (whichever is reached first stops it).
@@ -144,7 +148,12 @@ class TrialProgress:
     ) -> None:
         self.target, self.name, self.limit = target, name, limit
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = terminal and self.stream.isatty()
+        self.enabled = terminal and (self.stream.isatty() or "ipykernel" in sys.modules)
+        self._bar: Any = None
+        if self.enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=target, desc=name, unit="trial", file=self.stream)
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         done = count(study, TrialState.COMPLETE)
@@ -162,17 +171,16 @@ class TrialProgress:
             counts,
             best,
         )
-        if not self.enabled:
-            return
-        self.stream.write(
-            f"\r[{self.name}] trial {trial.number} {trial.state.name.lower():8s} "
-            f"{counts}, best {best}   "
-        )
-        self.stream.flush()
+        if self._bar is not None:
+            self._bar.n = done
+            self._bar.set_postfix_str(
+                f"trial {trial.number} {trial.state.name.lower()}, {counts}, best {best}"
+            )
 
     def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def capped(
@@ -200,7 +208,8 @@ def capped(
 class CompletionLock:
     """A lock shared by every worker of a study, held from the cap check to the recorded result.
 
-    Workers that share ``out`` take an ``flock`` on ``out/study.lock``; with a PostgreSQL
+    Workers that share ``out`` take a ``filelock.FileLock`` on ``out/study.lock`` (flock on
+    POSIX, msvcrt on Windows); with a PostgreSQL
     storage each acquisition also takes a session advisory lock on a fresh connection, so
     workers on other machines take part (the connection is closed on release, and a killed
     worker's session ends with it). Other storage URLs (MySQL, a SQLite file reached from
@@ -209,7 +218,9 @@ class CompletionLock:
 
     def __init__(self, spec: StudySpec) -> None:
         spec.out.mkdir(parents=True, exist_ok=True)
-        self._file = (spec.out / "study.lock").open("a")
+        from filelock import FileLock
+
+        self._file = FileLock(spec.out / "study.lock")
         self._key = zlib.crc32(spec.name.encode())
         self._engine: Any = None
         if spec.storage and spec.storage.startswith("postgresql"):
@@ -222,9 +233,7 @@ class CompletionLock:
         self.held = False
 
     def acquire(self) -> None:
-        import fcntl
-
-        fcntl.flock(self._file, fcntl.LOCK_EX)
+        self._file.acquire()
         self.held = True
         if self._engine is not None:
             import sqlalchemy
@@ -234,8 +243,6 @@ class CompletionLock:
 
     def release(self) -> None:
         """Release if held (a callback calls it after every trial)."""
-        import fcntl
-
         if not self.held:
             return
         self.held = False
@@ -244,13 +251,10 @@ class CompletionLock:
                 db, self._db = self._db, None
                 db.close()  # ends the session, and with it the advisory lock
         finally:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.release()
 
     def __enter__(self) -> CompletionLock:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            self.release()
-        finally:
-            self._file.close()
+        self.release()

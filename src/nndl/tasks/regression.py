@@ -4,6 +4,11 @@ Without files: the built-in 1-D data of the report's kind. The report's ``input,
 are read by :func:`nndl.data.regression.load_csv` exactly as before; any other header by the
 general table reader, with ``inputs`` (default: every column but the target) and ``target``
 (default: ``label`` when there is one, else the last column).
+
+``standardize`` (default: on for any table but the report's ``input,label`` format and the
+built-in data, which keep the report's protocol exactly) scales inputs and target by the
+training rows' mean and standard deviation; losses are then in units of the target's variance
+(1.0 = predicting the mean), and the scaling is kept in the run's record.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class RegressionTask(Task):
     test_csv: str | None = None
     inputs: tuple[str, ...] | None = None
     target: str | None = None
+    standardize: bool | None = None
 
     def check(self) -> None:
         check_csv_pair(self.train_csv, self.test_csv)
@@ -66,7 +72,12 @@ class RegressionTask(Task):
             train, test = default_data()
             pairs = [(d.x.reshape(-1, 1), d.y.reshape(-1, 1)) for d in (train, test)]
             return (*pairs[0], *pairs[1], ("input",), "label")
-        if self.inputs is None and self.target is None and _header(self.train_csv) == HEADER:
+        if (
+            not self._scaled
+            and self.inputs is None
+            and self.target is None
+            and _header(self.train_csv) == HEADER
+        ):
             train, test = load_csv(self.train_csv), load_csv(self.test_csv)
             pairs = [(d.x.reshape(-1, 1), d.y.reshape(-1, 1)) for d in (train, test)]
             return (*pairs[0], *pairs[1], ("input",), "label")
@@ -75,7 +86,37 @@ class RegressionTask(Task):
         (tx, ty), (sx, sy) = [
             (t.numbers(inputs, "--inputs"), t.numbers((target,), "--target")) for t in tables
         ]
+        if self.standardize is False:
+            return tx, ty, sx, sy, inputs, target
+        (tx, sx), (ty, sy) = _standardized(tx, sx), _standardized(ty, sy)
         return tx, ty, sx, sy, inputs, target
+
+    @property
+    def scaling(self) -> dict[str, Any] | None:
+        """Mean and standard deviation of inputs and target on the training rows, when scaled."""
+        if not self._scaled:
+            return None
+        tables = read_table(str(self.train_csv), "--train-csv")
+        inputs, target = table_columns(tables, self.inputs, self.target)
+        x, y = tables.numbers(inputs, "--inputs"), tables.numbers((target,), "--target")
+        return {
+            "input_mean": x.mean(0).tolist(),
+            "input_std": _std(x).tolist(),
+            "target_mean": float(y.mean()),
+            "target_std": float(_std(y)[0]),
+        }
+
+    @property
+    def report_format(self) -> bool:
+        """The built-in data or the report's ``input,label`` files, taken as they are."""
+        if self.train_csv is None:
+            return True
+        plain = self.inputs is None and self.target is None and not self.standardize
+        return plain and _header(self.train_csv) == HEADER
+
+    @property
+    def _scaled(self) -> bool:
+        return not self.report_format and self.standardize is not False
 
     def points(self, limit: int | None = None) -> tuple[Any, Any]:
         import torch
@@ -93,7 +134,21 @@ class RegressionTask(Task):
         }
         if self.input_names != ("input",):
             info.update(inputs=list(self.input_names), target=self.arrays[5])
+        if self._scaled:
+            info["standardized"] = self.scaling
         return info
+
+
+def _std(a: np.ndarray) -> np.ndarray:
+    std = a.std(0)
+    std[std == 0] = 1.0
+    return std
+
+
+def _standardized(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both scaled by the training rows' mean and standard deviation (per column)."""
+    mean, std = train.mean(0), _std(train)
+    return ((train - mean) / std).astype(np.float32), ((test - mean) / std).astype(np.float32)
 
 
 def table_columns(

@@ -110,26 +110,31 @@ class Checkpoint(Callback):
 
 
 class ProgressBar(Callback):
-    """One self-rewriting line per run on a terminal; silent when not a terminal."""
+    """A ``tqdm.auto`` bar per run: a line on a terminal, a widget in a notebook, silent when
+    the output is neither (a log file, a pipe)."""
 
-    def __init__(self, stream: TextIO | None = None, width: int = 24) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        self.width = width
-        self.enabled = self.stream.isatty()
+        self.enabled = self.stream.isatty() or "ipykernel" in sys.modules
+        self._bar: Any = None
+
+    def on_train_begin(self, evolver: Evolver) -> None:
+        if self.enabled:
+            from tqdm.auto import tqdm
+
+            total = evolver.config.max_epochs
+            self._bar = tqdm(total=total, file=self.stream, unit="epoch", leave=False)
 
     def on_epoch_end(self, evolver: Evolver, log: dict[str, Any]) -> None:
-        if not self.enabled:
+        if self._bar is None:
             return
-        total = evolver.config.max_epochs
-        done = int(self.width * log["epoch"] / total)
-        bar = "#" * done + "." * (self.width - done)
-        text = f"\r[{bar}] epoch {int(log['epoch'])}/{total} train {log['train_loss']:.4f}"
+        losses = {"train": f"{log['train_loss']:.4f}"}
         if "val_loss" in log:
-            text += f" val {log['val_loss']:.4f}"
-        self.stream.write(text)
-        self.stream.flush()
+            losses["val"] = f"{log['val_loss']:.4f}"
+        self._bar.set_postfix(losses, refresh=False)
+        self._bar.update(1)
 
     def on_train_end(self, evolver: Evolver) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

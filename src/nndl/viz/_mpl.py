@@ -1,25 +1,42 @@
-"""Headless matplotlib and atomic PNG saving."""
+"""Figures as ``matplotlib.figure.Figure`` objects, saved atomically as PNG.
+
+No backend is chosen and pyplot is not used, so importing nndl changes nothing in the process:
+scripts and servers need no display, and a notebook still shows a returned figure inline
+(matplotlib's own advice for libraries).
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 
 from nndl._io import atomic_path
 
-__all__ = ["plt", "save_figure"]
+__all__ = ["colormap", "save_figure", "subplots"]
+
+
+def subplots(*args: Any, figsize: tuple[float, float] | None = None, **kwargs: Any) -> Any:
+    """``(figure, axes)`` as ``pyplot.subplots`` returns them, on a pyplot-free Figure."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def colormap(name: str) -> Any:
+    """A registered colormap by name."""
+    import matplotlib
+
+    return matplotlib.colormaps[name]
 
 
 def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 120) -> None:
-    """Save ``fig`` as PNG atomically and close it."""
+    """Save ``fig`` as PNG atomically (and close it if pyplot made it, as Optuna's plots do)."""
     try:
         with atomic_path(path) as tmp:
             fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
     finally:
-        plt.close(fig)
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:  # a no-op for a Figure that pyplot does not manage
+            pyplot.close(fig)

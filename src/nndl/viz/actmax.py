@@ -182,10 +182,10 @@ def activation_grid(
 
 def plot_activation_grid(grid: ActMaxGrid) -> Any:
     """One row per net, one column per class: gray images, the target logit under each."""
-    from nndl.viz._mpl import plt
+    from nndl.viz._mpl import subplots
 
     rows, cols = grid.images.shape[:2]
-    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.5 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(1.3 * cols, 1.5 * rows), squeeze=False)
     for i, name in enumerate(grid.names):
         for j, cls in enumerate(grid.classes):
             ax = axes[i, j]

@@ -57,10 +57,10 @@ def class_probabilities(
 
 def plot_class_probabilities(data: ClassProbs) -> Any:
     """One row per image: the image, then one bar chart of class probabilities per net."""
-    from nndl.viz._mpl import plt
+    from nndl.viz._mpl import subplots
 
     rows, cols = len(data.captions), 1 + len(data.probs)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 + 3 * (cols - 1), 2.4 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(2.2 + 3 * (cols - 1), 2.4 * rows), squeeze=False)
     for i, caption in enumerate(data.captions):
         axes[i, 0].imshow(data.images[i], cmap="gray", vmin=0.0, vmax=1.0)
         axes[i, 0].set_title(caption, fontsize=9)
@@ -115,10 +115,10 @@ def _conv_outputs(features: nn.Module, x: torch.Tensor) -> list[np.ndarray]:
 
 def plot_feature_maps(maps: list[np.ndarray], max_channels: int = 16) -> Any:
     """One row per conv layer, its first ``max_channels`` channels side by side."""
-    from nndl.viz._mpl import plt
+    from nndl.viz._mpl import subplots
 
     cols = min(max_channels, max(len(m) for m in maps))
-    fig, axes = plt.subplots(len(maps), cols, figsize=(1.1 * cols, 1.3 * len(maps)), squeeze=False)
+    fig, axes = subplots(len(maps), cols, figsize=(1.1 * cols, 1.3 * len(maps)), squeeze=False)
     for i, layer in enumerate(maps):
         for j, ax in enumerate(axes[i]):
             ax.axis("off")
@@ -209,10 +209,10 @@ def embedding(
 
 def plot_embedding(emb: Embedding, title: str = "") -> Any:
     """Scatter of the 2-D features, one colour per class, with a legend."""
-    from nndl.viz._mpl import plt
+    from nndl.viz._mpl import colormap, subplots
 
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
-    cmap = plt.get_cmap("tab10" if emb.labels.max(initial=0) < 10 else "tab20")
+    fig, ax = subplots(figsize=(6.5, 5.5))
+    cmap = colormap("tab10" if emb.labels.max(initial=0) < 10 else "tab20")
     for c in np.unique(emb.labels):
         pts = emb.points[emb.labels == c]
         ax.scatter(pts[:, 0], pts[:, 1], s=6, color=cmap(int(c)), label=_class_name(int(c)))
@@ -242,13 +242,13 @@ def first_layer_weights(fcn: nn.Module) -> np.ndarray:
 
 def plot_first_layer_weights(w: np.ndarray, max_units: int = 128) -> Any:
     """A grid of the first ``max_units`` units' weight images, one colour scale centred on 0."""
-    from nndl.viz._mpl import plt
+    from nndl.viz._mpl import subplots
 
     units = w[:max_units]
     cols = min(16, len(units))
     rows = math.ceil(len(units) / cols)
     limit = float(np.abs(units).max()) or 1.0
-    fig, axes = plt.subplots(
+    fig, axes = subplots(
         rows, cols, figsize=(0.9 * cols + 1, 0.9 * rows + 0.6), squeeze=False, layout="constrained"
     )
     for ax in axes.flat:
@@ -264,14 +264,14 @@ def plot_confusion_matrix(
     cm: torch.Tensor, class_names: Sequence[str] | None = None, normalize: bool = True
 ) -> Any:
     """Counts annotated in each cell; colours are row shares (``normalize``) or counts."""
-    from nndl.viz._mpl import plt
+    from nndl.viz._mpl import subplots
 
     counts = cm.detach().cpu().numpy()
     n = len(counts)
     names = list(class_names) if class_names is not None else [_class_name(c) for c in range(n)]
     rows = counts.sum(axis=1, keepdims=True)
     colours = counts / np.maximum(rows, 1) if normalize else counts
-    fig, ax = plt.subplots(figsize=(0.6 * n + 2, 0.6 * n + 1.5))
+    fig, ax = subplots(figsize=(0.6 * n + 2, 0.6 * n + 1.5))
     image = ax.imshow(colours, cmap="Blues")
     threshold = colours.max() / 2
     for (i, j), count in np.ndenumerate(counts):

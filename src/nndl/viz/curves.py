@@ -31,10 +31,10 @@ def loss_curves(rows: Sequence[dict[str, float]], best_epoch: int | None = None)
 
 def plot_loss_curves(curves: LossCurves, title: str = "", ax: Any = None) -> Any:
     """Draw the curves on a log scale; returns the Figure."""
-    from nndl.viz._mpl import plt
+    from nndl.viz._mpl import subplots
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 4))
+        _, ax = subplots(figsize=(6, 4))
     ax.plot(curves.epochs, curves.train, label="train")
     ax.plot(curves.epochs, curves.val, label="validation")
     if curves.best_epoch is not None:

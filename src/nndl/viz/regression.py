@@ -16,8 +16,11 @@ from nndl.viz.curves import LossCurves, plot_loss_curves
 __all__ = [
     "FitData",
     "LayerView",
+    "ParityData",
     "fit_data",
+    "parity_data",
     "plot_fit",
+    "plot_parity",
     "plot_run",
     "plot_weights_activations",
     "weights_and_activations",
@@ -88,13 +91,54 @@ def plot_fit(fit: FitData, ax: Any, title: str = "") -> Any:
     return ax
 
 
-def plot_run(curves: LossCurves, fit: FitData, title: str) -> Any:
-    """(a) train and validation loss per epoch, (b) the fit: Figures 1 and 2 of the report."""
-    from nndl.viz._mpl import plt
+@dataclass(frozen=True)
+class ParityData:
+    """For data with several inputs: each part's true values and the chosen net's predictions."""
 
-    fig, (ax_loss, ax_fit) = plt.subplots(1, 2, figsize=(12, 4.5))
+    points: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (true, predicted)
+
+
+@torch.inference_mode()
+def parity_data(
+    models: list[nn.Module], points: dict[str, TensorData], best: int = 0
+) -> ParityData:
+    """Predictions of ``models[best]`` against the true values of every part of ``points``."""
+    model = models[best].eval()
+    device = next(model.parameters()).device
+    return ParityData(
+        {
+            name: (p.y.reshape(-1).numpy(), model(p.x.to(device)).reshape(-1).cpu().numpy())
+            for name, p in points.items()
+        }
+    )
+
+
+def plot_parity(parity: ParityData, ax: Any, title: str = "") -> Any:
+    """Predicted against true values, with the diagonal where they would be equal."""
+    for name, (true, pred) in parity.points.items():
+        color, marker = _STYLE.get(name, ("gray", "."))
+        ax.scatter(true, pred, s=14, c=color, marker=marker, label=name, alpha=0.8)
+    values = np.concatenate([np.concatenate(v) for v in parity.points.values()])
+    low, high = float(values.min()), float(values.max())
+    ax.plot([low, high], [low, high], color="black", lw=1, ls="--", label="predicted = true")
+    ax.set_xlabel("true value")
+    ax.set_ylabel("predicted value")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_run(curves: LossCurves, fit: FitData | ParityData, title: str) -> Any:
+    """(a) train and validation loss per epoch, (b) the fit (1-D data) or predicted against true
+    values (several inputs): Figures 1 and 2 of the report."""
+    from nndl.viz._mpl import subplots
+
+    fig, (ax_loss, ax_fit) = subplots(1, 2, figsize=(12, 4.5))
     plot_loss_curves(curves, title=f"(a) {title}: loss", ax=ax_loss)
-    plot_fit(fit, ax_fit, title=f"(b) {title}: output")
+    if isinstance(fit, ParityData):
+        plot_parity(fit, ax_fit, title=f"(b) {title}: predicted vs true")
+    else:
+        plot_fit(fit, ax_fit, title=f"(b) {title}: output")
     fig.tight_layout()
     return fig
 
@@ -148,10 +192,10 @@ def _capture_after(model: nn.Module, linear: nn.Linear, store: list[torch.Tensor
 
 def plot_weights_activations(layers: list[LayerView]) -> Any:
     """Top row: weight histograms per layer; below: activations per probe input (Figure 3)."""
-    from nndl.viz._mpl import plt
+    from nndl.viz._mpl import subplots
 
     inputs = list(layers[0].activations)
-    fig, axes = plt.subplots(
+    fig, axes = subplots(
         1 + len(inputs),
         len(layers),
         figsize=(3 * len(layers), 2.4 * (1 + len(inputs))),
