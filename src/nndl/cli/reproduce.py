@@ -47,18 +47,19 @@ def run(args: argparse.Namespace) -> int:
     if args.out is None:
         args.out = check_output_dir(Path("runs") / time.strftime("%Y%m%d-%H%M%S"), named=False)
     checked_search_flags(args)
-    from nndl.experiments.reproduce import ReproduceJob, reproduce
+    from nndl.cli.study import job_from_study
+    from nndl.experiments.reproduce import reproduce
+    from nndl.experiments.study_file import load_study_file, resolved_toml, shipped_study
 
-    job = ReproduceJob(
-        args.out,
-        args.quick,
-        args.device,
-        args.seed,
-        args.quiet,
-        args.data_dir,
-        args.train_csv,
-        args.test_csv,
-    )
+    data = {"train_csv": args.train_csv, "test_csv": args.test_csv, "data_dir": args.data_dir}
+    changes = {
+        "study": {"budget": "quick" if args.quick else "full", "seed": args.seed},
+        "regression": {k: v for k, v in data.items() if v is not None and k != "data_dir"},
+        "classification": {"data_dir": args.data_dir} if args.data_dir else {},
+    }
+    changes["study"]["device"] = args.device
+    study = load_study_file(shipped_study("report"), changes)  # the shipped study file
+    job = job_from_study(study, args.out, args.quiet, resolved_toml(study))
     results = run_staged(args.out, job, reproduce)
     report = {"out": str(args.out), "report": str(args.out / "report.html")}
     print(dumps_json({**report, "timings": results["timings"]}))

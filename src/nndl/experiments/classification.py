@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ class ClassifyStudy(StudyFolders):
 
         return get_space(self.space, "mnist")
 
-    @property
+    @cached_property
     def task(self) -> Any:
         """MNIST by default; any other IDX image set from ``data_dir`` (and its names file)."""
         from nndl.tasks.base import make_task
@@ -160,25 +161,30 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
     """Figures 4, 5, 7, 8, the best net's confusion matrix, and the not-a-digit measures."""
     from nndl.data.perlin import PerlinNoise
     from nndl.evaluation.ood import confusion_matrix, not_a_digit_measures
-    from nndl.experiments.datasets import mnist_task_data
+    from nndl.experiments.jobs import task_for_arch
     from nndl.viz import actmax
     from nndl.viz import classification as cls
     from nndl.viz._mpl import save_figure
 
-    data = mnist_task_data(study.data_dir, 0.2, study.seed, study.budget.train_limit)
+    task = study.task
+    data = task.load(0.2, study.seed, study.budget.train_limit)
     test_x, test_y = data.test.x, data.test.y
+    names = task_for_arch(task, "pdcnn").class_names  # the data's classes and the extra one
     noise = PerlinNoise(seed=study.seed + 1).sample(study.budget.ood_images)
     fig = study.figures
     probe = torch.cat([test_x[:1], noise[:2]])
-    captions = [f"MNIST test digit {int(test_y[0])}", "Perlin noise", "Perlin noise"]
-    save_figure(
-        cls.plot_class_probabilities(cls.class_probabilities(models, probe, captions)),
-        fig / "figure_4_probabilities.png",
+    first = (
+        f"MNIST test digit {int(test_y[0])}"
+        if task.is_mnist
+        else f"test image: {names[int(test_y[0])]}"
     )
+    captions = [first, "Perlin noise", "Perlin noise"]
+    probs = cls.class_probabilities(models, probe, captions, () if task.is_mnist else names)
+    save_figure(cls.plot_class_probabilities(probs), fig / "figure_4_probabilities.png")
     config = replace(actmax.ActMaxConfig(), steps=study.budget.actmax_steps)
+    grid = actmax.activation_grid(models, config, range(len(task.class_names)))
     save_figure(
-        actmax.plot_activation_grid(actmax.activation_grid(models, config)),
-        fig / "figure_5_activation_maximization.png",
+        actmax.plot_activation_grid(grid, names), fig / "figure_5_activation_maximization.png"
     )
     save_figure(
         cls.plot_feature_maps(cls.feature_maps(models["cnn"], test_x[0])),
@@ -193,12 +199,10 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
         fig / "figure_8_fcn_weights.png",
     )
     best = models.get("best", models["dcnn"])
-    cm = confusion_matrix(best, test_x, test_y, 10)
-    save_figure(
-        cls.plot_confusion_matrix(cm, [str(i) for i in range(10)]), fig / "confusion_matrix.png"
-    )
+    cm = confusion_matrix(best, test_x, test_y, len(task.class_names))
+    save_figure(cls.plot_confusion_matrix(cm, task.class_names), fig / "confusion_matrix.png")
     digits = test_x[: study.budget.ood_images * 5]
-    return not_a_digit_measures(models["pdcnn"], digits, noise, label=10)
+    return not_a_digit_measures(models["pdcnn"], digits, noise, label=len(task.class_names))
 
 
 def run_all(
@@ -238,5 +242,7 @@ def run_all(
         "space": study.space,
         "pruner": study.pruner,
     }
+    if not study.task.is_mnist:  # MNIST's results keep the keys they always had
+        results.update(dataset=study.task.dataset, classes=list(study.task.class_names))
     write_json(study.out / "results.json", results)
     return results

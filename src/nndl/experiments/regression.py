@@ -7,6 +7,7 @@ Each part writes its own files into the output folder and returns its Table 1 ro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ class RegressionStudy(StudyFolders):
     space: str = "report"
     standardize: bool | None = None
 
-    @property
+    @cached_property
     def task(self) -> Any:
         """The regression task: the CSV files' columns, or the built-in 1-D data."""
         from nndl.tasks.regression import RegressionTask

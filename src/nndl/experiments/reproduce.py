@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,9 @@ class ReproduceJob:
     train_csv: str | None = None
     test_csv: str | None = None
     store_dir: Path | None = None
+    regression_options: dict[str, Any] | None = field(default_factory=dict)  # None: skipped
+    classification_options: dict[str, Any] | None = field(default_factory=dict)
+    study_toml: str | None = None  # the resolved study file, written next to the results
 
     def __post_init__(self) -> None:
         from nndl.training.config import check_seeds
@@ -40,28 +43,33 @@ class ReproduceJob:
 
 
 def _regression(job: ReproduceJob, timings: dict[str, float]) -> dict[str, Any]:
+    options = {
+        "train_csv": job.train_csv,
+        "test_csv": job.test_csv,
+        **(job.regression_options or {}),
+    }
     study = reg.RegressionStudy(
         job.out / "regression",
-        job.train_csv,
-        job.test_csv,
-        job.device,
-        reg.QUICK if job.quick else reg.FULL,
-        job.seed,
+        device=job.device,
+        budget=reg.QUICK if job.quick else reg.FULL,
+        seed=job.seed,
         quiet=job.quiet,
         store_dir=job.home / "regression",
+        **options,
     )
     return reg.run_all(study, timings=timings)
 
 
 def _classification(job: ReproduceJob, timings: dict[str, float]) -> dict[str, Any]:
+    options = {"data_dir": job.data_dir, **(job.classification_options or {})}
     study = cls.ClassifyStudy(
         job.out / "classification",
-        job.data_dir,
-        job.device,
-        cls.QUICK if job.quick else cls.FULL,
-        job.seed,
+        device=job.device,
+        budget=cls.QUICK if job.quick else cls.FULL,
+        seed=job.seed,
         quiet=job.quiet,
         store_dir=job.home / "classification",
+        **options,
     )
     return cls.run_all(study, timings=timings)
 
@@ -71,16 +79,22 @@ def reproduce(job: ReproduceJob) -> dict[str, Any]:
     from nndl.report.build import write_report
 
     timings: dict[str, float] = {}
+    parts: dict[str, Any] = {}
     with timed(timings, "total"):
-        regression = _regression(job, timings)
-        classification = _classification(job, timings)
+        if job.regression_options is not None:
+            parts["regression"] = _regression(job, timings)
+        if job.classification_options is not None:
+            parts["classification"] = _classification(job, timings)
     results = {
-        "regression": regression,
-        "classification": classification,
+        **parts,
         "timings": timings,
         "machine": machine_info(job.device),
         "budget": "quick" if job.quick else "full (the report's)",
     }
     write_json(job.out / "results.json", results)
+    if job.study_toml is not None:
+        from nndl._io import write_text
+
+        write_text(job.out / "study.toml", job.study_toml)
     write_report(job.out)
     return results

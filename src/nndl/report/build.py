@@ -9,52 +9,27 @@ from nndl._inputs import read_json_object
 from nndl._io import write_text
 from nndl.errors import DataError
 from nndl.report import reference as ref
+from nndl.report.captions import MNIST_FIGURES, REGRESSION_FIGURES, in_words_of
 from nndl.report.document import Document, Figure, Heading, Paragraph, Table, to_html, to_markdown
 
 __all__ = ["build_document", "write_report"]
 
-REGRESSION_FIGURES = [
-    (
-        "figure_1_basic.png",
-        "Figure 1: basic net: (a) train and validation loss per epoch, (b) output with the points",
-    ),
-    (
-        "figure_2_best.png",
-        "Figure 2: best net: (a) loss per epoch, (b) output, with the 5 fold nets' spread as a band",
-    ),
-    (
-        "figure_3_weights_activations.png",
-        "Figure 3: best net: weight histograms and activations for x = -4 and x = 2",
-    ),
-]
-MNIST_FIGURES = [
-    (
-        "figure_4_probabilities.png",
-        "Figure 4: class probabilities for a test digit and two Perlin noise images",
-    ),
-    (
-        "figure_5_activation_maximization.png",
-        "Figure 5: inputs that maximize each output neuron, per net",
-    ),
-    (
-        "figure_6_contour_channels.png",
-        "Figure 6: contour of the objective over the channels of conv layers 1-2",
-    ),
-    ("figure_6_contour_linear.png", "Figure 6: contour over the two linear layer sizes"),
-    ("figure_6_contour_lr_wd.png", "Figure 6: contour over learning rate and weight decay"),
-    ("figure_6_importances.png", "Figure 6: hyperparameter importances"),
-    (
-        "figure_7_feature_maps.png",
-        "Figure 7: CNN feature maps of every conv layer for one test digit",
-    ),
-    ("figure_7_embedding.png", "Figure 7: CNN penultimate-layer features of test digits (PCA)"),
-    ("figure_8_fcn_weights.png", "Figure 8: FCN first-layer weights as 28x28 images"),
-    ("confusion_matrix.png", "Confusion matrix of the best net on the test set"),
-]
-
 
 def _f(value: Any, digits: int = 4) -> str:
     return f"{value:.{digits}f}" if isinstance(value, (int, float)) else "-"
+
+
+def _user_data(reg: dict[str, Any]) -> bool:
+    """A user's table (several columns or scaled): no comparison with the report's numbers."""
+    return "inputs" in reg.get("data", {}) or "standardized" in reg.get("data", {})
+
+
+def _without_report(table: Table) -> Table:
+    """The table without its "report ..." columns (a user's data has no report to compare)."""
+    keep = [i for i, h in enumerate(table.header) if not h.startswith("report")]
+    rows = [[r[i] for i in keep] for r in table.rows]
+    caption = table.caption.replace(", ours next to the report's", "")
+    return Table([table.header[i] for i in keep], rows, caption)
 
 
 def _table_1(reg: dict[str, Any]) -> Table:
@@ -126,33 +101,70 @@ def _search_time(search: dict[str, Any]) -> str:
 
 
 def _regression_section(doc: Document, reg: dict[str, Any]) -> None:
-    s = reg["search"]
-    doc.add(Heading("Regression (report section 2)"), _table_1(reg))
+    s, user = reg["search"], _user_data(reg)
+    if user:
+        data = reg["data"]
+        doc.add(Heading(f"Regression: {data['train_csv']}"), _without_report(_table_1(reg)))
+        scaled = data.get("standardized")
+        units = (
+            f" Inputs and target are standardized on the training rows, so losses are in units of "
+            f"the target's variance (1.0: predicting the mean; target std {scaled['target_std']:.4g})."
+            if scaled
+            else ""
+        )
+        doc.add(
+            Paragraph(
+                f"Target {data.get('target')} from {', '.join(data.get('inputs', []))}.{units}"
+            )
+        )
+    else:
+        doc.add(Heading("Regression (report section 2)"), _table_1(reg))
+    reference = (
+        f" (report: {ref.REGRESSION_SEARCH['completed']} completed, best "
+        f"{ref.REGRESSION_SEARCH['best_value']})"
+    )
     doc.add(
         Paragraph(
             f"Random search: {s.get('completed')} completed, {s.get('pruned')} pruned, {s.get('failed')} failed "
-            f"trials in {_search_time(s)}; best mean validation loss {_f(s.get('best_value'))} "
-            f"(report: {ref.REGRESSION_SEARCH['completed']} completed, best {ref.REGRESSION_SEARCH['best_value']})."
+            f"trials in {_search_time(s)}; best mean validation loss {_f(s.get('best_value'))}"
+            f"{'' if user else reference}."
         )
     )
     params = reg["best"].get("params", {})
     doc.add(Paragraph("Best parameters: " + ", ".join(f"{k} = {v}" for k, v in params.items())))
-    doc.add(*[Figure(Path("regression/figures") / name, text) for name, text in REGRESSION_FIGURES])
+    figures = REGRESSION_FIGURES[:2] if user else REGRESSION_FIGURES  # Figure 3 probes 1-D inputs
+    for name, text in figures:
+        text = (
+            text.replace("output with the points", "predicted against true values")
+            if user
+            else text
+        )
+        doc.add(Figure(Path("regression/figures") / name, text))
 
 
 def _mnist_section(doc: Document, cls: dict[str, Any]) -> None:
-    s, ood = cls["search"], cls["ood"]
-    doc.add(
-        Heading("MNIST classification (report section 3, appendices A-B)"), _table_2(cls["nets"])
-    )
+    s, ood, dataset = cls["search"], cls["ood"], cls.get("dataset")
+    if dataset is None:
+        doc.add(
+            Heading("MNIST classification (report section 3, appendices A-B)"),
+            _table_2(cls["nets"]),
+        )
+    else:
+        doc.add(Heading(f"Image classification: {dataset}"), _without_report(_table_2(cls["nets"])))
+        doc.add(Paragraph(f"Classes: {', '.join(cls.get('classes', []))}."))
     doc.add(
         Paragraph(
             f"Optuna search ({cls.get('space', 'report')} space): {s.get('completed')} completed, "
             f"{s.get('pruned_invalid')} pruned as invalid architectures {s.get('invalid_by_layer') or ''}, "
             f"{s.get('pruned_learning_curve', 0)} stopped early by the {cls.get('pruner', 'no')} pruner, "
             f"{s.get('pruned')} pruned otherwise, {s.get('failed')} failed, in {_search_time(s)}; "
-            f"best objective {_f(s.get('best_value'))} (report: {ref.MNIST_SEARCH['completed']} completed, "
-            f"{ref.MNIST_SEARCH['pruned_invalid']} invalid, best {ref.MNIST_SEARCH['best_value']})."
+            f"best objective {_f(s.get('best_value'))}"
+            + (
+                f" (report: {ref.MNIST_SEARCH['completed']} completed, "
+                f"{ref.MNIST_SEARCH['pruned_invalid']} invalid, best {ref.MNIST_SEARCH['best_value']})."
+                if dataset is None
+                else "."
+            )
         )
     )
     doc.add(
@@ -161,24 +173,17 @@ def _mnist_section(doc: Document, cls: dict[str, Any]) -> None:
             + ", ".join(f"{k} = {_short(v)}" for k, v in (s.get("best_params") or {}).items())
         )
     )
+    rows = [
+        ["fresh Perlin noise called 'not a digit'", _f(ood.get("noise_called_not_a_digit"))],
+        ["MNIST test digits called 'not a digit'", _f(ood.get("digits_called_not_a_digit"))],
+        ["AUROC of P(not a digit), noise vs digits", _f(ood.get("auroc"))],
+    ]
     doc.add(
-        Heading("Not a digit (PDCNN)", 3),
-        Table(
-            ["measure", "value"],
-            [
-                [
-                    "fresh Perlin noise called 'not a digit'",
-                    _f(ood.get("noise_called_not_a_digit")),
-                ],
-                [
-                    "MNIST test digits called 'not a digit'",
-                    _f(ood.get("digits_called_not_a_digit")),
-                ],
-                ["AUROC of P(not a digit), noise vs digits", _f(ood.get("auroc"))],
-            ],
-        ),
+        Heading(in_words_of(dataset, "Not a digit (PDCNN)"), 3),
+        Table(["measure", "value"], [[in_words_of(dataset, r[0]), r[1]] for r in rows]),
     )
-    doc.add(*[Figure(Path("classification/figures") / name, text) for name, text in MNIST_FIGURES])
+    for name, text in MNIST_FIGURES:
+        doc.add(Figure(Path("classification/figures") / name, in_words_of(dataset, text)))
 
 
 def _short(value: Any) -> str:
@@ -205,10 +210,18 @@ def _run_section(doc: Document, results: dict[str, Any]) -> None:
 
 def build_document(root: Path, results: dict[str, Any]) -> Document:
     """The report's blocks from ``results`` (a reproduce folder's results.json)."""
-    doc = Document("nndl: the NNDL Homework 1 study, reproduced")
+    user = _user_data(results.get("regression", {})) or "dataset" in results.get(
+        "classification", {}
+    )
+    doc = Document(
+        "nndl: a study of your data" if user else "nndl: the NNDL Homework 1 study, reproduced"
+    )
     doc.add(
         Paragraph(
-            "Each table puts our numbers next to the original report's (A. Lovo, NNDL Homework 1, 2021). "
+            "The report's protocol (A. Lovo, NNDL Homework 1, 2021) on the data given; its numbers "
+            "are shown only for the report's kind of data."
+            if user
+            else "Each table puts our numbers next to the original report's (A. Lovo, NNDL Homework 1, 2021). "
             "Regression runs on the data given (default: nndl's built-in function with two gaps, not the "
             "original's files), so its losses are comparable in kind, not digit for digit."
         )

@@ -16,11 +16,13 @@ from nndl._io import atomic_path
 __all__ = ["colormap", "save_figure", "subplots"]
 
 
-def subplots(*args: Any, figsize: tuple[float, float] | None = None, **kwargs: Any) -> Any:
+def subplots(
+    *args: Any, figsize: tuple[float, float] | None = None, layout: Any = None, **kwargs: Any
+) -> Any:
     """``(figure, axes)`` as ``pyplot.subplots`` returns them, on a pyplot-free Figure."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize)
+    fig = Figure(figsize=figsize, layout=layout)
     return fig, fig.subplots(*args, **kwargs)
 
 

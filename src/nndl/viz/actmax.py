@@ -9,7 +9,7 @@ gradient.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,7 +180,7 @@ def activation_grid(
     return ActMaxGrid(list(models), wanted, np.stack(images), np.stack(logits))
 
 
-def plot_activation_grid(grid: ActMaxGrid) -> Any:
+def plot_activation_grid(grid: ActMaxGrid, class_names: Sequence[str] = ()) -> Any:
     """One row per net, one column per class: gray images, the target logit under each."""
     from nndl.viz._mpl import subplots
 
@@ -194,7 +194,8 @@ def plot_activation_grid(grid: ActMaxGrid) -> Any:
             ax.set_yticks([])
             ax.set_xlabel(f"{grid.logits[i, j]:.1f}", fontsize=7)
             if i == 0:
-                ax.set_title(str(cls))
+                name = class_names[cls] if cls < len(class_names) else str(cls)
+                ax.set_title(name, fontsize=10 if len(name) <= 2 else 6)
         axes[i, 0].set_ylabel(name, fontsize=10)
     fig.suptitle("Inputs maximizing each output neuron (logit below)")
     fig.tight_layout()

@@ -43,16 +43,21 @@ class ClassProbs:
     images: np.ndarray  # (k, h, w)
     captions: list[str]
     probs: dict[str, np.ndarray]
+    class_names: tuple[str, ...] = ()  # empty: digits, class 10 "N"
 
 
 def class_probabilities(
-    models: dict[str, nn.Module], images: torch.Tensor, captions: Sequence[str]
+    models: dict[str, nn.Module],
+    images: torch.Tensor,
+    captions: Sequence[str],
+    class_names: Sequence[str] = (),
 ) -> ClassProbs:
-    """Each net's class probabilities for each of ``images`` ``(k, 1, 28, 28)``."""
+    """Each net's class probabilities for each of ``images`` ``(k, 1, h, w)``."""
     if len(captions) != len(images):
         raise ValueError(f"{len(images)} images but {len(captions)} captions")
     probs = {name: predict_logits(m, images).softmax(dim=1).numpy() for name, m in models.items()}
-    return ClassProbs(images[:, 0].detach().cpu().numpy(), list(captions), probs)
+    images_ = images[:, 0].detach().cpu().numpy()
+    return ClassProbs(images_, list(captions), probs, tuple(class_names))
 
 
 def plot_class_probabilities(data: ClassProbs) -> Any:
@@ -66,16 +71,20 @@ def plot_class_probabilities(data: ClassProbs) -> Any:
         axes[i, 0].set_title(caption, fontsize=9)
         axes[i, 0].axis("off")
         for j, (name, probs) in enumerate(data.probs.items(), 1):
-            _probability_bars(axes[i, j], probs[i], name)
+            _probability_bars(axes[i, j], probs[i], name, data.class_names)
     fig.tight_layout()
     return fig
 
 
-def _probability_bars(ax: Any, probs: np.ndarray, title: str) -> None:
+def _probability_bars(ax: Any, probs: np.ndarray, title: str, names: Sequence[str] = ()) -> None:
     classes = np.arange(len(probs))
-    colours = ["tab:orange" if c == 10 else "tab:blue" for c in classes]  # "not a digit"
+    extra = 10 if not names else len(names) - 1  # the extra "none of these" class, in orange
+    colours = ["tab:orange" if c == extra and len(probs) > extra else "tab:blue" for c in classes]
     ax.bar(classes, probs, color=colours)
-    ax.set_xticks(classes, [_class_name(int(c)) for c in classes])
+    if names and any(len(n) > 2 for n in names[: len(probs)]):
+        ax.set_xticks(classes, list(names[: len(probs)]), rotation=90, fontsize=6)
+    else:
+        ax.set_xticks(classes, [names[int(c)] if names else _class_name(int(c)) for c in classes])
     ax.set_ylim(0.0, 1.0)
     ax.set_title(title, fontsize=9)
 

@@ -1,0 +1,60 @@
+"""The report's figure captions, and how a sentence about MNIST digits reads for another image set."""
+
+from __future__ import annotations
+
+__all__ = ["MNIST_FIGURES", "REGRESSION_FIGURES", "in_words_of"]
+
+REGRESSION_FIGURES = [
+    (
+        "figure_1_basic.png",
+        "Figure 1: basic net: (a) train and validation loss per epoch, (b) output with the points",
+    ),
+    (
+        "figure_2_best.png",
+        "Figure 2: best net: (a) loss per epoch, (b) output, with the 5 fold nets' spread as a band",
+    ),
+    (
+        "figure_3_weights_activations.png",
+        "Figure 3: best net: weight histograms and activations for x = -4 and x = 2",
+    ),
+]
+MNIST_FIGURES = [
+    (
+        "figure_4_probabilities.png",
+        "Figure 4: class probabilities for a test digit and two Perlin noise images",
+    ),
+    (
+        "figure_5_activation_maximization.png",
+        "Figure 5: inputs that maximize each output neuron, per net",
+    ),
+    (
+        "figure_6_contour_channels.png",
+        "Figure 6: contour of the objective over the channels of conv layers 1-2",
+    ),
+    ("figure_6_contour_linear.png", "Figure 6: contour over the two linear layer sizes"),
+    ("figure_6_contour_lr_wd.png", "Figure 6: contour over learning rate and weight decay"),
+    ("figure_6_importances.png", "Figure 6: hyperparameter importances"),
+    (
+        "figure_7_feature_maps.png",
+        "Figure 7: CNN feature maps of every conv layer for one test digit",
+    ),
+    ("figure_7_embedding.png", "Figure 7: CNN penultimate-layer features of test digits (PCA)"),
+    ("figure_8_fcn_weights.png", "Figure 8: FCN first-layer weights as 28x28 images"),
+    ("confusion_matrix.png", "Confusion matrix of the best net on the test set"),
+]
+
+
+def in_words_of(dataset: str | None, text: str) -> str:
+    """A sentence about MNIST digits, said of another image set's images."""
+    if dataset is None:
+        return text
+    for old, new in (
+        ("not a digit", "none of these"),
+        ("MNIST test digits", f"{dataset} test images"),
+        ("digits", "images"),
+        ("digit", "image"),
+        ("MNIST", dataset),
+        (" as 28x28 images", ""),
+    ):
+        text = text.replace(old, new)
+    return text
