@@ -124,6 +124,8 @@ def _write_outputs(
     extra = {"task": job.task.name, "arch": job.arch, "task_settings": job.task.settings()}
     if job.task.class_names:
         extra["classes"] = list(job.task.class_names)
+    if job.plugins:
+        extra["plugins"] = list(job.plugins)
     save_checkpoint(out / "model.pt", evolver.model, job.train, extra)
     fig = plot_loss_curves(
         loss_curves(history.rows, history.best_epoch), title=f"{job.arch} ({job.task.dataset})"

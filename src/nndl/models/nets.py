@@ -74,7 +74,10 @@ def build_model(config: Any) -> nn.Module:
     """Build the torch module a config describes (any config type with a registered builder)."""
     from nndl.models.registry import builder
 
-    return builder(config)(config)
+    model = builder(config)(config)
+    if getattr(model, "config", None) is None:  # a user's plain nn.Sequential: keep its config
+        model.config = config  # for checkpoints (nn.Module stores it as a plain attribute)
+    return model
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

@@ -76,6 +76,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
         DataError: when the file is missing, not a checkpoint, or its weights do not fit.
     """
     payload = _read(Path(path), map_location)
+    _check_builder(path, payload)
     try:
         config = config_from_dict(payload["model_config"])
         _check_shapes(config, payload["state_dict"])  # before any weight is allocated
@@ -87,6 +88,21 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
         )
     except (KeyError, TypeError, RuntimeError, NNDLError) as exc:
         raise DataError(f"checkpoint {path}: does not match its own config ({exc})") from exc
+
+
+def _check_builder(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:
+    """A net registered by a user's file that is not loaded: say which file to load."""
+    from nndl.models.registry import config_class
+
+    kind = str(payload.get("model_config", {}).get("kind"))
+    try:
+        config_class(kind)
+    except ConfigError:
+        files = (payload.get("extra") or {}).get("plugins") or ["the file that registers it"]
+        raise DataError(
+            f"checkpoint {path}: its net {kind!r} is registered by {', '.join(files)}; load it "
+            "first (nndl.plugins.load_file(FILE))"
+        ) from None
 
 
 def _check_shapes(config: Any, state: Any) -> None:
