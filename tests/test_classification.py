@@ -61,9 +61,27 @@ def test_report_space_has_invalid_points_feasible_space_has_none() -> None:
 
 
 def test_invalid_architecture_is_pruned_with_its_reason_and_never_trained() -> None:
-    params = {"ncl": 3, "ch1": 8, "ks1": 6, "stride1": 4, "pad1": 0, "ch2": 16, "ks2": 6, "stride2": 4,
-              "pad2": 0, "ch3": 32, "ks3": 6, "stride3": 4, "pad3": 0, "p1": 0.1, "p2": 0.1, "Nh1": 64,
-              "Nh2": 32, "lr": 1e-3, "weight_decay": 1e-5}  # fmt: skip
+    params = {
+        "ncl": 3,
+        "ch1": 8,
+        "ks1": 6,
+        "stride1": 4,
+        "pad1": 0,
+        "ch2": 16,
+        "ks2": 6,
+        "stride2": 4,
+        "pad2": 0,
+        "ch3": 32,
+        "ks3": 6,
+        "stride3": 4,
+        "pad3": 0,
+        "p1": 0.1,
+        "p2": 0.1,
+        "Nh1": 64,
+        "Nh2": 32,
+        "lr": 1e-3,
+        "weight_decay": 1e-5,
+    }
     trial = optuna.trial.FixedTrial(params)
     with pytest.raises(optuna.TrialPruned):
         CNNSearchJob()._evaluate(trial, None)  # type: ignore[arg-type]  # no data: training would fail
@@ -163,16 +181,38 @@ def test_quick_all_writes_results_csv_and_every_figure(tmp_path: Path) -> None:
         and ood["auroc"] > 0.9
     )
     figures = sorted(p.name for p in (out / "figures").iterdir())
-    assert figures == sorted([
-        "figure_4_probabilities.png", "figure_5_activation_maximization.png", "figure_6_contour_channels.png",
-        "figure_6_contour_linear.png", "figure_6_contour_lr_wd.png", "figure_6_importances.png",
-        "figure_7_feature_maps.png", "figure_7_embedding.png", "figure_8_fcn_weights.png", "confusion_matrix.png",
-    ])  # fmt: skip
+    assert figures == sorted(
+        [
+            "figure_4_probabilities.png",
+            "figure_5_activation_maximization.png",
+            "figure_6_contour_channels.png",
+            "figure_6_contour_linear.png",
+            "figure_6_contour_lr_wd.png",
+            "figure_6_importances.png",
+            "figure_7_feature_maps.png",
+            "figure_7_embedding.png",
+            "figure_8_fcn_weights.png",
+            "confusion_matrix.png",
+        ]
+    )
     with (out / "optuna_search.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["channels", "kernel_sizes", "strides", "paddings", "dropouts_probabilities", "Nhs",
-                             "lr", "weight_decay", "avg_train_loss", "avg_val_loss", "train_time [min]", "trial",
-                             "state", "reason"]  # fmt: skip
+    assert list(rows[0]) == [
+        "channels",
+        "kernel_sizes",
+        "strides",
+        "paddings",
+        "dropouts_probabilities",
+        "Nhs",
+        "lr",
+        "weight_decay",
+        "avg_train_loss",
+        "avg_val_loss",
+        "train_time [min]",
+        "trial",
+        "state",
+        "reason",
+    ]
     invalid = [r for r in rows if r["reason"].startswith("invalid architecture")]
     assert len(invalid) == results["search"]["pruned_invalid"]
     assert all(r["state"] == "PRUNED" for r in invalid)
@@ -208,15 +248,34 @@ def test_classify_bad_params_key_is_named(tmp_path: Path) -> None:
     )
 
 
-VALID_PARAMS = {"ncl": 2, "ch1": 8, "ks1": 4, "stride1": 2, "pad1": 1, "ch2": 16, "ks2": 2, "stride2": 1,
-                "pad2": 1, "p1": 0.2, "p2": 0.3, "Nh1": 149, "Nh2": 72, "lr": 3.5e-4, "weight_decay": 3.6e-4}  # fmt: skip
+VALID_PARAMS = {
+    "ncl": 2,
+    "ch1": 8,
+    "ks1": 4,
+    "stride1": 2,
+    "pad1": 1,
+    "ch2": 16,
+    "ks2": 2,
+    "stride2": 1,
+    "pad2": 1,
+    "p1": 0.2,
+    "p2": 0.3,
+    "Nh1": 149,
+    "Nh2": 72,
+    "lr": 3.5e-4,
+    "weight_decay": 3.6e-4,
+}
 
 
 @pytest.mark.parametrize(
     ("key", "value", "message"),
-    [("ch1", "x", "ch1 = 'x': must be an integer"), ("lr", None, "lr = None: must be a finite number"),
-     ("ncl", "2", "ncl = '2': must be an integer"), ("p1", True, "p1 = True: must be a finite number")],
-)  # fmt: skip
+    [
+        ("ch1", "x", "ch1 = 'x': must be an integer"),
+        ("lr", None, "lr = None: must be a finite number"),
+        ("ncl", "2", "ncl = '2': must be an integer"),
+        ("p1", True, "p1 = True: must be a finite number"),
+    ],
+)
 def test_classify_bad_params_value_is_named(
     key: str, value: object, message: str, tmp_path: Path
 ) -> None:
@@ -228,8 +287,15 @@ def test_classify_bad_params_value_is_named(
 
 
 def test_unopenable_storage_says_so(tmp_path: Path) -> None:
-    result = nndl("classify", "search", "--quick", "--storage", "postgresql+psycopg2://nobody@127.0.0.1:1/none",
-                  "--out", str(tmp_path / "o"))  # fmt: skip
+    result = nndl(
+        "classify",
+        "search",
+        "--quick",
+        "--storage",
+        "postgresql+psycopg2://nobody@127.0.0.1:1/none",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert (
         result.returncode == 1
         and "cannot open the study" in result.stderr

@@ -53,8 +53,13 @@ def test_regression_run_writes_every_output(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "config.json", "history.csv", "loss.png", "metrics.json", "model.pt", "settings.toml"
-    ]  # fmt: skip
+        "config.json",
+        "history.csv",
+        "loss.png",
+        "metrics.json",
+        "model.pt",
+        "settings.toml",
+    ]
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) >= {
         "train_loss",
@@ -78,9 +83,18 @@ def test_regression_run_on_user_csv_files(tmp_path: Path) -> None:
     (tmp_path / "train.csv").write_text("\n".join(lines))
     (tmp_path / "test.csv").write_text("\n".join(lines[:20]))
     result = nndl(
-        "train", "--task", "regression", "--epochs", "3", "--train-csv", str(tmp_path / "train.csv"),
-        "--test-csv", str(tmp_path / "test.csv"), "--out", str(tmp_path / "run"),
-    )  # fmt: skip
+        "train",
+        "--task",
+        "regression",
+        "--epochs",
+        "3",
+        "--train-csv",
+        str(tmp_path / "train.csv"),
+        "--test-csv",
+        str(tmp_path / "test.csv"),
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert result.returncode == 0, result.stderr
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["data"]["train_csv"].endswith("train.csv") and config["data"]["train"] == 54
@@ -136,8 +150,17 @@ BAD_FILES = {  # content of --train-csv -> a substring of the one-line error
 def test_bad_data_file_is_one_line_without_traceback(tmp_path: Path, name: str) -> None:
     content, expected = BAD_FILES[name]
     (tmp_path / "bad.csv").write_bytes(content)
-    result = nndl("train", "--task", "regression", "--train-csv", str(tmp_path / "bad.csv"), "--test-csv",
-                  good_csv(tmp_path), "--out", str(tmp_path / "run"))  # fmt: skip
+    result = nndl(
+        "train",
+        "--task",
+        "regression",
+        "--train-csv",
+        str(tmp_path / "bad.csv"),
+        "--test-csv",
+        good_csv(tmp_path),
+        "--out",
+        str(tmp_path / "run"),
+    )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "bad.csv" in result.stderr and expected in result.stderr
@@ -211,16 +234,45 @@ def test_data_mnist_prints_one_json_line() -> None:
 
 def test_training_flags_reach_the_run_and_its_checkpoint(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    result = nndl("train", "--task", "regression", "--hidden", "16,8", "--activation", "tanh",
-                  "--optimizer", "sgd", "--lr", "0.01", "--momentum", "0.9", "--patience", "0",
-                  "--epochs", "3", "--val-fraction", "0.25", "--split-seed", "3", "--seed", "7",
-                  "--out", str(out), "--quiet")  # fmt: skip
+    result = nndl(
+        "train",
+        "--task",
+        "regression",
+        "--hidden",
+        "16,8",
+        "--activation",
+        "tanh",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.01",
+        "--momentum",
+        "0.9",
+        "--patience",
+        "0",
+        "--epochs",
+        "3",
+        "--val-fraction",
+        "0.25",
+        "--split-seed",
+        "3",
+        "--seed",
+        "7",
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert result.returncode == 0, result.stderr
     config = json.loads((out / "config.json").read_text())
     assert config["model"]["hidden_sizes"] == [16, 8] and config["model"]["activation"] == "tanh"
     train = config["train"]
-    assert (train["optimizer"], train["lr"], train["momentum"], train["patience"], train["seed"]) == (
-        "sgd", 0.01, 0.9, None, 7)  # fmt: skip
+    assert (
+        train["optimizer"],
+        train["lr"],
+        train["momentum"],
+        train["patience"],
+        train["seed"],
+    ) == ("sgd", 0.01, 0.9, None, 7)
     assert config["data"]["val"] == 25 and config["data"]["split_seed"] == 3  # 25% of 100 points
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs"] == 3 and metrics["stop_reason"] == "max_epochs"  # --patience 0: off

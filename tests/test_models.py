@@ -115,9 +115,11 @@ def test_dcnn_dropout_is_active_only_in_training():
 
 @pytest.mark.parametrize(
     ("name", "widths", "act"),
-    [("fcn", [(784, 128), (128, 16), (16, 10)], nn.ReLU),
-     ("reg-basic", [(1, 128), (128, 128), (128, 1)], nn.Sigmoid)],
-)  # fmt: skip
+    [
+        ("fcn", [(784, 128), (128, 16), (16, 10)], nn.ReLU),
+        ("reg-basic", [(1, 128), (128, 128), (128, 1)], nn.Sigmoid),
+    ],
+)
 def test_fcn_architectures_match_report(name, widths, act):
     model = create_model(name)
     assert [(m.in_features, m.out_features) for m in _layers(model, nn.Linear)] == widths
@@ -229,10 +231,14 @@ def test_geometry_that_leaves_no_pixel_is_rejected_with_the_layer():
         {},
         {"channels": (4,), "kernel_sizes": (28,), "strides": (1,), "paddings": (0,)},
         {"channels": (2, 3), "kernel_sizes": (5, 1), "strides": (3, 5), "paddings": (4, 0)},
-        {"channels": (3, 3, 3, 3), "kernel_sizes": (7, 5, 3, 2), "strides": (1, 2, 1, 3),
-         "paddings": (0, 2, 1, 0)},
+        {
+            "channels": (3, 3, 3, 3),
+            "kernel_sizes": (7, 5, 3, 2),
+            "strides": (1, 2, 1, 3),
+            "paddings": (0, 2, 1, 0),
+        },
     ],
-)  # fmt: skip
+)
 def test_feature_sizes_match_torch(geometry):
     config = CNNConfig(**geometry)
     model = build_model(config)
@@ -326,8 +332,14 @@ def _torch_accepts(geometry: dict) -> bool:
 
 def _edge(padding: int) -> dict:
     """28 -> 6 after layer 1, then a kernel of 8 fits exactly with padding 1, not with 0."""
-    return {"channels": (2, 2), "kernel_sizes": (3, 8), "strides": (5, 1),
-            "paddings": (0, padding), "linear_sizes": (4,), "input_size": 28}  # fmt: skip
+    return {
+        "channels": (2, 2),
+        "kernel_sizes": (3, 8),
+        "strides": (5, 1),
+        "paddings": (0, padding),
+        "linear_sizes": (4,),
+        "input_size": 28,
+    }
 
 
 @settings(max_examples=150, deadline=None)

@@ -28,28 +28,47 @@ from nndl.training.stacked import StackedFCN
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 REPORT_BEST = {
-    "Nh1": 32, "Nh2": 128, "Nh3": 64, "Nh4": 256, "activation_function": "Tanh",
-    "dropout_prob_2": 0.5, "dropout_prob_3": 0.0, "lr": 0.001, "weight_decay": 0.0,
-    "patience": 400, "train_batch_size": 30,
-}  # fmt: skip
+    "Nh1": 32,
+    "Nh2": 128,
+    "Nh3": 64,
+    "Nh4": 256,
+    "activation_function": "Tanh",
+    "dropout_prob_2": 0.5,
+    "dropout_prob_3": 0.0,
+    "lr": 0.001,
+    "weight_decay": 0.0,
+    "patience": 400,
+    "train_batch_size": 30,
+}
 
 
 def nndl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": SRC}
-    return subprocess.run([sys.executable, "-m", "nndl", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=900)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "nndl", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=900,
+    )
 
 
 def test_search_space_is_the_reports() -> None:
     neurons = [8, 16, 32, 64, 128, 256]
     assert {
-        "Nh1": neurons, "Nh2": neurons, "Nh3": neurons, "Nh4": neurons,
+        "Nh1": neurons,
+        "Nh2": neurons,
+        "Nh3": neurons,
+        "Nh4": neurons,
         "activation_function": ["Tanh", "ReLU"],
-        "dropout_prob_2": [0, 0.15, 0.35, 0.5], "dropout_prob_3": [0, 0.15, 0.35, 0.5],
+        "dropout_prob_2": [0, 0.15, 0.35, 0.5],
+        "dropout_prob_3": [0, 0.15, 0.35, 0.5],
         "lr": [1e-4, 5e-4, 0.001, 0.005, 0.01, 0.05],
         "weight_decay": [0, 1e-5, 5e-5, 1e-4, 5e-4, 0.001],
-        "patience": [100, 200, 300, 400], "train_batch_size": [20, 30, 40, 50],
-    } == SPACE  # fmt: skip
+        "patience": [100, 200, 300, 400],
+        "train_batch_size": [20, 30, 40, 50],
+    } == SPACE
     config = RegressionParams.from_dict(REPORT_BEST).model_config()
     assert config.hidden_sizes == (32, 128, 64, 256) and config.dropout == (0, 0.5, 0, 0)
     assert config.activation == "tanh"
@@ -144,8 +163,12 @@ def test_divergence_fails_the_trial_with_its_reason_and_the_search_goes_on() -> 
 
     def objective(trial: optuna.Trial) -> float:
         d = exploding if trial.number == 0 else data
-        result = cross_validate(params if trial.number == 0 else dataclasses.replace(params, lr=1e-3), d, 20,
-                                on_fold_end=lambda f: _report_fold(trial, f))  # fmt: skip
+        result = cross_validate(
+            params if trial.number == 0 else dataclasses.replace(params, lr=1e-3),
+            d,
+            20,
+            on_fold_end=lambda f: _report_fold(trial, f),
+        )
         return _finish(trial, result)
 
     study = optuna.create_study()
@@ -180,10 +203,23 @@ def test_search_resumes_the_same_study_without_duplicates(tmp_path: Path) -> Non
         rows = list(csv.DictReader(f))
     assert len(rows) == len(study.trials)
     assert list(rows[0])[:16] == [
-        "Nh1", "Nh2", "Nh3", "Nh4", "activation_function", "dropout_prob_1", "dropout_prob_2",
-        "dropout_prob_3", "dropout_prob_4", "lr", "weight_decay", "train_batch_size", "patience",
-        "avg_train_loss", "avg_val_loss", "train_time [min]",
-    ]  # fmt: skip
+        "Nh1",
+        "Nh2",
+        "Nh3",
+        "Nh4",
+        "activation_function",
+        "dropout_prob_1",
+        "dropout_prob_2",
+        "dropout_prob_3",
+        "dropout_prob_4",
+        "lr",
+        "weight_decay",
+        "train_batch_size",
+        "patience",
+        "avg_train_loss",
+        "avg_val_loss",
+        "train_time [min]",
+    ]
     assert list(rows[0])[16:] == ["trial", "state", "reason"]
     pruned = [r for r in rows if r["state"] == "PRUNED"]
     assert all("validation loss" in r["reason"] or "cap" in r["reason"] for r in pruned)
@@ -199,8 +235,20 @@ def test_a_folder_of_another_study_is_not_mixed(tmp_path: Path) -> None:
     )
     lines = ["input,label"] + [f"{i / 10},{i % 7}" for i in range(40)]
     (tmp_path / "t.csv").write_text("\n".join(lines))
-    other = nndl("regression", "search", "--quick", "--trials", "1", "--out", str(out), "--quiet",
-                 "--train-csv", str(tmp_path / "t.csv"), "--test-csv", str(tmp_path / "t.csv"))  # fmt: skip
+    other = nndl(
+        "regression",
+        "search",
+        "--quick",
+        "--trials",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+        "--train-csv",
+        str(tmp_path / "t.csv"),
+        "--test-csv",
+        str(tmp_path / "t.csv"),
+    )
     assert (
         other.returncode == 2
         and "other settings" in other.stderr
@@ -226,8 +274,20 @@ def test_another_sampler_seed_joins_the_same_study(tmp_path: Path) -> None:
     out = tmp_path / "reg"
     # the second run, with its own sampler seed, adds one trial (of any state) to the first's
     for trials, sampler_seed in (("1", "0"), ("2", "5")):
-        result = nndl("regression", "search", "--quick", "--trials", trials, "--max-trials", trials,
-                      "--out", str(out), "--quiet", "--sampler-seed", sampler_seed)  # fmt: skip
+        result = nndl(
+            "regression",
+            "search",
+            "--quick",
+            "--trials",
+            trials,
+            "--max-trials",
+            trials,
+            "--out",
+            str(out),
+            "--quiet",
+            "--sampler-seed",
+            sampler_seed,
+        )
         assert result.returncode == 0, result.stderr
     study = optuna.load_study(
         study_name="nndl-regression-random-search", storage=f"sqlite:///{out / 'study.db'}"
@@ -244,8 +304,16 @@ def test_zero_trials_or_workers_is_a_usage_error(flag: str, tmp_path: Path) -> N
 def best_with_params(tmp_path: Path, params: dict[str, object]) -> subprocess.CompletedProcess[str]:
     """`nndl regression best --quick --params FILE` into tmp_path/o, FILE holding ``params``."""
     (tmp_path / "p.json").write_text(json.dumps(params))
-    return nndl("regression", "best", "--quick", "--params", str(tmp_path / "p.json"),
-                "--out", str(tmp_path / "o"), "--quiet")  # fmt: skip
+    return nndl(
+        "regression",
+        "best",
+        "--quick",
+        "--params",
+        str(tmp_path / "p.json"),
+        "--out",
+        str(tmp_path / "o"),
+        "--quiet",
+    )
 
 
 def test_bad_params_file_says_which_key(tmp_path: Path) -> None:

@@ -286,8 +286,20 @@ def test_a_new_sqlite_url_leaves_no_file_behind(world: Path) -> None:
 def test_too_many_workers_are_capped_with_a_message(world: Path) -> None:
     """``--workers 1000`` runs as many workers as the machine holds, and says so."""
     out = world / "capped"
-    done = nndl("regression", "search", "--quick", "--quiet", "--trials", "1", "--workers",
-                "1000", "--out", str(out), cwd=world, timeout=300)  # fmt: skip
+    done = nndl(
+        "regression",
+        "search",
+        "--quick",
+        "--quiet",
+        "--trials",
+        "1",
+        "--workers",
+        "1000",
+        "--out",
+        str(out),
+        cwd=world,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "--workers 1000 capped to" in done.stderr
     assert json.loads(done.stdout)["completed"] >= 1

@@ -61,8 +61,11 @@ def test_html_report_embeds_every_figure_and_the_reports_numbers(quick_run: Path
     linked = re.findall(r"!\[[^]]*\]\(([^)]+)\)", md)
     assert len(linked) == 13 and all((quick_run / p).is_file() for p in linked)
     results = json.loads((quick_run / "results.json").read_text())
-    measured = [results["regression"]["basic"]["test_loss"], results["regression"]["best"]["test_loss"],
-                *(results["classification"]["nets"][n]["test_accuracy"] for n in ("fcn", "dcnn", "pdcnn"))]  # fmt: skip
+    measured = [
+        results["regression"]["basic"]["test_loss"],
+        results["regression"]["best"]["test_loss"],
+        *(results["classification"]["nets"][n]["test_accuracy"] for n in ("fcn", "dcnn", "pdcnn")),
+    ]
     for value in measured:  # our numbers, not only the report's, reach both tables
         assert f"{value:.4f}" in html and f"{value:.4f}" in md
 

@@ -147,13 +147,45 @@ def postgres_url() -> Iterator[str]:
         root.chmod(0o755)
         shutil.chown(root, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "nndl", "--auth=trust"],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "nndl", "--auth=trust"],
+        check=True,
+        capture_output=True,
+    )
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
-    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-                    "-w", "start"], check=True, capture_output=True)  # fmt: skip
-    subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "nndl", "-d", "postgres", "-c",
-                    "CREATE DATABASE nndl"], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            *as_user,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-U",
+            "nndl",
+            "-d",
+            "postgres",
+            "-c",
+            "CREATE DATABASE nndl",
+        ],
+        check=True,
+        capture_output=True,
+    )
     yield f"postgresql+psycopg2://nndl@127.0.0.1:{port}/nndl"
     subprocess.run(
         [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
@@ -164,10 +196,29 @@ def postgres_url() -> Iterator[str]:
 def test_two_workers_on_postgresql_reach_exactly_the_cap(postgres_url: str, tmp_path: Path) -> None:
     """Two processes, as on two machines, join one study through PostgreSQL."""
     outs = [tmp_path / "a", tmp_path / "b"]
-    procs = [subprocess.Popen(nndl_cmd("regression", "search", "--quick", "--trials", "5", "--storage", postgres_url,
-                                       "--out", str(o), "--quiet", "--sampler-seed", str(i)), env=ENV,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i, o in enumerate(outs)]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            nndl_cmd(
+                "regression",
+                "search",
+                "--quick",
+                "--trials",
+                "5",
+                "--storage",
+                postgres_url,
+                "--out",
+                str(o),
+                "--quiet",
+                "--sampler-seed",
+                str(i),
+            ),
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, o in enumerate(outs)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=900)
         assert p.returncode == 0, err
@@ -189,8 +240,13 @@ def test_dashboard_serves_the_study_list_on_loopback(tmp_path: Path) -> None:
         == 0
     )
     port = _free_port()
-    proc = subprocess.Popen(nndl_cmd("dashboard", str(out), "--port", str(port)), env=ENV,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        nndl_cmd("dashboard", str(out), "--port", str(port)),
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         body = None
         for _ in range(100):

@@ -157,12 +157,36 @@ def run_best(study: ClassifyStudy, params: dict[str, Any]) -> tuple[dict[str, An
     return row, model
 
 
+def _probability_figures(
+    study: ClassifyStudy,
+    models: dict[str, nn.Module],
+    probe: torch.Tensor,
+    names: tuple[str, ...],
+    first_label: int,
+) -> None:
+    """Figure 4 (class probabilities of a test image and two noise images) and Figure 5."""
+    from nndl.viz import actmax
+    from nndl.viz import classification as cls
+    from nndl.viz._mpl import save_figure
+
+    mnist = study.task.is_mnist
+    first = f"MNIST test digit {first_label}" if mnist else f"test image: {names[first_label]}"
+    captions = [first, "Perlin noise", "Perlin noise"]
+    probs = cls.class_probabilities(models, probe, captions, () if mnist else names)
+    save_figure(cls.plot_class_probabilities(probs), study.figures / "figure_4_probabilities.png")
+    config = replace(actmax.ActMaxConfig(), steps=study.budget.actmax_steps)
+    grid = actmax.activation_grid(models, config, range(len(study.task.class_names)))
+    save_figure(
+        actmax.plot_activation_grid(grid, names),
+        study.figures / "figure_5_activation_maximization.png",
+    )
+
+
 def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str, Any]:
     """Figures 4, 5, 7, 8, the best net's confusion matrix, and the not-a-digit measures."""
     from nndl.data.perlin import PerlinNoise
     from nndl.evaluation.ood import confusion_matrix, not_a_digit_measures
     from nndl.experiments.jobs import task_for_arch
-    from nndl.viz import actmax
     from nndl.viz import classification as cls
     from nndl.viz._mpl import save_figure
 
@@ -173,19 +197,7 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
     noise = PerlinNoise(seed=study.seed + 1).sample(study.budget.ood_images)
     fig = study.figures
     probe = torch.cat([test_x[:1], noise[:2]])
-    first = (
-        f"MNIST test digit {int(test_y[0])}"
-        if task.is_mnist
-        else f"test image: {names[int(test_y[0])]}"
-    )
-    captions = [first, "Perlin noise", "Perlin noise"]
-    probs = cls.class_probabilities(models, probe, captions, () if task.is_mnist else names)
-    save_figure(cls.plot_class_probabilities(probs), fig / "figure_4_probabilities.png")
-    config = replace(actmax.ActMaxConfig(), steps=study.budget.actmax_steps)
-    grid = actmax.activation_grid(models, config, range(len(task.class_names)))
-    save_figure(
-        actmax.plot_activation_grid(grid, names), fig / "figure_5_activation_maximization.png"
-    )
+    _probability_figures(study, models, probe, names, int(test_y[0]))
     save_figure(
         cls.plot_feature_maps(cls.feature_maps(models["cnn"], test_x[0])),
         fig / "figure_7_feature_maps.png",

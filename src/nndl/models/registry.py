@@ -162,54 +162,56 @@ def create_model(name: str, **overrides: Any) -> nn.Module:
     return builder(config := create_config(name, **overrides))(config)
 
 
+_CNN_TRAIN = {"lr": 1e-3, "weight_decay": 1e-4, "batch_size": 256, "patience": 10}
+_CNN = CNNConfig()
+_DCNN = dataclasses.replace(_CNN, dropout=(0.5, 0.5))
+_REPORT_SPECS: list[tuple[str, str, ModelConfig, dict[str, Any], str]] = [
+    (
+        "reg-basic",
+        "regression",
+        FCNConfig(1, (128, 128), "sigmoid", (), 1),
+        {
+            "lr": 1e-3,
+            "batch_size": 10,
+            "max_epochs": 2000,
+            "patience": None,
+            "val_fraction": 0.1,
+        },
+        "Report 2.1: 2x128 Sigmoid, Adam lr 1e-3, batch 10, 2000 epochs",
+    ),
+    (
+        "fcn",
+        "mnist",
+        FCNConfig(784, (128, 16), "relu", (), 10),
+        {"lr": 1e-3, "batch_size": 256, "patience": 10},
+        "Report 3.1: FCN 128-16, ReLU",
+    ),
+    (
+        "cnn",
+        "mnist",
+        _CNN,
+        _CNN_TRAIN,
+        "Report 3.1: conv 8/16/32, kernel 3, stride 2, linear 128/16",
+    ),
+    (
+        "dcnn",
+        "mnist",
+        _DCNN,
+        _CNN_TRAIN,
+        "Report 3.1: the CNN with dropout 0.5 before both linear layers",
+    ),
+    (
+        "pdcnn",
+        "mnist",
+        dataclasses.replace(_DCNN, num_classes=11),
+        _CNN_TRAIN,
+        "Report 3.1: the DCNN with an 11th 'not a digit' class",
+    ),
+]
+
+
 def _register_report_models() -> None:
-    cnn_train = {"lr": 1e-3, "weight_decay": 1e-4, "batch_size": 256, "patience": 10}
-    cnn = CNNConfig()
-    dcnn = dataclasses.replace(cnn, dropout=(0.5, 0.5))
-    specs: list[tuple[str, str, ModelConfig, dict[str, Any], str]] = [
-        (
-            "reg-basic",
-            "regression",
-            FCNConfig(1, (128, 128), "sigmoid", (), 1),
-            {
-                "lr": 1e-3,
-                "batch_size": 10,
-                "max_epochs": 2000,
-                "patience": None,
-                "val_fraction": 0.1,
-            },
-            "Report 2.1: 2x128 Sigmoid, Adam lr 1e-3, batch 10, 2000 epochs",
-        ),
-        (
-            "fcn",
-            "mnist",
-            FCNConfig(784, (128, 16), "relu", (), 10),
-            {"lr": 1e-3, "batch_size": 256, "patience": 10},
-            "Report 3.1: FCN 128-16, ReLU",
-        ),
-        (
-            "cnn",
-            "mnist",
-            cnn,
-            cnn_train,
-            "Report 3.1: conv 8/16/32, kernel 3, stride 2, linear 128/16",
-        ),
-        (
-            "dcnn",
-            "mnist",
-            dcnn,
-            cnn_train,
-            "Report 3.1: the CNN with dropout 0.5 before both linear layers",
-        ),
-        (
-            "pdcnn",
-            "mnist",
-            dataclasses.replace(dcnn, num_classes=11),
-            cnn_train,
-            "Report 3.1: the DCNN with an 11th 'not a digit' class",
-        ),
-    ]
-    for name, task, config, train, text in specs:
+    for name, task, config, train, text in _REPORT_SPECS:
         register_model(ModelSpec(name, task, config, train, text, also_for=_ALSO.get(name, ())))
     # Report 3.1 / FACTS: the PDCNN's training images are replaced by Perlin noise at p = 0.09,
     # labelled as an extra "none of these" class: an option of the image task it trains on.

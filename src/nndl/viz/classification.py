@@ -283,16 +283,10 @@ def plot_confusion_matrix(
     fig, ax = subplots(figsize=(0.6 * n + 2, 0.6 * n + 1.5))
     image = ax.imshow(colours, cmap="Blues")
     threshold = colours.max() / 2
+    style = {"ha": "center", "va": "center", "fontsize": 7}
     for (i, j), count in np.ndenumerate(counts):
-        ax.text(
-            j,
-            i,
-            str(count),
-            ha="center",
-            va="center",
-            fontsize=7,
-            color="white" if colours[i, j] > threshold else "black",
-        )
+        colour = "white" if colours[i, j] > threshold else "black"
+        ax.text(j, i, str(count), color=colour, **style)
     ax.set_xticks(range(n), names)
     ax.set_yticks(range(n), names)
     ax.set_xlabel("predicted")
