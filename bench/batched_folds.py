@@ -35,7 +35,9 @@ def main() -> None:
     def run(batch: bool) -> None:
         done = epochs["batched" if batch else "sequential"]
         # round r of both paths: seed r (the same folds and initial weights; dropout draws differ)
-        result = cross_validate(params, data, 10_000, k=5, seed=len(done), batch_folds=batch)
+        result = cross_validate(
+            params.as_run(), data, 10_000, k=5, seed=len(done), batch_folds=batch
+        )
         done.append(sum(f.epochs for f in result.folds))
 
     start = time.perf_counter()

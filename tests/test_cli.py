@@ -25,7 +25,7 @@ def nndl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
     )
 
 
-COMMANDS = ("train", "regression", "classify", "reproduce", "report", "dashboard", "data")
+COMMANDS = ("train", "regression", "classify", "study", "reproduce", "report", "dashboard", "data")
 
 
 def test_help_lists_commands() -> None:

@@ -164,7 +164,7 @@ def test_divergence_fails_the_trial_with_its_reason_and_the_search_goes_on() -> 
     def objective(trial: optuna.Trial) -> float:
         d = exploding if trial.number == 0 else data
         result = cross_validate(
-            params if trial.number == 0 else dataclasses.replace(params, lr=1e-3),
+            (params if trial.number == 0 else dataclasses.replace(params, lr=1e-3)).as_run(),
             d,
             20,
             on_fold_end=lambda f: _report_fold(trial, f),

@@ -98,7 +98,9 @@ class CNNSearchJob:
             raise optuna.TrialPruned(exc.problems[0]) from None
         return run, config
 
-    def _evaluate(self, trial: optuna.Trial, data: TensorData, shapes: tuple[Any, int]) -> float:
+    def _evaluate(
+        self, trial: optuna.Trial, data: TensorData, shapes: tuple[Any, int] = ((1, 28, 28), 10)
+    ) -> float:
         from nndl.models.nets import build_model
         from nndl.training.config import TrainConfig
         from nndl.training.kfold import KFoldCrossValidator

@@ -46,24 +46,18 @@ def cross_validate(
 ) -> CVResult:
     """Train ``run`` on ``k`` folds, batched as one ensemble (nets that stack) or one after the
     other; the net is sized for the data's input columns."""
-    from nndl.models.configs import FCNConfig
-    from nndl.models.nets import build_model
-    from nndl.training.batched_kfold import BatchedKFoldCrossValidator
     from nndl.training.config import TrainConfig
-    from nndl.training.kfold import KFoldCrossValidator
+    from nndl.training.kfold import cross_validator
 
     config = run.model
     if hasattr(config, "for_task"):
         config = config.for_task(tuple(data.x.shape[1:]), int(data.y.shape[1]))
     settings = {"optimizer": "adam", **run.train}
     train = TrainConfig(**settings, loss="mse", max_epochs=max_epochs, seed=seed, device=device)
-    if batch_folds and isinstance(config, FCNConfig):
-        return BatchedKFoldCrossValidator(config, train, k=k, split_seed=seed).run(
-            data, on_fold_end
-        )
-    return KFoldCrossValidator(lambda: build_model(config), train, k=k, split_seed=seed).run(
-        data, on_fold_end
+    validator = cross_validator(
+        config, train, k, split_seed=seed, batched=None if batch_folds else False
     )
+    return validator.run(data, on_fold_end)
 
 
 def regression_settings(

@@ -77,6 +77,10 @@ class RegressionParams:
             device=device,
         )
 
+    def as_run(self) -> Run:
+        """The run description these parameters make (what the search and the folds train)."""
+        return ReportRegressionSpace._run(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The report's columns, ``dropout_prob_1`` to ``_4`` included."""
         d: dict[str, Any] = {k: getattr(self, k) for k in SPACE}

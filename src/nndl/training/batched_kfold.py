@@ -31,6 +31,7 @@ from nndl.training.device import resolve_device
 from nndl.training.evolver import History
 from nndl.training.kfold import CVResult, FoldHook, FoldResult
 from nndl.training.stacked import StackedAdam, StackedFCN
+from nndl.training.stopping import Plateau, diverged
 
 __all__ = ["BatchedKFoldCrossValidator"]
 
@@ -41,9 +42,7 @@ class _Member:
 
     train_idx: torch.Tensor
     generator: torch.Generator
-    best: float = math.inf
-    best_epoch: int | None = None
-    wait: int = 0
+    rule: Plateau
     stop: StopReason | None = None
     seconds: float = 0.0
     rows: list[dict[str, float]] = field(default_factory=list)
@@ -125,7 +124,9 @@ class _Run:
         self.best = [p.detach().clone() for p in self.model.parameters()]
         self.members = [
             _Member(
-                torch.as_tensor(t, device=self.device), torch.Generator().manual_seed(cfg.seed + i)
+                torch.as_tensor(t, device=self.device),
+                torch.Generator().manual_seed(cfg.seed + i),
+                Plateau(cfg.patience, cfg.min_delta),
             )
             for i, (t, _) in enumerate(folds)
         ]
@@ -207,15 +208,12 @@ class _Run:
             m.rows.append(
                 {"epoch": epoch, "train_loss": train[pos], "val_loss": val[pos], "seconds": seconds}
             )
-            if not (math.isfinite(train[pos]) and math.isfinite(val[pos])):
+            if diverged(train[pos], val[pos]):  # the rules the Evolver and its callbacks use
                 m.stop = StopReason.DIVERGED
-            elif val[pos] < m.best - self.cfg.min_delta:
-                m.best, m.best_epoch, m.wait = val[pos], epoch, 0
+            elif m.rule.update(epoch, val[pos]):
                 improved.append(pos)
-            else:
-                m.wait += 1
-                if self.cfg.patience is not None and m.wait >= self.cfg.patience:
-                    m.stop = StopReason.PATIENCE
+            elif m.rule.exhausted:
+                m.stop = StopReason.PATIENCE
             if m.stop is None and epoch == self.cfg.max_epochs:
                 m.stop = StopReason.MAX_EPOCHS
             if m.stop is not None:
@@ -249,10 +247,10 @@ class _Run:
         m = self.members[self.alive[pos]]
         m.seconds = seconds
         with torch.no_grad():
-            if m.best_epoch is not None:
+            if m.rule.best_epoch is not None:
                 for best, p in zip(self.best, self.model.parameters(), strict=True):
                     p[pos] = best[pos]
-        history = History(m.rows, m.stop, m.best_epoch)
+        history = History(m.rows, m.stop, m.rule.best_epoch)
         row = history.best_row()
         return FoldResult(
             fold=self.alive[pos],

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import torch
 
 from nndl.errors import ConfigError
+from nndl.training.stopping import Plateau
 
 if TYPE_CHECKING:
     from nndl.training.evolver import Evolver
@@ -66,22 +67,28 @@ class EarlyStopping(Callback):
         self.patience = patience
         self.min_delta = min_delta
         self.monitor = monitor
-        self.best = math.inf
-        self.best_epoch: int | None = None
+        self.rule = Plateau(patience, min_delta)
         self.best_state: dict[str, torch.Tensor] | None = None
-        self.wait = 0
+
+    @property
+    def best(self) -> float:
+        return self.rule.best
+
+    @property
+    def best_epoch(self) -> int | None:
+        return self.rule.best_epoch
+
+    @property
+    def wait(self) -> int:
+        return self.rule.wait
 
     def on_train_begin(self, evolver: Evolver) -> None:
-        self.best, self.best_epoch, self.best_state, self.wait = math.inf, None, None, 0
+        self.rule, self.best_state = Plateau(self.patience, self.min_delta), None
 
     def on_epoch_end(self, evolver: Evolver, log: dict[str, float]) -> None:
-        value = _monitored(self, log)
-        if value < self.best - self.min_delta:
-            self.best, self.best_epoch, self.wait = value, int(log["epoch"]), 0
+        if self.rule.update(int(log["epoch"]), _monitored(self, log)):
             self.best_state = {k: v.detach().clone() for k, v in evolver.model.state_dict().items()}
-            return
-        self.wait += 1
-        if self.wait >= self.patience:
+        elif self.rule.exhausted:
             evolver.stop(StopReason.PATIENCE)
 
     def on_train_end(self, evolver: Evolver) -> None:

@@ -7,7 +7,6 @@ Python, no DataLoader workers, and one host synchronisation per epoch.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from nndl.data.tensors import TensorData
 from nndl.training.callbacks import Callback, EarlyStopping, StopReason
 from nndl.training.config import TrainConfig
 from nndl.training.device import resolve_device
+from nndl.training.stopping import diverged
 
 __all__ = ["BatchTransform", "Evolver", "History"]
 
@@ -142,7 +142,7 @@ class Evolver:
             log.update({f"val_{k}": v for k, v in self.evaluate(val).items()})
         log["seconds"] = time.perf_counter() - start
         self.history.rows.append(log)
-        if not all(math.isfinite(log[k]) for k in ("train_loss", "val_loss") if k in log):
+        if diverged(*(log[k] for k in ("train_loss", "val_loss") if k in log)):
             self.stop(StopReason.DIVERGED)
             return
         for callback in self.callbacks:

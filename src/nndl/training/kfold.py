@@ -7,6 +7,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -127,3 +128,26 @@ class KFoldCrossValidator:
             model=evolver.model,
             val_accuracy=best.get("val_accuracy"),
         )
+
+
+def cross_validator(
+    config: Any,
+    train: TrainConfig,
+    k: int = 5,
+    n_folds: int | None = None,
+    split_seed: int = 0,
+    batched: bool | None = None,
+) -> Any:
+    """A k-fold validator for the net ``config`` describes: the folds batched into one stacked
+    ensemble where the nets stack (an FCN with Adam and MSE; ``batched=None`` chooses), else a
+    :class:`KFoldCrossValidator`. Both have ``run(data, on_fold_end) -> CVResult`` and share
+    the stopping rules of :mod:`nndl.training.stopping`."""
+    from nndl.models.configs import FCNConfig
+    from nndl.models.nets import build_model
+
+    stackable = isinstance(config, FCNConfig) and train.optimizer == "adam" and train.loss == "mse"
+    if batched if batched is not None else stackable:
+        from nndl.training.batched_kfold import BatchedKFoldCrossValidator
+
+        return BatchedKFoldCrossValidator(config, train, k, n_folds, split_seed)
+    return KFoldCrossValidator(lambda: build_model(config), train, k, n_folds, split_seed)

@@ -14,6 +14,12 @@ import torch
 from torch import nn
 
 from nndl.evaluation.ood import predict_logits
+from nndl.viz.probabilities import (
+    ClassProbs,
+    class_name,
+    class_probabilities,
+    plot_class_probabilities,
+)
 
 __all__ = [
     "ClassProbs",
@@ -31,95 +37,43 @@ __all__ = [
 ]
 
 
-def _class_name(c: int) -> str:
-    """Digits by their value; class 10 is "N", not a digit."""
-    return "N" if c == 10 else str(c)
-
-
-@dataclass(frozen=True)
-class ClassProbs:
-    """Softmax output of each net (``probs[name]``: ``(images, classes)``) for each image."""
-
-    images: np.ndarray  # (k, h, w)
-    captions: list[str]
-    probs: dict[str, np.ndarray]
-    class_names: tuple[str, ...] = ()  # empty: digits, class 10 "N"
-
-
-def class_probabilities(
-    models: dict[str, nn.Module],
-    images: torch.Tensor,
-    captions: Sequence[str],
-    class_names: Sequence[str] = (),
-) -> ClassProbs:
-    """Each net's class probabilities for each of ``images`` ``(k, 1, h, w)``."""
-    if len(captions) != len(images):
-        raise ValueError(f"{len(images)} images but {len(captions)} captions")
-    probs = {name: predict_logits(m, images).softmax(dim=1).numpy() for name, m in models.items()}
-    images_ = images[:, 0].detach().cpu().numpy()
-    return ClassProbs(images_, list(captions), probs, tuple(class_names))
-
-
-def plot_class_probabilities(data: ClassProbs) -> Any:
-    """One row per image: the image, then one bar chart of class probabilities per net."""
-    from nndl.viz._mpl import subplots
-
-    rows, cols = len(data.captions), 1 + len(data.probs)
-    fig, axes = subplots(rows, cols, figsize=(2.2 + 3 * (cols - 1), 2.4 * rows), squeeze=False)
-    for i, caption in enumerate(data.captions):
-        axes[i, 0].imshow(data.images[i], cmap="gray", vmin=0.0, vmax=1.0)
-        axes[i, 0].set_title(caption, fontsize=9)
-        axes[i, 0].axis("off")
-        for j, (name, probs) in enumerate(data.probs.items(), 1):
-            _probability_bars(axes[i, j], probs[i], name, data.class_names)
-    fig.tight_layout()
-    return fig
-
-
-def _probability_bars(ax: Any, probs: np.ndarray, title: str, names: Sequence[str] = ()) -> None:
-    classes = np.arange(len(probs))
-    extra = 10 if not names else len(names) - 1  # the extra "none of these" class, in orange
-    colours = ["tab:orange" if c == extra and len(probs) > extra else "tab:blue" for c in classes]
-    ax.bar(classes, probs, color=colours)
-    if names and any(len(n) > 2 for n in names[: len(probs)]):
-        ax.set_xticks(classes, list(names[: len(probs)]), rotation=90, fontsize=6)
-    else:
-        ax.set_xticks(classes, [names[int(c)] if names else _class_name(int(c)) for c in classes])
-    ax.set_ylim(0.0, 1.0)
-    ax.set_title(title, fontsize=9)
-
-
 @torch.inference_mode()
 def feature_maps(cnn: nn.Module, image: torch.Tensor) -> list[np.ndarray]:
-    """The activation after each conv layer of ``cnn.features`` for one image.
+    """The activation after each conv layer of any net, for one image (found by forward hooks
+    on the module that follows each ``nn.Conv2d``, so no attribute names are assumed).
 
     Args:
-        cnn: a net with a ``features`` Sequential of conv layers each followed by an activation.
-        image: one image, ``(1, 28, 28)`` or ``(1, 1, 28, 28)``.
+        cnn: a net with ``nn.Conv2d`` layers.
+        image: one image, ``(1, h, w)`` or ``(1, 1, h, w)``.
 
     Returns:
         One ``(channels, h, w)`` array per conv layer.
     """
+    modules = list(cnn.modules())
+    targets = [
+        modules[i + 1] if i + 1 < len(modules) and _is_activation(modules[i + 1]) else m
+        for i, m in enumerate(modules)
+        if isinstance(m, nn.Conv2d)
+    ]
+    maps: list[np.ndarray] = []
+    hooks = [
+        t.register_forward_hook(lambda _m, _i, out: maps.append(out[0].float().cpu().numpy()))
+        for t in targets
+    ]
     was_training = cnn.training
     cnn.eval()
-    x = image.reshape(1, *image.shape[-3:]).to(next(cnn.parameters()).device)
     try:
-        return _conv_outputs(cnn.get_submodule("features"), x)
+        cnn(image.reshape(1, *image.shape[-3:]).to(next(cnn.parameters()).device))
     finally:
         cnn.train(was_training)
-
-
-def _conv_outputs(features: nn.Module, x: torch.Tensor) -> list[np.ndarray]:
-    """Run ``features``, keeping the output of the layer after each conv (its activation)."""
-    maps, after_conv = [], False
-    for layer in features.children():
-        x = layer(x)
-        if after_conv and not isinstance(layer, nn.Conv2d):
-            maps.append(x[0].float().cpu().numpy())
-        after_conv = isinstance(layer, nn.Conv2d)
-    if after_conv:  # a last conv with no activation after it
-        maps.append(x[0].float().cpu().numpy())
+        for hook in hooks:
+            hook.remove()
     return maps
+
+
+def _is_activation(module: nn.Module) -> bool:
+    """A layer without parameters or children (ReLU, Tanh, ...) right after a conv."""
+    return not list(module.children()) and not list(module.parameters())
 
 
 def plot_feature_maps(maps: list[np.ndarray], max_channels: int = 16) -> Any:
@@ -153,22 +107,27 @@ class Embedding:
 
 
 class _Penultimate(nn.Module):
-    """``model`` without its ``head``; a submodule, so eval mode and device reach the model."""
+    """What enters ``model``'s last linear layer (its head), caught by a hook: any net works."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
+        self._head = [m for m in model.modules() if isinstance(m, nn.Linear)][-1:]
+        if not self._head:
+            raise ValueError(f"{type(model).__name__} has no linear layer to take features before")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        parts = dict(self.model.named_children())
-        if "features" in parts:
-            x = parts["features"](x)
-        out: torch.Tensor = parts["body"](x)
-        return out
+        seen: list[torch.Tensor] = []
+        hook = self._head[0].register_forward_pre_hook(lambda _m, args: seen.append(args[0]))
+        try:
+            self.model(x)
+        finally:
+            hook.remove()
+        return seen[-1].flatten(1)
 
 
 def penultimate_features(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """The input of ``model.head``: ``body(features(x))`` for a CNN, ``body(x)`` for an FCN."""
+    """The input of the net's last linear layer (for nndl's nets: ``body(features(x))``)."""
     return predict_logits(_Penultimate(model), images)
 
 
@@ -224,7 +183,7 @@ def plot_embedding(emb: Embedding, title: str = "") -> Any:
     cmap = colormap("tab10" if emb.labels.max(initial=0) < 10 else "tab20")
     for c in np.unique(emb.labels):
         pts = emb.points[emb.labels == c]
-        ax.scatter(pts[:, 0], pts[:, 1], s=6, color=cmap(int(c)), label=_class_name(int(c)))
+        ax.scatter(pts[:, 0], pts[:, 1], s=6, color=cmap(int(c)), label=class_name(int(c)))
     ax.set_xlabel(_axis_label(emb, 0))
     ax.set_ylabel(_axis_label(emb, 1))
     ax.set_title(title or f"Penultimate features ({emb.method.upper()})")
@@ -277,7 +236,7 @@ def plot_confusion_matrix(
 
     counts = cm.detach().cpu().numpy()
     n = len(counts)
-    names = list(class_names) if class_names is not None else [_class_name(c) for c in range(n)]
+    names = list(class_names) if class_names is not None else [class_name(c) for c in range(n)]
     rows = counts.sum(axis=1, keepdims=True)
     colours = counts / np.maximum(rows, 1) if normalize else counts
     fig, ax = subplots(figsize=(0.6 * n + 2, 0.6 * n + 1.5))
