@@ -9,7 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["check_data", "checked_search_flags", "run_staged"]
+__all__ = ["check_data", "checked_search_flags", "run_staged", "study_options"]
+
+SEARCH_FLAGS = ("workers", "sampler_seed", "trials", "max_trials", "pruner")
 
 S = TypeVar("S")
 
@@ -58,3 +60,10 @@ def run_staged(out: Path, study: S, part: Callable[[S], dict[str, Any]]) -> dict
     quiet_optuna()
     with log_to_file(out / "nndl.log"), staged_folder(out) as staging:
         return part(replace(study, out=staging, store_dir=out))  # type: ignore[type-var]
+
+
+def study_options(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, Any]:
+    """The study's options from the flags ``names`` and the search flags the part has."""
+    options = {name: getattr(args, name) for name in names}
+    options.update({k: getattr(args, k) for k in SEARCH_FLAGS if hasattr(args, k)})
+    return options

@@ -9,7 +9,7 @@ from typing import Any
 
 from nndl.cli import train as train_cmd
 from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags, out_dir, positive_int
-from nndl.cli._study import checked_search_flags, run_staged
+from nndl.cli._study import checked_search_flags, run_staged, study_options
 
 HELPS = {
     "search": "Optuna TPE architecture search, 2 of 5 folds (resumable): optuna_search.csv, Figure 6",
@@ -23,6 +23,27 @@ def add_parser(commands: Any) -> None:
         "classify", help="the MNIST study: FCN, CNN, DCNN, PDCNN, search, best net"
     )
     parts = parser.add_subparsers(dest="part", metavar="PART", required=True)
+    _train_parser(parts)
+    for name, text in HELPS.items():
+        sub = parts.add_parser(name, help=text, description=text)
+        add_study_flags(sub, "runs/classification")
+        _mnist_flags(sub)
+        if name in ("search", "all"):
+            add_search_flags(sub, report_trials=50)
+            sub.add_argument(
+                "--pruner",
+                choices=("median", "none"),
+                default="median",
+                help="median: stop a net whose validation curve lags the completed trials' median "
+                "(default); none: train every valid net to its early stop, as the report did",
+            )
+        if name in ("best", "all"):
+            add_params_flag(sub)
+        sub.set_defaults(run=run)
+
+
+def _train_parser(parts: Any) -> None:
+    """``nndl classify train``: ``nndl train`` on MNIST with the report's four nets."""
     train = parts.add_parser(
         "train",
         help="one net with the report's settings (fcn, cnn, dcnn, pdcnn)",
@@ -46,22 +67,6 @@ def add_parser(commands: Any) -> None:
         inputs=None,
         target=None,
     )
-    for name, text in HELPS.items():
-        sub = parts.add_parser(name, help=text, description=text)
-        add_study_flags(sub, "runs/classification")
-        _mnist_flags(sub)
-        if name in ("search", "all"):
-            add_search_flags(sub, report_trials=50)
-            sub.add_argument(
-                "--pruner",
-                choices=("median", "none"),
-                default="median",
-                help="median: stop a net whose validation curve lags the completed trials' median "
-                "(default); none: train every valid net to its early stop, as the report did",
-            )
-        if name in ("best", "all"):
-            add_params_flag(sub)
-        sub.set_defaults(run=run)
 
 
 def _mnist_flags(parser: argparse.ArgumentParser) -> None:
@@ -98,22 +103,8 @@ def run(args: argparse.Namespace) -> int:
         budget = replace(budget, max_epochs=args.max_epochs, search_max_epochs=args.max_epochs)
     if args.train_rows:
         budget = replace(budget, train_limit=args.train_rows)
-    study = cls.ClassifyStudy(
-        out=args.out,
-        data_dir=args.data_dir,
-        device=args.device,
-        budget=budget,
-        seed=args.seed,
-        workers=getattr(args, "workers", 1),
-        sampler_seed=getattr(args, "sampler_seed", None),
-        storage=args.storage,
-        trials=getattr(args, "trials", None),
-        max_trials=getattr(args, "max_trials", None),
-        space=args.space,
-        quiet=args.quiet,
-        pruner=getattr(args, "pruner", cls.ClassifyStudy.pruner),
-        class_names=args.class_names,
-    )
+    names = ("data_dir", "device", "seed", "storage", "space", "quiet", "class_names")
+    study = cls.ClassifyStudy(out=args.out, budget=budget, **study_options(args, names))
     if args.data_dir is not None or args.class_names is not None:
         study.task.check()  # the data files and the space, before any work
     study.search_space  # noqa: B018

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags, name_list
-from nndl.cli._study import checked_search_flags, run_staged
+from nndl.cli._study import checked_search_flags, run_staged, study_options
 
 
 def add_parser(commands: Any) -> None:
@@ -24,36 +24,41 @@ def add_parser(commands: Any) -> None:
     for name, text in helps.items():
         sub = parts.add_parser(name, help=text, description=text)
         add_study_flags(sub, "runs/regression")
-        sub.add_argument(
-            "--train-csv", help="training rows, a CSV with a header (default: built-in data)"
-        )
-        sub.add_argument("--test-csv", help="test rows, the same columns")
-        sub.add_argument(
-            "--inputs", type=name_list, help="input columns (default: all but --target)"
-        )
-        sub.add_argument("--target", help="target column (default: label, else the last)")
-        sub.add_argument(
-            "--standardize",
-            action=argparse.BooleanOptionalAction,
-            help="regression: scale inputs and target by the training rows (default: on for "
-            "tables other than the report's input,label files)",
-        )
-        sub.add_argument(
-            "--space",
-            default="report",
-            help="search space: report (default) or FILE.py:Class (a nndl.search.SearchSpace)",
-        )
-        sub.add_argument(
-            "--no-batch-folds",
-            dest="batch_folds",
-            action="store_false",
-            help="train the 5 folds one after the other instead of as one batched ensemble",
-        )
+        _data_flags(sub)
         if name in ("search", "all"):
             add_search_flags(sub, report_trials=65)
         if name in ("best", "all"):
             add_params_flag(sub)
         sub.set_defaults(run=run)
+
+
+def _data_flags(parser: argparse.ArgumentParser) -> None:
+    """The data, the search space and the fold training of every part."""
+    parser.add_argument(
+        "--train-csv", help="training rows, a CSV with a header (default: built-in data)"
+    )
+    parser.add_argument("--test-csv", help="test rows, the same columns")
+    parser.add_argument(
+        "--inputs", type=name_list, help="input columns (default: all but --target)"
+    )
+    parser.add_argument("--target", help="target column (default: label, else the last)")
+    parser.add_argument(
+        "--standardize",
+        action=argparse.BooleanOptionalAction,
+        help="regression: scale inputs and target by the training rows (default: on for "
+        "tables other than the report's input,label files)",
+    )
+    parser.add_argument(
+        "--space",
+        default="report",
+        help="search space: report (default) or FILE.py:Class (a nndl.search.SearchSpace)",
+    )
+    parser.add_argument(
+        "--no-batch-folds",
+        dest="batch_folds",
+        action="store_false",
+        help="train the 5 folds one after the other instead of as one batched ensemble",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,25 +67,10 @@ def run(args: argparse.Namespace) -> int:
     checked_search_flags(args)
     from nndl.experiments import regression as reg
 
-    study = reg.RegressionStudy(
-        out=args.out,
-        train_csv=args.train_csv,
-        test_csv=args.test_csv,
-        device=args.device,
-        budget=reg.QUICK if args.quick else reg.FULL,
-        seed=args.seed,
-        workers=getattr(args, "workers", 1),
-        sampler_seed=getattr(args, "sampler_seed", None),
-        storage=args.storage,
-        trials=getattr(args, "trials", None),
-        max_trials=getattr(args, "max_trials", None),
-        batch_folds=args.batch_folds,
-        quiet=args.quiet,
-        inputs=args.inputs,
-        target=args.target,
-        space=args.space,
-        standardize=args.standardize,
-    )
+    names = ("train_csv", "test_csv", "device", "seed", "storage", "batch_folds", "quiet")
+    options = study_options(args, (*names, "inputs", "target", "space", "standardize"))
+    budget = reg.QUICK if args.quick else reg.FULL
+    study = reg.RegressionStudy(out=args.out, budget=budget, **options)
     study.task.check()  # the data files and the space, before any work
     study.search_space  # noqa: B018
     params_file = getattr(args, "params", None)

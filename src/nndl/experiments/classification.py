@@ -102,12 +102,8 @@ def train_net(
     from nndl.experiments.train import TrainJob, run_train, train_config_for
     from nndl.training.checkpoint import load_checkpoint
 
-    settings = {
-        "max_epochs": study.budget.max_epochs,
-        "seed": study.seed,
-        "device": study.device,
-        **(train or {}),
-    }
+    settings = dict(max_epochs=study.budget.max_epochs, seed=study.seed, device=study.device)
+    settings.update(train or {})
     task = task_for_arch(study.task, arch)
     job = TrainJob(
         task,
@@ -119,16 +115,14 @@ def train_net(
         limit=study.budget.train_limit,
     )
     metrics = run_train(job)
-    keys = (
-        "train_loss",
-        "val_loss",
-        "test_accuracy",
-        "test_loss",
-        "epochs",
-        "stop_reason",
-        "seconds_per_epoch",
-    )
-    return {k: metrics[k] for k in keys}, load_checkpoint(job.out / "model.pt").model
+    return {k: metrics[k] for k in ROW_KEYS}, load_checkpoint(job.out / "model.pt").model
+
+
+ROW_KEYS = (
+    *("train_loss", "val_loss", "test_accuracy", "test_loss"),
+    *("epochs", "stop_reason", "seconds_per_epoch"),
+)
+"""A Table 2 row: what each net's run reports."""
 
 
 def run_nets(study: ClassifyStudy) -> tuple[dict[str, Any], dict[str, nn.Module]]:
@@ -217,6 +211,13 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
     return not_a_digit_measures(models["pdcnn"], digits, noise, label=len(task.class_names))
 
 
+SEARCH_KEYS = (
+    *("completed", "pruned_invalid", "pruned_learning_curve", "pruned", "failed", "seconds"),
+    *("trials_before", "best_params", "best_value", "invalid_by_layer"),
+)
+"""The search summary's keys that results.json keeps."""
+
+
 def run_all(
     study: ClassifyStudy, params_file: str | None = None, timings: dict[str, float] | None = None
 ) -> dict[str, Any]:
@@ -235,21 +236,9 @@ def run_all(
         k: {m: r[m] for m in ("train_loss", "val_loss", "test_accuracy")} for k, r in rows.items()
     }
     table["best"] = {m: best_row[m] for m in ("train_loss", "val_loss", "test_accuracy")}
-    keys = (
-        "completed",
-        "pruned_invalid",
-        "pruned_learning_curve",
-        "pruned",
-        "failed",
-        "seconds",
-        "trials_before",
-        "best_params",
-        "best_value",
-        "invalid_by_layer",
-    )
     results = {
         "nets": table,
-        "search": {k: search.get(k) for k in keys},
+        "search": {k: search.get(k) for k in SEARCH_KEYS},
         "ood": ood,
         "space": study.space,
         "pruner": study.pruner,

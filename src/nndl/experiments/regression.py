@@ -99,6 +99,11 @@ def _save_run_figure(study: RegressionStudy, name: str, title: str, history: Any
     )
 
 
+BASIC_TRAIN: dict[str, Any] = dict(
+    loss="mse", lr=1e-3, batch_size=10, patience=None, val_fraction=0.1
+)  # the report's section 2.1
+
+
 def run_basic(study: RegressionStudy) -> dict[str, Any]:
     """Report 2.1: 2x128 Sigmoid, Adam lr 1e-3, batch 10, MSE, 10% validation, no early stop."""
     from nndl.experiments.train import check_converged
@@ -110,16 +115,8 @@ def run_basic(study: RegressionStudy) -> dict[str, Any]:
 
     task = study.task
     data = task.load(0.1, study.seed)
-    config = TrainConfig(
-        loss="mse",
-        lr=1e-3,
-        batch_size=10,
-        max_epochs=study.budget.basic_epochs,
-        patience=None,
-        seed=study.seed,
-        device=study.device,
-        val_fraction=0.1,
-    )
+    epochs = study.budget.basic_epochs
+    config = TrainConfig(**BASIC_TRAIN, max_epochs=epochs, seed=study.seed, device=study.device)
     torch.manual_seed(study.seed)
     net = build_model(create_config("reg-basic").for_task(*task.shapes()))
     evolver = Evolver(net, config, _progress(study))
@@ -204,6 +201,12 @@ def _ensemble_mse(models: list[torch.nn.Module], data: TensorData) -> float:
     return float(torch.mean((mean - data.y) ** 2))
 
 
+SEARCH_KEYS = (
+    *("completed", "pruned", "failed", "seconds", "trials_before", "trial_seconds", "best_value"),
+)
+"""The search summary's keys that results.json keeps."""
+
+
 def run_all(
     study: RegressionStudy, params_file: str | None = None, timings: dict[str, float] | None = None
 ) -> dict[str, Any]:
@@ -217,22 +220,11 @@ def run_all(
     with timed(timings, "regression best"):
         best = run_best(study, best_params(study, params_file))
     info = study.task.info()
-    keys = (
-        "completed",
-        "pruned",
-        "failed",
-        "seconds",
-        "trials_before",
-        "trial_seconds",
-        "best_value",
-    )
+    losses = ("train_loss", "val_loss", "test_loss")
     results = {
-        "basic": {k: basic[k] for k in ("train_loss", "val_loss", "test_loss")},
-        "best": {
-            k: best[k]
-            for k in ("train_loss", "val_loss", "test_loss", "ensemble_test_loss", "params")
-        },
-        "search": {k: search.get(k) for k in keys},
+        "basic": {k: basic[k] for k in losses},
+        "best": {k: best[k] for k in (*losses, "ensemble_test_loss", "params")},
+        "search": {k: search.get(k) for k in SEARCH_KEYS},
         "data": info,
     }
     write_json(study.out / "results.json", results)

@@ -41,31 +41,14 @@ def _table_1(reg: dict[str, Any]) -> Table:
             + [_f(ours[k]) for k in ("train_loss", "val_loss", "test_loss")]
             + [_f(theirs[k]) for k in ("train_loss", "val_loss", "test_loss")]
         )
-    rows.append(
-        [
-            "best: mean of the 5 fold nets",
-            "-",
-            "-",
-            _f(reg["best"].get("ensemble_test_loss")),
-            "-",
-            "-",
-            "-",
-        ]
-    )
-    header = [
-        "net",
-        "train loss",
-        "val loss",
-        "test loss",
-        "report train",
-        "report val",
-        "report test",
-    ]
-    return Table(
-        header,
-        rows,
-        "Table 1: MSE of the basic and best regression nets, ours next to the report's.",
-    )
+    ensemble = _f(reg["best"].get("ensemble_test_loss"))
+    rows.append(["best: mean of the 5 fold nets", "-", "-", ensemble, "-", "-", "-"])
+    header = ["net", "train loss", "val loss", "test loss", *_REPORT_COLUMNS[:2], "report test"]
+    caption = "Table 1: MSE of the basic and best regression nets, ours next to the report's."
+    return Table(header, rows, caption)
+
+
+_REPORT_COLUMNS = ("report train", "report val")
 
 
 def _table_2(nets: dict[str, Any]) -> Table:
@@ -100,23 +83,25 @@ def _search_time(search: dict[str, Any]) -> str:
     return text
 
 
+def _users_table(doc: Document, reg: dict[str, Any]) -> None:
+    """Table 1 of a user's table: its columns, no report numbers, the units of its losses."""
+    data = reg["data"]
+    doc.add(Heading(f"Regression: {data['train_csv']}"), _without_report(_table_1(reg)))
+    scaled = data.get("standardized")
+    units = (
+        f" Inputs and target are standardized on the training rows, so losses are in units of "
+        f"the target's variance (1.0: predicting the mean; target std {scaled['target_std']:.4g})."
+        if scaled
+        else ""
+    )
+    inputs = ", ".join(data.get("inputs", []))
+    doc.add(Paragraph(f"Target {data.get('target')} from {inputs}.{units}"))
+
+
 def _regression_section(doc: Document, reg: dict[str, Any]) -> None:
     s, user = reg["search"], _user_data(reg)
     if user:
-        data = reg["data"]
-        doc.add(Heading(f"Regression: {data['train_csv']}"), _without_report(_table_1(reg)))
-        scaled = data.get("standardized")
-        units = (
-            f" Inputs and target are standardized on the training rows, so losses are in units of "
-            f"the target's variance (1.0: predicting the mean; target std {scaled['target_std']:.4g})."
-            if scaled
-            else ""
-        )
-        doc.add(
-            Paragraph(
-                f"Target {data.get('target')} from {', '.join(data.get('inputs', []))}.{units}"
-            )
-        )
+        _users_table(doc, reg)
     else:
         doc.add(Heading("Regression (report section 2)"), _table_1(reg))
     reference = (
@@ -134,12 +119,8 @@ def _regression_section(doc: Document, reg: dict[str, Any]) -> None:
     doc.add(Paragraph("Best parameters: " + ", ".join(f"{k} = {v}" for k, v in params.items())))
     figures = REGRESSION_FIGURES[:2] if user else REGRESSION_FIGURES  # Figure 3 probes 1-D inputs
     for name, text in figures:
-        text = (
-            text.replace("output with the points", "predicted against true values")
-            if user
-            else text
-        )
-        doc.add(Figure(Path("regression/figures") / name, text))
+        shown = text.replace("output with the points", "predicted against true values")
+        doc.add(Figure(Path("regression/figures") / name, shown if user else text))
 
 
 def _mnist_section(doc: Document, cls: dict[str, Any]) -> None:
@@ -152,27 +133,37 @@ def _mnist_section(doc: Document, cls: dict[str, Any]) -> None:
     else:
         doc.add(Heading(f"Image classification: {dataset}"), _without_report(_table_2(cls["nets"])))
         doc.add(Paragraph(f"Classes: {', '.join(cls.get('classes', []))}."))
-    doc.add(
-        Paragraph(
-            f"Optuna search ({cls.get('space', 'report')} space): {s.get('completed')} completed, "
-            f"{s.get('pruned_invalid')} pruned as invalid architectures {s.get('invalid_by_layer') or ''}, "
-            f"{s.get('pruned_learning_curve', 0)} stopped early by the {cls.get('pruner', 'no')} pruner, "
-            f"{s.get('pruned')} pruned otherwise, {s.get('failed')} failed, in {_search_time(s)}; "
-            f"best objective {_f(s.get('best_value'))}"
-            + (
-                f" (report: {ref.MNIST_SEARCH['completed']} completed, "
-                f"{ref.MNIST_SEARCH['pruned_invalid']} invalid, best {ref.MNIST_SEARCH['best_value']})."
-                if dataset is None
-                else "."
-            )
-        )
-    )
+    doc.add(_search_paragraph(cls, dataset))
     doc.add(
         Paragraph(
             "Best parameters: "
             + ", ".join(f"{k} = {_short(v)}" for k, v in (s.get("best_params") or {}).items())
         )
     )
+    _noise_class(doc, ood, dataset)
+    for name, text in MNIST_FIGURES:
+        doc.add(Figure(Path("classification/figures") / name, in_words_of(dataset, text)))
+
+
+def _search_paragraph(cls: dict[str, Any], dataset: str | None) -> Paragraph:
+    s = cls["search"]
+    return Paragraph(
+        f"Optuna search ({cls.get('space', 'report')} space): {s.get('completed')} completed, "
+        f"{s.get('pruned_invalid')} pruned as invalid architectures {s.get('invalid_by_layer') or ''}, "
+        f"{s.get('pruned_learning_curve', 0)} stopped early by the {cls.get('pruner', 'no')} pruner, "
+        f"{s.get('pruned')} pruned otherwise, {s.get('failed')} failed, in {_search_time(s)}; "
+        f"best objective {_f(s.get('best_value'))}"
+        + (
+            f" (report: {ref.MNIST_SEARCH['completed']} completed, "
+            f"{ref.MNIST_SEARCH['pruned_invalid']} invalid, best {ref.MNIST_SEARCH['best_value']})."
+            if dataset is None
+            else "."
+        )
+    )
+
+
+def _noise_class(doc: Document, ood: dict[str, Any], dataset: str | None) -> None:
+    """The PDCNN's extra class: how well it separates noise from the data's images."""
     rows = [
         ["fresh Perlin noise called 'not a digit'", _f(ood.get("noise_called_not_a_digit"))],
         ["MNIST test digits called 'not a digit'", _f(ood.get("digits_called_not_a_digit"))],
@@ -182,8 +173,6 @@ def _mnist_section(doc: Document, cls: dict[str, Any]) -> None:
         Heading(in_words_of(dataset, "Not a digit (PDCNN)"), 3),
         Table(["measure", "value"], [[in_words_of(dataset, r[0]), r[1]] for r in rows]),
     )
-    for name, text in MNIST_FIGURES:
-        doc.add(Figure(Path("classification/figures") / name, in_words_of(dataset, text)))
 
 
 def _short(value: Any) -> str:
