@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from nndl._inputs import parse_float, parse_int, shorten
 
@@ -13,6 +13,7 @@ __all__ = [
     "add_params_flag",
     "add_search_flags",
     "add_study_flags",
+    "add_table_flags",
     "float_list",
     "int_list",
     "integer",
@@ -119,4 +120,20 @@ def add_search_flags(parser: argparse.ArgumentParser, report_trials: int) -> Non
 def add_params_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--params", help="JSON file of parameters (default: the study's best trial)"
+    )
+
+
+def add_table_flags(parser: Any) -> None:
+    """The CSV data flags of ``train`` and the regression study (a parser or an argument group)."""
+    parser.add_argument("--train-csv", help="training rows, a CSV with a header")
+    parser.add_argument("--test-csv", help="test rows, the same columns")
+    parser.add_argument(
+        "--inputs", type=name_list, help="input columns, e.g. age,bmi (default: all but --target)"
+    )
+    parser.add_argument("--target", help="target column (default: label, else the last column)")
+    parser.add_argument(
+        "--standardize",
+        action=argparse.BooleanOptionalAction,
+        help="regression: scale inputs and target by the training rows (default: on for "
+        "tables other than the report's input,label files)",
     )

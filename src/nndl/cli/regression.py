@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags, name_list
+from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags, add_table_flags
 from nndl.cli._study import checked_search_flags, run_staged, study_options
 
 
@@ -34,20 +34,7 @@ def add_parser(commands: Any) -> None:
 
 def _data_flags(parser: argparse.ArgumentParser) -> None:
     """The data, the search space and the fold training of every part."""
-    parser.add_argument(
-        "--train-csv", help="training rows, a CSV with a header (default: built-in data)"
-    )
-    parser.add_argument("--test-csv", help="test rows, the same columns")
-    parser.add_argument(
-        "--inputs", type=name_list, help="input columns (default: all but --target)"
-    )
-    parser.add_argument("--target", help="target column (default: label, else the last)")
-    parser.add_argument(
-        "--standardize",
-        action=argparse.BooleanOptionalAction,
-        help="regression: scale inputs and target by the training rows (default: on for "
-        "tables other than the report's input,label files)",
-    )
+    add_table_flags(parser)  # default: the built-in data
     parser.add_argument(
         "--space",
         default="report",

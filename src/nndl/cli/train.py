@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nndl.cli._args import float_list, int_list, integer, name_list, number, out_dir
+from nndl.cli._args import add_table_flags, float_list, int_list, integer, number, out_dir
 from nndl.errors import UsageError
 
 # CLI flag -> (config field, the config kind it belongs to: "fcn", "cnn" or both)
@@ -97,18 +97,7 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--class-names", help="images: a file with one class name per line (label order)"
     )
-    group.add_argument("--train-csv", help="regression/tabular: training rows (CSV with a header)")
-    group.add_argument("--test-csv", help="regression/tabular: test rows (same columns)")
-    group.add_argument(
-        "--inputs", type=name_list, help="input columns, e.g. age,bmi (default: all but --target)"
-    )
-    group.add_argument("--target", help="target column (default: label, else the last column)")
-    group.add_argument(
-        "--standardize",
-        action=argparse.BooleanOptionalAction,
-        help="regression: scale inputs and target by the training rows (default: on for "
-        "tables other than the report's input,label files)",
-    )
+    add_table_flags(group)  # regression and tabular
 
 
 def model_overrides(args: argparse.Namespace, kind: str, arch: str) -> dict[str, Any]:

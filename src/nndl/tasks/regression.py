@@ -72,23 +72,27 @@ class RegressionTask(Task):
             train, test = default_data()
             pairs = [(d.x.reshape(-1, 1), d.y.reshape(-1, 1)) for d in (train, test)]
             return (*pairs[0], *pairs[1], ("input",), "label")
-        if (
-            not self._scaled
-            and self.inputs is None
-            and self.target is None
-            and _header(self.train_csv) == HEADER
-        ):
+        if self.report_format:
             train, test = load_csv(self.train_csv), load_csv(self.test_csv)
             pairs = [(d.x.reshape(-1, 1), d.y.reshape(-1, 1)) for d in (train, test)]
             return (*pairs[0], *pairs[1], ("input",), "label")
-        tables = read_table(self.train_csv, "--train-csv"), read_table(self.test_csv, "--test-csv")
+        tx, ty, sx, sy, inputs, target = self._table
+        if self.standardize is False:
+            return tx, ty, sx, sy, inputs, target
+        (tx, sx), (ty, sy) = _standardized(tx, sx), _standardized(ty, sy)
+        return tx, ty, sx, sy, inputs, target
+
+    @cached_property
+    def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], str]:
+        """The two CSV files' chosen columns as they are (read once)."""
+        tables = (
+            read_table(str(self.train_csv), "--train-csv"),
+            read_table(str(self.test_csv), "--test-csv"),
+        )
         inputs, target = table_columns(tables[0], self.inputs, self.target)
         (tx, ty), (sx, sy) = [
             (t.numbers(inputs, "--inputs"), t.numbers((target,), "--target")) for t in tables
         ]
-        if self.standardize is False:
-            return tx, ty, sx, sy, inputs, target
-        (tx, sx), (ty, sy) = _standardized(tx, sx), _standardized(ty, sy)
         return tx, ty, sx, sy, inputs, target
 
     @property
@@ -96,9 +100,7 @@ class RegressionTask(Task):
         """Mean and standard deviation of inputs and target on the training rows, when scaled."""
         if not self._scaled:
             return None
-        tables = read_table(str(self.train_csv), "--train-csv")
-        inputs, target = table_columns(tables, self.inputs, self.target)
-        x, y = tables.numbers(inputs, "--inputs"), tables.numbers((target,), "--target")
+        x, y = self._table[:2]
         return {
             "input_mean": x.mean(0).tolist(),
             "input_std": _std(x).tolist(),
@@ -106,7 +108,7 @@ class RegressionTask(Task):
             "target_std": float(_std(y)[0]),
         }
 
-    @property
+    @cached_property
     def report_format(self) -> bool:
         """The built-in data or the report's ``input,label`` files, taken as they are."""
         if self.train_csv is None:
@@ -167,7 +169,9 @@ def table_columns(
 
 def _header(path: str) -> str:
     """The first line of ``path`` without spaces, BOM and line end (the full checks come later)."""
-    from nndl._inputs import MAX_TABLE_BYTES, read_bytes
+    from nndl._inputs import MAX_TABLE_BYTES, check_readable_file
 
-    first = read_bytes(path, "--train-csv", MAX_TABLE_BYTES)[:4096].decode("utf-8-sig", "replace")
+    check_readable_file(path, "--train-csv", MAX_TABLE_BYTES)
+    with open(path, "rb") as f:  # its first line only, not the whole file
+        first = f.read(4096).decode("utf-8-sig", "replace")
     return ",".join(c.strip() for c in first.splitlines()[0].split(",")) if first.strip() else ""
