@@ -8,7 +8,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["ConfigError", "DataError", "NNDLError", "TrainingFailed", "UsageError"]
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "NNDLError",
+    "SearchFailed",
+    "TrainingFailed",
+    "UsageError",
+]
 
 
 class NNDLError(Exception):
@@ -45,3 +52,7 @@ class TrainingFailed(NNDLError):
     def __init__(self, message: str, record: dict[str, Any]) -> None:
         super().__init__(message)
         self.record = record
+
+
+class SearchFailed(NNDLError):
+    """A search that completed no trial, so there is no best configuration to go on with."""

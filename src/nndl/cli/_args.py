@@ -22,6 +22,7 @@ __all__ = [
     "out_dir",
     "port",
     "positive_int",
+    "positive_number",
 ]
 
 T = TypeVar("T")
@@ -65,6 +66,16 @@ def _positive(text: str) -> int:
     if value < 1:
         raise ValueError(f"{value} must be >= 1")
     return value
+
+
+def _positive_number(text: str) -> float:
+    value = parse_float(text)
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{shorten(text)} must be a number > 0")
+    return value
+
+
+positive_number = _typed(_positive_number, "positive number")
 
 
 def _port(text: str) -> int:
@@ -134,6 +145,6 @@ def add_table_flags(parser: Any) -> None:
     parser.add_argument(
         "--standardize",
         action=argparse.BooleanOptionalAction,
-        help="regression: scale inputs and target by the training rows (default: on for "
-        "tables other than the report's input,label files)",
+        help="regression: train on inputs and target scaled by the training rows' mean and std "
+        "(default: on; losses are reported in the data's units either way)",
     )

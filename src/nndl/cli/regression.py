@@ -6,7 +6,14 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags, add_table_flags
+from nndl.cli._args import (
+    add_params_flag,
+    add_search_flags,
+    add_study_flags,
+    add_table_flags,
+    positive_int,
+    positive_number,
+)
 from nndl.cli._study import checked_search_flags, run_staged, study_options
 
 
@@ -27,6 +34,20 @@ def add_parser(commands: Any) -> None:
         _data_flags(sub)
         if name in ("search", "all"):
             add_search_flags(sub, report_trials=65)
+            sub.add_argument(
+                "--prune-fraction",
+                type=positive_number,
+                help="prune a trial when one of its first 3 folds has a validation MSE above this "
+                "times the labels' variance (default 0.105, the report's 0.4 on its data; "
+                "--quick: 1.0)",
+            )
+        if name in ("best", "all"):
+            sub.add_argument(
+                "--refit-members",
+                type=positive_int,
+                default=5,
+                help="seeds of the refit ensemble, the study's answer (default 5)",
+            )
         if name in ("best", "all"):
             add_params_flag(sub)
         sub.set_defaults(run=run)
@@ -56,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
 
     names = ("train_csv", "test_csv", "device", "seed", "storage", "batch_folds", "quiet")
     options = study_options(args, (*names, "inputs", "target", "space", "standardize"))
+    options.update(
+        {k: getattr(args, k) for k in ("prune_fraction", "refit_members") if hasattr(args, k)}
+    )
     budget = reg.QUICK if args.quick else reg.FULL
     study = reg.RegressionStudy(out=args.out, budget=budget, **options)
     study.task.check()  # the data files and the space, before any work

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from nndl._inputs import read_json_object
 from nndl._io import write_json
 from nndl.data.tensors import TensorData
-from nndl.errors import ConfigError
+from nndl.errors import ConfigError, SearchFailed
 from nndl.search.spaces import Run
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ __all__ = ["LOSS_COLUMNS", "best_params", "export_search_csv", "run_search"]
 
 
 def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
-    from nndl.search.regression import regression_settings
+    from nndl.search.regression import label_variance, regression_settings
     from nndl.search.study import StudySpec
 
     return StudySpec(
@@ -26,7 +26,13 @@ def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
         out=study.home,
         trials=study.trials or study.budget.trials,
         settings=regression_settings(
-            data, study.budget.max_epochs, 5, study.seed, study.space, study.task.report_format
+            data,
+            study.budget.max_epochs,
+            5,
+            study.seed,
+            study.space,
+            label_variance(study.task),
+            study.pruning,
         ),
         sampler="random",
         storage=study.storage,
@@ -52,11 +58,30 @@ def run_search(study: RegressionStudy) -> dict[str, Any]:
         study.device,
         study.batch_folds,
         study.space,
+        study.pruning,
     )
     summary = run_study(spec, job)
     summary["csv_rows"] = export_search_csv(study, data)
     write_json(study.out / "search" / "summary.json", summary)
+    check_completed(summary, spec)
     return summary
+
+
+def check_completed(summary: dict[str, Any], spec: Any) -> None:
+    """A search whose every trial was pruned or failed has nothing to choose: one line."""
+    if summary.get("completed"):
+        return
+    from nndl.search.study import open_study
+
+    attrs = [t.user_attrs for t in open_study(spec).trials]
+    reasons = [a.get("prune_reason") or a.get("fail_reason") for a in attrs]
+    example = next((f"; e.g. {r}" for r in reasons if r), "")
+    raise SearchFailed(
+        f"the search in {spec.out} completed no trial ({summary.get('pruned', 0)} pruned, "
+        f"{summary.get('failed', 0)} failed{example}): nothing to choose from; give it a larger "
+        "--prune-fraction (1.0: prune only folds no better than the mean), more epochs, another "
+        "--space, or --params FILE"
+    )
 
 
 LOSS_COLUMNS = ["avg_train_loss", "avg_val_loss", "train_time [min]"]

@@ -50,6 +50,7 @@ def run_train(job: TrainJob) -> dict[str, Any]:
     evolver = Evolver(build_model(config), job.train, callbacks, transform)
     history = evolver.fit(data.train, data.val)
     check_converged(history, lambda: _metrics(job, history, None))
+    history = history.scaled(job.task.loss_scale)  # losses in the data's units from here on
     metrics = _metrics(job, history, evolver.evaluate(data.test))
     with staged_folder(job.out) as staging:  # the run folder is all new or all as it was
         _write_outputs(replace(job, out=staging), config, data, evolver, history, metrics)
@@ -98,7 +99,7 @@ def _metrics(job: TrainJob, history: History, test: dict[str, float] | None) -> 
     if job.task.loss == "cross_entropy":
         metrics["val_accuracy"] = best.get("val_accuracy")
         metrics["test_accuracy"] = test["accuracy"] if test else None
-    metrics["test_loss"] = test["loss"] if test else None
+    metrics["test_loss"] = test["loss"] * job.task.loss_scale if test else None
     reason = history.stop_reason.value if history.stop_reason else None
     metrics.update(epochs=history.epochs, best_epoch=history.best_epoch, stop_reason=reason)
     metrics["seconds_per_epoch"] = history.seconds_per_epoch()
@@ -126,6 +127,9 @@ def _write_outputs(
         extra["classes"] = list(job.task.class_names)
     if job.plugins:
         extra["plugins"] = list(job.plugins)
+    scaling: Any = getattr(job.task, "scaling", None)
+    if scaling is not None and hasattr(scaling, "to_dict"):  # a regression task's
+        extra["scaling"] = scaling.to_dict()  # load_regressor() applies it
     save_checkpoint(out / "model.pt", evolver.model, job.train, extra)
     fig = plot_loss_curves(
         loss_curves(history.rows, history.best_epoch), title=f"{job.arch} ({job.task.dataset})"

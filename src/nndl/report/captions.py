@@ -11,7 +11,9 @@ REGRESSION_FIGURES = [
     ),
     (
         "figure_2_best.png",
-        "Figure 2: best net: (a) loss per epoch, (b) output, with the 5 fold nets' spread as a band",
+        "Figure 2: (a) loss per epoch of the best fold net (the report's protocol); (b) output with "
+        "the points: the refit ensemble's mean and its members' spread as a band, next to the best "
+        "fold net and the Gaussian process",
     ),
     (
         "figure_3_weights_activations.png",

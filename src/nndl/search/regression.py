@@ -1,8 +1,12 @@
-"""The report's regression search: 5 folds per trial, early stopping, pruning at 0.4.
+"""The report's regression search: 5 folds per trial, early stopping, scale-free pruning.
 
-Each fold is reported to Optuna as a step; if any of the first three folds ends with a
-validation loss above the threshold, the remaining folds are skipped and the trial is
-pruned (``TrialPruned``). A fold whose loss diverges fails the trial, with the reason kept.
+Each fold is reported to Optuna as a step, its loss in the data's units; if any of the first
+three folds ends with a validation loss above ``PRUNE_FRACTION`` times the training labels'
+variance, the remaining folds are skipped and the trial is pruned (``TrialPruned``). The
+fraction is the report's rule made relative: its labels have a variance of about 3.8 and it
+pruned above 0.4, so data with the report's variance keeps 0.4, and the same data with its
+labels times 100 prunes the same trials. A fold whose loss diverges fails the trial, with the
+reason kept.
 """
 
 from __future__ import annotations
@@ -20,18 +24,33 @@ from nndl.search.study import TrainingDiverged
 from nndl.training.callbacks import StopReason
 from nndl.training.kfold import CVResult, FoldResult
 
-__all__ = ["RegressionSearchJob", "cross_validate", "regression_settings"]
+__all__ = [
+    "PRUNE_FRACTION",
+    "RegressionSearchJob",
+    "cross_validate",
+    "label_variance",
+    "prune_threshold",
+    "refit",
+    "refit_epochs",
+    "regression_settings",
+]
 
-PRUNE_THRESHOLD = 0.4
+REPORT_PRUNE_THRESHOLD = 0.4
+REPORT_LABEL_VARIANCE = 3.8
+PRUNE_FRACTION = REPORT_PRUNE_THRESHOLD / REPORT_LABEL_VARIANCE  # about 0.105
 PRUNE_FOLDS = 3
 
 
-def prune_threshold(data: TensorData, report_format: bool = True) -> float:
-    """The report's 0.4 on data of the report's format (its labels' scale); on a user's table,
-    the training labels' variance: a fold no better than predicting their mean is pruned."""
-    if report_format:
-        return PRUNE_THRESHOLD
-    return float(data.y.double().var(unbiased=False))
+def prune_threshold(label_variance: float, fraction: float = PRUNE_FRACTION) -> float:
+    """The validation MSE above which a fold prunes its trial: ``fraction`` times the
+    training labels' variance (0.4 for labels of the report's variance)."""
+    return fraction * label_variance
+
+
+def label_variance(task: Any) -> float:
+    """The training labels' variance in the data's units."""
+    y = task.points()[0].y.double()
+    return float(y.var(unbiased=False)) * task.loss_scale
 
 
 def cross_validate(
@@ -46,18 +65,50 @@ def cross_validate(
 ) -> CVResult:
     """Train ``run`` on ``k`` folds, batched as one ensemble (nets that stack) or one after the
     other; the net is sized for the data's input columns."""
-    from nndl.training.config import TrainConfig
     from nndl.training.kfold import cross_validator
+
+    config, train = _configs(run, data, max_epochs, seed, device)
+    validator = cross_validator(
+        config, train, k, split_seed=seed, batched=None if batch_folds else False
+    )
+    return validator.run(data, on_fold_end)
+
+
+def _configs(run: Run, data: TensorData, max_epochs: int, seed: int, device: str) -> Any:
+    """The net sized for the data's columns, and its training settings (Adam, MSE)."""
+    from nndl.training.config import TrainConfig
 
     config = run.model
     if hasattr(config, "for_task"):
         config = config.for_task(tuple(data.x.shape[1:]), int(data.y.shape[1]))
     settings = {"optimizer": "adam", **run.train}
     train = TrainConfig(**settings, loss="mse", max_epochs=max_epochs, seed=seed, device=device)
-    validator = cross_validator(
-        config, train, k, split_seed=seed, batched=None if batch_folds else False
-    )
-    return validator.run(data, on_fold_end)
+    return config, train
+
+
+def refit_epochs(folds: list[FoldResult]) -> int:
+    """The median of the folds' restored best epochs (their last epoch where none was kept)."""
+    import statistics
+
+    best = [f.history.best_epoch or f.epochs for f in folds]
+    return max(1, round(statistics.median(best)))
+
+
+def refit(
+    run: Run,
+    data: TensorData,
+    epochs: int,
+    members: int = 5,
+    seed: int = 0,
+    device: str = "cpu",
+    batch_folds: bool = True,
+) -> list[Any]:
+    """``run``'s net retrained on every row of ``data`` for ``epochs`` epochs as ``members``
+    seeds (``seed``, ``seed + 1``, ...), trained at once where the nets stack."""
+    from nndl.training.ensemble import train_ensemble
+
+    config, train = _configs(run, data, epochs, seed, device)
+    return train_ensemble(config, train, data, members, epochs, None if batch_folds else False)
 
 
 def regression_settings(
@@ -66,7 +117,8 @@ def regression_settings(
     k: int,
     seed: int,
     space: str = "report",
-    report_format: bool = True,
+    variance: float = REPORT_LABEL_VARIANCE,
+    fraction: float = PRUNE_FRACTION,
 ) -> dict[str, Any]:
     """What must match to resume a regression study (``seed``: folds and weights)."""
     described = get_space(space, "regression").describe()
@@ -78,7 +130,7 @@ def regression_settings(
         "k": k,
         "max_epochs": max_epochs,
         "seed": seed,
-        "prune": [PRUNE_FOLDS, prune_threshold(data, report_format)],
+        "prune": [PRUNE_FOLDS, prune_threshold(variance, fraction)],
         "data": data.fingerprint(),
     }
 
@@ -94,6 +146,7 @@ class RegressionSearchJob:
     device: str = "cpu"
     batch_folds: bool = True
     space: str = "report"
+    prune_fraction: float = PRUNE_FRACTION
 
     def data(self) -> TensorData:
         """All training points (the folds split them)."""
@@ -101,7 +154,8 @@ class RegressionSearchJob:
 
     def make_objective(self) -> Callable[[optuna.Trial], float]:
         data, space = self.data(), get_space(self.space, "regression")
-        threshold = prune_threshold(data, self.task.report_format)
+        threshold = prune_threshold(label_variance(self.task), self.prune_fraction)
+        units = self.task.loss_scale
 
         def objective(trial: optuna.Trial) -> float:
             run = space.suggest(trial)
@@ -114,36 +168,44 @@ class RegressionSearchJob:
                 self.seed,
                 self.device,
                 self.batch_folds,
-                on_fold_end=lambda fold: _report_fold(trial, fold, threshold),
+                on_fold_end=lambda fold: _report_fold(trial, fold, threshold, units),
             )
             trial.set_user_attr("train_time_min", (time.perf_counter() - start) / 60)
-            return _finish(trial, result)
+            return _finish(trial, result, units)
 
         return objective
 
 
-def _report_fold(trial: optuna.Trial, fold: FoldResult, threshold: float = PRUNE_THRESHOLD) -> bool:
-    """Report the fold; ``False`` (skip the rest) when it diverged or must be pruned."""
-    trial.report(fold.val_loss, step=fold.fold)
+def _report_fold(
+    trial: optuna.Trial,
+    fold: FoldResult,
+    threshold: float = REPORT_PRUNE_THRESHOLD,
+    units: float = 1.0,
+) -> bool:
+    """Report the fold's loss in the data's units (``units`` times the nets' standardized MSE);
+    ``False`` (skip the rest) when it diverged or must be pruned."""
+    val_loss = fold.val_loss * units
+    trial.report(val_loss, step=fold.fold)
     if fold.stop_reason is StopReason.DIVERGED:
         trial.set_user_attr("fail_reason", f"fold {fold.fold} diverged at epoch {fold.epochs}")
         return False
-    if fold.fold < PRUNE_FOLDS and fold.val_loss > threshold:
+    if fold.fold < PRUNE_FOLDS and val_loss > threshold:
         trial.set_user_attr(
             "prune_reason",
-            f"fold {fold.fold} validation loss {fold.val_loss:.4f} > {threshold:.4g}",
+            f"fold {fold.fold} validation loss {val_loss:.4g} > {threshold:.4g} "
+            "(the prune fraction x the labels' variance)",
         )
         return False
     return True
 
 
-def _finish(trial: optuna.Trial, result: CVResult) -> float:
+def _finish(trial: optuna.Trial, result: CVResult, units: float = 1.0) -> float:
     folds = result.folds
-    trial.set_user_attr("avg_train_loss", result.mean_train_loss)
-    trial.set_user_attr("avg_val_loss", result.mean_val_loss)
+    trial.set_user_attr("avg_train_loss", result.mean_train_loss * units)
+    trial.set_user_attr("avg_val_loss", result.mean_val_loss * units)
     trial.set_user_attr("fold_epochs", [f.epochs for f in sorted(folds, key=lambda f: f.fold)])
     if "fail_reason" in trial.user_attrs:
         raise TrainingDiverged(trial.user_attrs["fail_reason"])
     if "prune_reason" in trial.user_attrs:
         raise optuna.TrialPruned(trial.user_attrs["prune_reason"])
-    return result.mean_val_loss
+    return result.mean_val_loss * units

@@ -74,6 +74,12 @@ class Task(ABC):
         """A short name of the data for titles and the report."""
         return self.name
 
+    @property
+    def loss_scale(self) -> float:
+        """What turns a loss on the numbers the nets see into the data's units (a regression
+        task that standardizes its target: the target's variance)."""
+        return 1.0
+
     def info(self) -> dict[str, Any]:
         """Where the data came from, for the run's record."""
         return {"task": self.name}

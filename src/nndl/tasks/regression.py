@@ -5,10 +5,11 @@ are read by :func:`nndl.data.regression.load_csv` exactly as before; any other h
 general table reader, with ``inputs`` (default: every column but the target) and ``target``
 (default: ``label`` when there is one, else the last column).
 
-``standardize`` (default: on for any table but the report's ``input,label`` format and the
-built-in data, which keep the report's protocol exactly) scales inputs and target by the
-training rows' mean and standard deviation; losses are then in units of the target's variance
-(1.0 = predicting the mean), and the scaling is kept in the run's record.
+``standardize`` (default on; ``False`` trains on the numbers as they are) scales inputs and
+target by the training rows' mean and standard deviation (:class:`nndl.data.scaling.Scaling`):
+the nets train on standardized numbers, whatever the data's units, and the studies report
+losses and predictions in the data's own units; the scaling is kept in the run's record and
+in its checkpoints.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nndl.data.regression import HEADER, check_csv_pair, default_data, load_csv
+from nndl.data.scaling import Scaling
 from nndl.data.table import Table, read_table
 from nndl.errors import UsageError
 from nndl.tasks.base import Task, register_task
@@ -65,22 +67,27 @@ class RegressionTask(Task):
         return "built-in 1-D data" if self.train_csv is None else str(self.train_csv)
 
     @cached_property
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], str]:
-        """train x ``(n, d)``, train y ``(n, 1)``, test x, test y, input names, target name."""
+    def raw(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], str]:
+        """train x ``(n, d)``, train y ``(n, 1)``, test x, test y in the data's units, input
+        names, target name."""
         if self.train_csv is None or self.test_csv is None:
             check_csv_pair(self.train_csv, self.test_csv)
             train, test = default_data()
-            pairs = [(d.x.reshape(-1, 1), d.y.reshape(-1, 1)) for d in (train, test)]
-            return (*pairs[0], *pairs[1], ("input",), "label")
-        if self.report_format:
+        elif self.report_format:
             train, test = load_csv(self.train_csv), load_csv(self.test_csv)
-            pairs = [(d.x.reshape(-1, 1), d.y.reshape(-1, 1)) for d in (train, test)]
-            return (*pairs[0], *pairs[1], ("input",), "label")
-        tx, ty, sx, sy, inputs, target = self._table
-        if self.standardize is False:
+        else:
+            return self._table
+        pairs = [(d.x.reshape(-1, 1), d.y.reshape(-1, 1)) for d in (train, test)]
+        return (*pairs[0], *pairs[1], ("input",), "label")
+
+    @cached_property
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], str]:
+        """As :attr:`raw`, standardized by :attr:`scaling` (what the nets see)."""
+        tx, ty, sx, sy, inputs, target = self.raw
+        s = self.scaling
+        if s is None:
             return tx, ty, sx, sy, inputs, target
-        (tx, sx), (ty, sy) = _standardized(tx, sx), _standardized(ty, sy)
-        return tx, ty, sx, sy, inputs, target
+        return s.inputs(tx), s.targets(ty), s.inputs(sx), s.targets(sy), inputs, target
 
     @cached_property
     def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], str]:
@@ -95,37 +102,37 @@ class RegressionTask(Task):
         ]
         return tx, ty, sx, sy, inputs, target
 
-    @property
-    def scaling(self) -> dict[str, Any] | None:
-        """Mean and standard deviation of inputs and target on the training rows, when scaled."""
-        if not self._scaled:
+    @cached_property
+    def scaling(self) -> Scaling | None:
+        """Mean and std of inputs and target on the training rows; None with ``standardize=False``."""
+        if self.standardize is False:
             return None
-        x, y = self._table[:2]
-        return {
-            "input_mean": x.mean(0).tolist(),
-            "input_std": _std(x).tolist(),
-            "target_mean": float(y.mean()),
-            "target_std": float(_std(y)[0]),
-        }
+        return Scaling.fit(*self.raw[:2])
+
+    @property
+    def loss_scale(self) -> float:
+        """An MSE of the standardized numbers times this is the MSE in the data's units."""
+        return 1.0 if self.scaling is None else self.scaling.loss_scale
 
     @cached_property
     def report_format(self) -> bool:
-        """The built-in data or the report's ``input,label`` files, taken as they are."""
+        """The built-in data or the report's ``input,label`` files (read as the report's)."""
         if self.train_csv is None:
             return True
-        plain = self.inputs is None and self.target is None and not self.standardize
+        plain = self.inputs is None and self.target is None
         return plain and _header(self.train_csv) == HEADER
 
-    @property
-    def _scaled(self) -> bool:
-        return not self.report_format and self.standardize is not False
-
-    def points(self, limit: int | None = None) -> tuple[Any, Any]:
+    def points(self, limit: int | None = None, data_units: bool = False) -> tuple[Any, Any]:
+        """Standardized training and test rows (what the nets train on), or as the files have
+        them with ``data_units``."""
         import torch
 
         from nndl.data.tensors import TensorData
 
-        tx, ty, sx, sy = (torch.from_numpy(np.ascontiguousarray(a)) for a in self.arrays[:4])
+        arrays = self.raw if data_units else self.arrays
+        tx, ty, sx, sy = (
+            torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)) for a in arrays[:4]
+        )
         return TensorData(tx[:limit], ty[:limit]), TensorData(sx, sy)
 
     def info(self) -> dict[str, Any]:
@@ -136,21 +143,9 @@ class RegressionTask(Task):
         }
         if self.input_names != ("input",):
             info.update(inputs=list(self.input_names), target=self.arrays[5])
-        if self._scaled:
-            info["standardized"] = self.scaling
+        if self.scaling is not None:
+            info["standardized"] = self.scaling.to_dict()
         return info
-
-
-def _std(a: np.ndarray) -> np.ndarray:
-    std = a.std(0)
-    std[std == 0] = 1.0
-    return std
-
-
-def _standardized(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both scaled by the training rows' mean and standard deviation (per column)."""
-    mean, std = train.mean(0), _std(train)
-    return ((train - mean) / std).astype(np.float32), ((test - mean) / std).astype(np.float32)
 
 
 def table_columns(

@@ -21,7 +21,14 @@ from nndl.errors import ConfigError, DataError, NNDLError
 from nndl.models.nets import build_model, config_from_dict, config_to_dict
 from nndl.training.config import TrainConfig
 
-__all__ = ["FORMAT", "LoadedCheckpoint", "load_checkpoint", "save_checkpoint"]
+__all__ = [
+    "FORMAT",
+    "LoadedCheckpoint",
+    "load_checkpoint",
+    "load_regressor",
+    "save_checkpoint",
+    "save_regressor",
+]
 
 FORMAT = "nndl-checkpoint-v1"
 MAX_CHECKPOINT_BYTES = 8 << 30
@@ -43,6 +50,7 @@ def save_checkpoint(
     train_config: TrainConfig | None = None,
     extra: dict[str, Any] | None = None,
     config: Any = None,
+    members: list[nn.Module] | None = None,
 ) -> None:
     """Write ``model`` with the registered ``config`` that builds it (default: ``model.config``)
     to ``path`` atomically; any net with a registered builder round-trips, a plain
@@ -53,13 +61,17 @@ def save_checkpoint(
             "checkpoint",
             [f"{type(model).__name__} has no .config: pass config= (a registered architecture's)"],
         )
-    payload = {
+    payload: dict[str, Any] = {
         "format": FORMAT,
         "model_config": config_to_dict(config),
         "train_config": train_config.to_dict() if train_config is not None else None,
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "extra": dict(extra or {}),
     }
+    if members:  # an ensemble: the weights of every member (``state_dict`` is the first's)
+        payload["member_states"] = [
+            {k: v.detach().cpu() for k, v in m.state_dict().items()} for m in members
+        ]
     with atomic_path(path) as tmp:
         try:
             torch.save(payload, tmp)
@@ -88,6 +100,44 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
         )
     except (KeyError, TypeError, RuntimeError, NNDLError) as exc:
         raise DataError(f"checkpoint {path}: does not match its own config ({exc})") from exc
+
+
+def save_regressor(
+    path: str | os.PathLike[str],
+    regressor: Any,
+    train_config: TrainConfig | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Write a :class:`nndl.models.scaled.ScaledRegressor`: its members and its scaling, which
+    :func:`load_regressor` reads back (and :func:`load_checkpoint` as its first member)."""
+    members = list(regressor.members)
+    scaling = regressor.scaling.to_dict() if regressor.scaling is not None else None
+    extra = {**(extra or {}), "scaling": scaling}
+    save_checkpoint(path, members[0], train_config, extra, members=members)
+
+
+def load_regressor(path: str | os.PathLike[str], map_location: str = "cpu") -> Any:
+    """A regression checkpoint as a :class:`~nndl.models.scaled.ScaledRegressor` that takes and
+    returns the data's units: ``load_regressor(p).predict(x, return_std=True)``. Works for an
+    ensemble (``refit/ensemble.pt``) and for one net's checkpoint (one member)."""
+    from nndl.data.scaling import Scaling
+    from nndl.models.scaled import ScaledRegressor
+
+    payload = _read(Path(path), map_location)
+    _check_builder(path, payload)
+    states = payload.get("member_states") or [payload.get("state_dict")]
+    try:
+        config = config_from_dict(payload["model_config"])
+        members = []
+        for state in states:
+            _check_shapes(config, state)
+            net = build_model(config)
+            net.load_state_dict(state)
+            members.append(net)
+        scaling = (payload.get("extra") or {}).get("scaling")
+        return ScaledRegressor(members, Scaling.from_dict(scaling) if scaling else None)
+    except (KeyError, TypeError, ValueError, RuntimeError, NNDLError) as exc:
+        raise DataError(f"checkpoint {path}: not a regression net's checkpoint ({exc})") from exc
 
 
 def _check_builder(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:

@@ -45,6 +45,16 @@ class History:
             return self.rows[-1]
         return self.rows[self.best_epoch - 1]
 
+    def scaled(self, factor: float) -> History:
+        """The same history with its losses times ``factor`` (e.g. into the data's units)."""
+        if factor == 1.0:
+            return self
+        rows = [
+            {k: v * factor if k in ("train_loss", "val_loss") else v for k, v in r.items()}
+            for r in self.rows
+        ]
+        return History(rows, self.stop_reason, self.best_epoch)
+
     def seconds_per_epoch(self) -> float:
         """Mean wall seconds of one epoch, validation included."""
         return sum(r["seconds"] for r in self.rows) / max(1, len(self.rows))

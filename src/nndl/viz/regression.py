@@ -3,6 +3,7 @@ weight histograms and the hidden activations of a net (the report's Figures 1-3)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,8 +34,10 @@ class FitData:
 
     grid: np.ndarray
     predictions: np.ndarray  # (nets, grid)
-    best: int
+    best: int | None  # the net drawn as "net"; None: the nets' mean is the answer drawn
     points: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    references: dict[str, np.ndarray] = field(default_factory=dict)  # name -> grid predictions
+    nets: str = "fold nets"  # what the band's nets are
 
     @property
     def mean(self) -> np.ndarray:
@@ -54,17 +57,25 @@ def _predict(model: nn.Module, x: np.ndarray) -> np.ndarray:
 
 
 def fit_data(
-    models: list[nn.Module], points: dict[str, TensorData], best: int = 0, n: int = 400
+    models: list[nn.Module],
+    points: dict[str, TensorData],
+    best: int | None = 0,
+    n: int = 400,
+    references: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None,
+    nets: str = "fold nets",
 ) -> FitData:
-    """Evaluate ``models`` on a grid spanning all ``points`` (named e.g. train/val/test)."""
+    """Evaluate ``models`` (and each reference: grid -> predictions) on a grid spanning all
+    ``points`` (named e.g. train/val/test)."""
     xs = np.concatenate([p.x.reshape(-1).numpy() for p in points.values()])
     margin = 0.05 * (xs.max() - xs.min())
     grid = np.linspace(xs.min() - margin, xs.max() + margin, n, dtype=np.float32)
     preds = np.stack([_predict(m, grid) for m in models])
     named = {k: (p.x.reshape(-1).numpy(), p.y.reshape(-1).numpy()) for k, p in points.items()}
-    return FitData(grid, preds, best, named)
+    lines = {k: np.asarray(f(grid)).reshape(-1) for k, f in (references or {}).items()}
+    return FitData(grid, preds, best, named, lines, nets)
 
 
+_REFERENCE_STYLES = ({"color": "tab:purple", "ls": ":"}, {"color": "tab:brown", "ls": "-."})
 _STYLE = {"train": ("tab:blue", "o"), "val": ("tab:green", "s"), "test": ("tab:red", "x")}
 
 
@@ -80,10 +91,16 @@ def plot_fit(fit: FitData, ax: Any, title: str = "") -> Any:
             fit.mean + 2 * fit.std,
             color="orange",
             alpha=0.25,
-            label=f"{len(fit.predictions)} fold nets: mean ± 2 std",
+            label=f"{len(fit.predictions)} {fit.nets}: mean ± 2 std",
         )
-        ax.plot(fit.grid, fit.mean, color="orange", lw=1, ls="--")
-    ax.plot(fit.grid, fit.predictions[fit.best], color="black", lw=2, label="net")
+    if fit.best is None:
+        ax.plot(fit.grid, fit.mean, color="black", lw=2, label=f"mean of the {fit.nets}")
+    else:
+        if len(fit.predictions) > 1:
+            ax.plot(fit.grid, fit.mean, color="orange", lw=1, ls="--")
+        ax.plot(fit.grid, fit.predictions[fit.best], color="black", lw=2, label="net")
+    for (name, line), style in zip(fit.references.items(), _REFERENCE_STYLES, strict=False):
+        ax.plot(fit.grid, line, lw=1.2, label=name, **style)
     ax.set_xlabel("input")
     ax.set_ylabel("label")
     ax.set_title(title)
@@ -100,10 +117,11 @@ class ParityData:
 
 @torch.inference_mode()
 def parity_data(
-    models: list[nn.Module], points: dict[str, TensorData], best: int = 0
+    models: list[nn.Module], points: dict[str, TensorData], best: int | None = 0
 ) -> ParityData:
-    """Predictions of ``models[best]`` against the true values of every part of ``points``."""
-    model = models[best].eval()
+    """Predictions of ``models[best]`` (``None``: the first, an ensemble) against the true
+    values of every part of ``points``."""
+    model = models[best or 0].eval()
     device = next(model.parameters()).device
     return ParityData(
         {

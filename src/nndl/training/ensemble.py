@@ -1,0 +1,81 @@
+"""An ensemble of one configuration: M nets trained on the same rows, differing by seed only.
+
+Member ``i`` is seeded ``train.seed + i`` (its initial weights and its batch order), trains
+for a fixed number of epochs on every row (no validation, no early stopping) and keeps its
+last weights. Fully connected nets with Adam and MSE train as one stacked net (the batched
+folds' machinery, :mod:`nndl.training.stacked`), so M members take about the time of one;
+other nets train one after the other with the :class:`~nndl.training.evolver.Evolver`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+from torch import nn
+
+from nndl.data.tensors import TensorData
+from nndl.training.config import TrainConfig
+
+__all__ = ["train_ensemble"]
+
+
+def train_ensemble(
+    config: Any,
+    train: TrainConfig,
+    data: TensorData,
+    members: int,
+    epochs: int,
+    batched: bool | None = None,
+) -> list[nn.Module]:
+    """``members`` nets of ``config`` trained on all of ``data`` for ``epochs`` epochs each.
+
+    ``batched=None`` stacks them where the nets stack (an FCN with Adam and MSE); without
+    dropout the stacked members are the ones trained alone (tested)."""
+    from nndl.models.configs import FCNConfig
+
+    stackable = isinstance(config, FCNConfig) and train.optimizer == "adam" and train.loss == "mse"
+    if batched if batched is not None else stackable:
+        return _stacked(config, train, data, members, epochs)
+    return [_alone(config, train, data, train.seed + i, epochs) for i in range(members)]
+
+
+def _alone(config: Any, train: TrainConfig, data: TensorData, seed: int, epochs: int) -> nn.Module:
+    from nndl.models.nets import build_model
+    from nndl.training.evolver import Evolver
+
+    settings = dataclasses.replace(train, seed=seed, max_epochs=epochs, patience=None)
+    torch.manual_seed(seed)
+    evolver = Evolver(build_model(config), settings)
+    evolver.fit(data)
+    return evolver.model.cpu()
+
+
+def _stacked(
+    config: Any, train: TrainConfig, data: TensorData, members: int, epochs: int
+) -> list[nn.Module]:
+    from nndl.models.nets import FCN
+    from nndl.training.device import resolve_device
+    from nndl.training.stacked import StackedAdam, StackedFCN
+
+    device = resolve_device(train.device)
+    nets = []
+    for i in range(members):
+        torch.manual_seed(train.seed + i)
+        nets.append(FCN(config))
+    torch.manual_seed(train.seed)
+    model = StackedFCN(config, nets, device)
+    opt = StackedAdam(model, train.lr, train.weight_decay)
+    orders = [torch.Generator().manual_seed(train.seed + i) for i in range(members)]
+    x, y, n, size = data.x.to(device), data.y.to(device), len(data), train.batch_size
+    everyone = list(range(members))
+    model.train()
+    for _ in range(epochs):
+        order = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(device)
+        for start in range(0, n, size):
+            rows = order[:, start : start + size]
+            weight = torch.full(rows.shape, 1.0 / rows.shape[1], device=device)
+            model.mse_step(x[rows], y[rows], weight)
+            opt.step(everyone)
+    return [model.member(k) for k in everyone]
