@@ -101,7 +101,7 @@ def test_pruning_on_a_scripted_fold_loss_skips_the_remaining_folds() -> None:
     train = TrainConfig(loss="mse", batch_size=16, max_epochs=2, patience=None)
     result = KFoldCrossValidator(lambda: build_model(config), train, k=5).run(points(), hook)
     assert [f.fold for f in result.folds] == [0, 1] and result.aborted
-    assert "fold 1 validation loss 0.5500 > 0.4" in trial.user_attrs["prune_reason"]
+    assert "fold 1 validation loss 0.55 > 0.4 " in trial.user_attrs["prune_reason"]
     with pytest.raises(optuna.TrialPruned):
         _finish(trial, result)
 
@@ -330,7 +330,7 @@ def test_quick_all_writes_results_and_every_figure(tmp_path: Path) -> None:
     result = nndl("regression", "all", "--quick", "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
     results = json.loads((out / "results.json").read_text())
-    assert set(results) == {"basic", "best", "search", "data"}
+    assert set(results) == {"basic", "best", "refit", "gp", "search", "data"}
     assert set(results["basic"]) == {"train_loss", "val_loss", "test_loss"}
     assert set(results["best"]) == {
         "train_loss",
@@ -341,7 +341,8 @@ def test_quick_all_writes_results_and_every_figure(tmp_path: Path) -> None:
     }
     assert {"completed", "pruned", "failed", "seconds"} <= set(results["search"])
     assert results["search"]["completed"] == 3
-    assert set(results["data"]) == {"train_csv", "test_csv"}
+    assert set(results["data"]) == {"train_csv", "test_csv", "standardized"}
+    assert results["refit"]["members"] == 5 and results["gp"]["test_loss"] > 0
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert figures == [
         "figure_1_basic.png",
