@@ -6,14 +6,17 @@ import csv
 import dataclasses
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 import torch
 
+from nndl.data.regression import default_data
 from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
 from nndl.experiments.datasets import regression_points
@@ -23,6 +26,7 @@ from nndl.search.regression_space import SPACE, RegressionParams
 from nndl.search.study import TrainingDiverged
 from nndl.training import KFoldCrossValidator, StopReason, TrainConfig
 from nndl.training.batched_kfold import BatchedKFoldCrossValidator
+from nndl.training.checkpoint import load_regressor
 from nndl.training.kfold import FoldResult
 from nndl.training.stacked import StackedFCN
 
@@ -342,7 +346,14 @@ def test_quick_all_writes_results_and_every_figure(tmp_path: Path) -> None:
     assert {"completed", "pruned", "failed", "seconds"} <= set(results["search"])
     assert results["search"]["completed"] == 3
     assert set(results["data"]) == {"train_csv", "test_csv", "standardized"}
-    assert results["refit"]["members"] == 5 and results["gp"]["test_loss"] > 0
+    refit = results["refit"]
+    assert refit["members"] == 5 and results["gp"]["test_loss"] > 0
+    assert refit["epochs"] == round(statistics.median(refit["fold_best_epochs"]))
+    ensemble = load_regressor(out / "refit" / "ensemble.pt")  # its scaling inside: data units
+    test = default_data()[1]
+    mean, std = ensemble.predict(test.x, return_std=True)
+    assert np.mean((mean - test.y) ** 2) == pytest.approx(refit["test_loss"], rel=1e-4)
+    assert len(ensemble.members) == 5 and std.mean() == pytest.approx(refit["test_std"], rel=1e-4)
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert figures == [
         "figure_1_basic.png",

@@ -64,10 +64,13 @@ def test_html_report_embeds_every_figure_and_the_reports_numbers(quick_run: Path
     measured = [
         results["regression"]["basic"]["test_loss"],
         results["regression"]["best"]["test_loss"],
+        results["regression"]["refit"]["test_loss"],
+        results["regression"]["gp"]["test_loss"],
         *(results["classification"]["nets"][n]["test_accuracy"] for n in ("fcn", "dcnn", "pdcnn")),
     ]
     for value in measured:  # our numbers, not only the report's, reach both tables
         assert f"{value:.4f}" in html and f"{value:.4f}" in md
+    assert "| Gaussian process (reference) |" in md and "the report's protocol" in md
 
 
 @pytest.mark.slow

@@ -1,0 +1,149 @@
+"""The regression study's answer and its scale-freedom: the refit ensemble, the scaling kept in
+checkpoints, the pruning rule relative to the labels' variance, the Gaussian-process row."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nndl.data.regression import RegressionData, default_data, write_csv
+from nndl.data.tensors import TensorData
+from nndl.models import FCNConfig
+from nndl.search.regression import PRUNE_FRACTION, label_variance, prune_threshold, refit_epochs
+from nndl.tasks.regression import RegressionTask
+from nndl.training import TrainConfig
+from nndl.training.checkpoint import load_regressor
+from nndl.training.ensemble import train_ensemble
+from nndl.training.evolver import History
+from nndl.training.kfold import FoldResult, StopReason
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def nndl(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    return subprocess.run(
+        [sys.executable, "-m", "nndl", *args], capture_output=True, text=True, env=env, timeout=900
+    )
+
+
+def csv_pair(folder: Path, x_scale: float = 1.0, y_scale: float = 1.0) -> list[str]:
+    """The built-in data as the report's input,label files, inputs and labels scaled."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, d in zip(("train", "test"), default_data(), strict=True):
+        path = folder / f"{name}.csv"
+        write_csv(path, RegressionData(d.x * x_scale, d.y * y_scale, str(path)))
+        paths += [f"--{name}-csv", str(path)]
+    return paths
+
+
+def fold(number: int, best_epoch: int | None, epochs: int) -> FoldResult:
+    history = History([{"epoch": e, "train_loss": 1.0} for e in range(1, epochs + 1)])
+    history.best_epoch = best_epoch
+    return FoldResult(
+        number, 1.0, 1.0, epochs, StopReason.PATIENCE, 0.0, history, torch.nn.Linear(1, 1)
+    )
+
+
+def test_refit_epochs_are_the_median_of_the_folds_restored_best_epochs() -> None:
+    folds = [
+        fold(0, 120, 400),
+        fold(1, 30, 330),
+        fold(2, 250, 550),
+        fold(3, None, 90),
+        fold(4, 7, 307),
+    ]
+    assert refit_epochs(folds) == 90  # median of 120, 30, 250, 90 (its last epoch), 7
+    assert refit_epochs(folds[:2]) == 75
+
+
+def test_the_ensembles_members_differ_by_seed_only() -> None:
+    gen = torch.Generator().manual_seed(3)
+    x = torch.rand(60, 2, generator=gen) * 4 - 2
+    data = TensorData(x, torch.sin(x.sum(1, keepdim=True)))
+    config = FCNConfig(2, (16, 8), "tanh", (), 1)
+    train = TrainConfig(lr=5e-3, loss="mse", batch_size=16, max_epochs=1, seed=11)
+    stacked = train_ensemble(config, train, data, members=3, epochs=12)
+    for i, member in enumerate(stacked):  # each is the net trained alone with seed 11 + i
+        settings = dataclasses.replace(train, seed=11 + i)
+        alone = train_ensemble(config, settings, data, 1, 12, batched=False)[0]
+        for a, b in zip(member.parameters(), alone.parameters(), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    first, second = (next(iter(m.parameters())) for m in stacked[:2])
+    assert not torch.equal(first, second)
+
+
+def test_the_relative_threshold_is_the_reports_on_labels_of_the_reports_variance(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(-5, 5, 100), rng.normal(0, 1, 100)
+    y = (y - y.mean()) / y.std() * np.sqrt(3.8)  # the report's labels' variance
+    paths = []
+    for name in ("train", "test"):
+        path = tmp_path / f"{name}.csv"
+        write_csv(path, RegressionData(x, y, str(path)))
+        paths.append(str(path))
+    task = RegressionTask(*paths)
+    assert prune_threshold(label_variance(task)) == pytest.approx(0.4, rel=1e-5)
+    assert pytest.approx(0.105, abs=5e-4) == PRUNE_FRACTION
+    assert prune_threshold(
+        label_variance(RegressionTask(*paths, standardize=False))
+    ) == pytest.approx(0.4, rel=1e-5)
+
+
+def search_states(out: Path) -> list[tuple[str, str]]:
+    with open(out / "random_search.csv", newline="") as f:
+        return [(r["trial"], r["state"]) for r in csv.DictReader(f)]
+
+
+def test_scaled_labels_prune_the_same_trials_as_the_original(tmp_path: Path) -> None:
+    # powers of two scale float32 numbers exactly, so the standardized numbers the nets see
+    # are the same bits and any difference would be the pruning rule's (bench/regression_quality
+    # compares x 1000 / x 100 copies, equal within float rounding's noise)
+    runs = {}
+    for name, scales in {"plain": (1.0, 1.0), "scaled": (1024.0, 128.0)}.items():
+        out = tmp_path / name
+        data = csv_pair(tmp_path / f"{name}-data", *scales)
+        args = ("--trials", "2", "--max-trials", "6", "--prune-fraction", str(PRUNE_FRACTION))
+        result = nndl("regression", "search", "--quick", *args, *data, "--out", str(out), "--quiet")
+        assert result.returncode == 0, result.stderr
+        runs[name] = search_states(out)
+    assert runs["plain"] == runs["scaled"]
+    assert 0 < sum(state == "PRUNED" for _, state in runs["plain"]) < len(runs["plain"])
+
+
+def test_a_search_that_completes_nothing_says_so_in_one_line(tmp_path: Path) -> None:
+    args = ("--trials", "1", "--max-trials", "2", "--prune-fraction", "0.001")
+    result = nndl("regression", "search", "--quick", *args, "--out", str(tmp_path / "s"), "--quiet")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1 and "Traceback" not in result.stderr
+    assert "completed no trial (2 pruned, 0 failed" in lines[0] and "--prune-fraction" in lines[0]
+
+
+def test_a_trained_regression_net_keeps_its_scaling_and_predicts_in_data_units(
+    tmp_path: Path,
+) -> None:
+    data = csv_pair(tmp_path / "data", 1000.0, 100.0)
+    out = tmp_path / "run"
+    result = nndl(
+        "train", "--task", "regression", *data, "--epochs", "40", "--out", str(out), "--quiet"
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    net = load_regressor(out / "model.pt")
+    test = default_data()[1]
+    predicted, std = net.predict(test.x * 1000.0, return_std=True)
+    mse = float(np.mean((predicted - test.y.astype(np.float64) * 100.0) ** 2))
+    assert mse == pytest.approx(metrics["test_loss"], rel=1e-4)
+    assert metrics["test_loss"] > 100.0 and not std.any()  # data units; one net: no spread
