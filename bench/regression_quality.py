@@ -1,0 +1,183 @@
+"""Regression quality on a suite of datasets of the report's kind: basic net, the report's
+protocol (best of 5 fold nets), nndl's refit ensemble, and a Gaussian process.
+
+Ten seeded datasets: each a different smooth function on [-5, 5] (a sine with a trend, two
+bumps, a step, the damped cubic, a modulated cosine, with seeded parameters), 100 training
+points with two gaps of seeded widths and places and noise of std 0.3-0.6, 100 test points
+over the whole range with noise of std 0.2; plus the first two again with labels x 100 and
+inputs x 1000. Each runs the regression study (`run_all`: basic net at 2000 epochs, the random
+search with `--trials` completed trials, the 5 folds, the refit, the GP), seed 0.
+
+Targets (issue 14): the refit ensemble beats the report's protocol on at least 8 of the 10
+datasets and by at least 25% on average test MSE; the GP ratio is reported; the scaled twins
+match their originals in relative terms (test MSE / 100^2) within noise, no trial pruned
+for scale alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from _common import machine, record
+from nndl.data.regression import RegressionData, write_csv
+from nndl.experiments.regression import QUICK, Budget, RegressionStudy, run_all
+from nndl.search.study import quiet_optuna
+
+DOMAIN = (-5.0, 5.0)
+ROWS = ("basic", "report", "refit", "gp")
+
+
+def smooth_function(rng: np.random.Generator, kind: int) -> Any:
+    """One of five families of smooth functions, its parameters drawn from ``rng``."""
+    a, w, p = rng.uniform(1.5, 3.0), rng.uniform(0.6, 1.6), rng.uniform(0, 2 * np.pi)
+    b, c = rng.uniform(-0.4, 0.4), rng.uniform(-3, 3)
+    families = [
+        lambda x: a * np.sin(w * x + p) + b * x,
+        lambda x: a * np.exp(-((x - c) ** 2) / 1.5) - a * np.exp(-((x + c / 2) ** 2) / 2.5) + b * x,
+        lambda x: a * np.tanh(2 * w * (x - c / 2)) + 0.5 * np.sin(2 * w * x + p),
+        lambda x: a * np.sin(w * x + p) + 0.2 * x**2 * (x + 1) * np.exp(-(x**2) / 10),
+        lambda x: a * np.cos(w * x + p) * np.exp(-(x**2) / 12) + b * x,
+    ]
+    return families[kind % len(families)]
+
+
+def gaps(rng: np.random.Generator) -> list[tuple[float, float]]:
+    """Two gaps of widths 1-2.5 inside [-4.5, 4.5], apart."""
+    while True:
+        widths = rng.uniform(1.0, 2.5, 2)
+        starts = np.sort(rng.uniform(-4.5, 4.5 - widths.max(), 2))
+        if starts[1] > starts[0] + widths[0] + 0.5:
+            return [(float(s), float(s + w)) for s, w in zip(starts, widths, strict=True)]
+
+
+def dataset(seed: int) -> tuple[RegressionData, RegressionData, dict[str, Any]]:
+    rng = np.random.default_rng(1000 + seed)
+    f, holes, noise = smooth_function(rng, seed), gaps(rng), float(rng.uniform(0.3, 0.6))
+    x = []
+    while len(x) < 100:
+        v = rng.uniform(*DOMAIN)
+        if not any(lo < v < hi for lo, hi in holes):
+            x.append(v)
+    tx = np.array(x)
+    sx = DOMAIN[0] + (np.arange(100) + rng.uniform(0, 1, 100)) * (DOMAIN[1] - DOMAIN[0]) / 100
+    train = RegressionData(tx, f(tx) + rng.normal(0, noise, 100), "train")
+    test = RegressionData(sx, f(sx) + rng.normal(0, 0.2, 100), "test")
+    return train, test, {"gaps": [[round(v, 2) for v in g] for g in holes], "noise": noise}
+
+
+def run_one(
+    folder: Path, train: RegressionData, test: RegressionData, budget: Budget
+) -> dict[str, Any]:
+    paths = [folder / "train.csv", folder / "test.csv"]
+    for path, data in zip(paths, (train, test), strict=True):
+        write_csv(path, data)
+    study = RegressionStudy(
+        out=folder / "run",
+        train_csv=str(paths[0]),
+        test_csv=str(paths[1]),
+        budget=budget,
+        quiet=True,
+    )
+    start = time.perf_counter()
+    r = run_all(study)
+    return {
+        "basic": r["basic"]["test_loss"],
+        "report": r["best"]["test_loss"],
+        "refit": r["refit"]["test_loss"],
+        "gp": r["gp"]["test_loss"],
+        "completed": r["search"]["completed"],
+        "pruned": r["search"]["pruned"],
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def scaled(data: RegressionData, x: float, y: float) -> RegressionData:
+    return RegressionData(data.x.astype(np.float64) * x, data.y.astype(np.float64) * y, data.source)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--datasets", type=int, default=10)
+    parser.add_argument(
+        "--trials", type=int, default=20, help="completed search trials per dataset"
+    )
+    parser.add_argument("--quick", action="store_true", help="the quick budget (a smoke run)")
+    args = parser.parse_args()
+    budget = Budget(trials=args.trials) if not args.quick else QUICK
+    quiet_optuna()
+    print(
+        "| dataset | basic | report's protocol | refit ensemble | GP | refit / report | refit / GP | completed / pruned | s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    rows: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(args.datasets):
+            train, test, info = dataset(seed)
+            rows[f"d{seed}"] = {**info, **run_one(Path(tmp) / f"d{seed}", train, test, budget)}
+            print_row(f"d{seed}", rows[f"d{seed}"])
+            if seed < 2:  # its twin with labels x 100 and inputs x 1000
+                twin = run_one(
+                    Path(tmp) / f"d{seed}x", scaled(train, 1e3, 1e2), scaled(test, 1e3, 1e2), budget
+                )
+                rows[f"d{seed} x100"] = twin
+                print_row(f"d{seed} x100", twin, 1e4)
+    summary = summarize(rows, args.datasets)
+    print(summary["text"])
+    record(
+        "regression_quality",
+        {
+            "budget": "quick" if args.quick else f"full, {args.trials} trials",
+            "rows": rows,
+            **summary["figures"],
+        },
+    )
+    print(machine())
+
+
+def print_row(name: str, row: dict[str, Any], units: float = 1.0) -> None:
+    values = " | ".join(f"{row[k] / units:.4f}" for k in ROWS)
+    print(
+        f"| {name} | {values} | {row['refit'] / row['report']:.2f} | {row['refit'] / row['gp']:.2f} | {row['completed']} / {row['pruned']} | {row['seconds']:.0f} |",
+        flush=True,
+    )
+
+
+def summarize(rows: dict[str, dict[str, Any]], n: int) -> dict[str, Any]:
+    plain = [rows[f"d{i}"] for i in range(n)]
+    mean = {k: statistics.fmean(r[k] for r in plain) for k in ROWS}
+    wins = sum(r["refit"] < r["report"] for r in plain)
+    figures = {
+        "mean": mean,
+        "refit_wins_over_report": wins,
+        "refit_vs_report_mean_mse": 1 - mean["refit"] / mean["report"],
+        "refit_over_gp_mean_mse": mean["refit"] / mean["gp"],
+        "mean_of_ratios_refit_over_gp": statistics.fmean(r["refit"] / r["gp"] for r in plain),
+    }
+    twins = {k: rows[k] for k in rows if k.endswith("x100")}
+    figures["scaled_twins"] = {
+        k: {
+            "refit_relative": v["refit"] / 1e4,
+            "original": rows[k.split()[0]]["refit"],
+            "pruned": v["pruned"],
+            "original_pruned": rows[k.split()[0]]["pruned"],
+        }
+        for k, v in twins.items()
+    }
+    text = (
+        f"mean test MSE: basic {mean['basic']:.4f}, report's protocol {mean['report']:.4f}, refit ensemble {mean['refit']:.4f}, GP {mean['gp']:.4f}\n"
+        f"refit beats the report's protocol on {wins} of {n} (target >= 8), by {figures['refit_vs_report_mean_mse']:.0%} on mean MSE (target >= 25%)\n"
+        f"refit / GP: {figures['refit_over_gp_mean_mse']:.2f} on mean MSE, {figures['mean_of_ratios_refit_over_gp']:.2f} mean of ratios (goal <= 1.0)\n"
+        f"scaled twins (refit MSE / 100^2 vs original; pruned trials): {figures['scaled_twins']}"
+    )
+    return {"text": text, "figures": figures}
+
+
+if __name__ == "__main__":
+    main()
