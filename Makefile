@@ -32,6 +32,7 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/evolver_vs_loop.py
 	$(BIN)/python bench/batched_folds.py
+	$(BIN)/python bench/regression_quality.py
 	$(BIN)/python bench/perlin_noise.py
 	$(BIN)/python bench/pipelines.py
 	$(BIN)/python bench/search_workers.py

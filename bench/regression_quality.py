@@ -159,7 +159,9 @@ def summarize(rows: dict[str, dict[str, Any]], n: int) -> dict[str, Any]:
         "refit_vs_report_mean_mse": 1 - mean["refit"] / mean["report"],
         "refit_over_gp_mean_mse": mean["refit"] / mean["gp"],
         "mean_of_ratios_refit_over_gp": statistics.fmean(r["refit"] / r["gp"] for r in plain),
+        "target": f">= 25% and wins on >= {round(0.8 * n)} of {n}",
     }
+    figures["met"] = wins >= round(0.8 * n) and figures["refit_vs_report_mean_mse"] >= 0.25
     twins = {k: rows[k] for k in rows if k.endswith("x100")}
     figures["scaled_twins"] = {
         k: {

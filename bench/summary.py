@@ -43,6 +43,11 @@ FIGURES = {  # results.json entry -> (what, key path of its figure, format)
         ("ratio",),
         "{:.2f}x",
     ),
+    "regression_quality": (
+        "9. regression: refit ensemble's mean test MSE below the report's protocol's",
+        ("refit_vs_report_mean_mse",),
+        "{:.0%}",
+    ),
     "whole_study_quick": ("8. nndl reproduce --quick, wall s", ("wall_seconds",), "{:.1f}"),
     "whole_study_full": ("8. nndl reproduce (full budget), wall s", ("wall_seconds",), "{:.0f}"),
 }

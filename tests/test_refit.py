@@ -18,7 +18,13 @@ import torch
 from nndl.data.regression import RegressionData, default_data, write_csv
 from nndl.data.tensors import TensorData
 from nndl.models import FCNConfig
-from nndl.search.regression import PRUNE_FRACTION, label_variance, prune_threshold, refit_epochs
+from nndl.search.regression import (
+    PRUNE_FRACTION,
+    label_noise,
+    label_variance,
+    prune_threshold,
+    refit_epochs,
+)
 from nndl.tasks.regression import RegressionTask
 from nndl.training import TrainConfig
 from nndl.training.checkpoint import load_regressor
@@ -87,19 +93,21 @@ def test_the_relative_threshold_is_the_reports_on_labels_of_the_reports_variance
     tmp_path: Path,
 ) -> None:
     rng = np.random.default_rng(0)
-    x, y = rng.uniform(-5, 5, 100), rng.normal(0, 1, 100)
-    y = (y - y.mean()) / y.std() * np.sqrt(3.8)  # the report's labels' variance
+    x = rng.uniform(-5, 5, 100)
+    y = np.sin(1.2 * x) + x / 4 + rng.normal(0, 0.05, 100)
+    y = (y - y.mean()) / y.std() * np.sqrt(3.8)  # the report's labels' variance, little noise
     paths = []
     for name in ("train", "test"):
         path = tmp_path / f"{name}.csv"
         write_csv(path, RegressionData(x, y, str(path)))
         paths.append(str(path))
-    task = RegressionTask(*paths)
-    assert prune_threshold(label_variance(task)) == pytest.approx(0.4, rel=1e-5)
+    for task in (RegressionTask(*paths), RegressionTask(*paths, standardize=False)):
+        noise = label_noise(task)
+        assert noise < 0.05 * 3.8  # the labels' noise, as the Gaussian process estimates it
+        assert prune_threshold(label_variance(task), noise=noise) == pytest.approx(0.4, rel=1e-5)
     assert pytest.approx(0.105, abs=5e-4) == PRUNE_FRACTION
-    assert prune_threshold(
-        label_variance(RegressionTask(*paths, standardize=False))
-    ) == pytest.approx(0.4, rel=1e-5)
+    # the floor: labels of the same variance that are mostly noise prune only above the noise
+    assert prune_threshold(3.8, noise=3.0) == 2.5 * 3.0
 
 
 def search_states(out: Path) -> list[tuple[str, str]]:
@@ -124,7 +132,13 @@ def test_scaled_labels_prune_the_same_trials_as_the_original(tmp_path: Path) -> 
 
 
 def test_a_search_that_completes_nothing_says_so_in_one_line(tmp_path: Path) -> None:
-    args = ("--trials", "1", "--max-trials", "2", "--prune-fraction", "0.001")
+    x = np.linspace(-3, 3, 60)
+    data = []
+    for name in ("train", "test"):  # noiseless: no noise floor under a tiny prune fraction
+        path = tmp_path / f"{name}.csv"
+        write_csv(path, RegressionData(x, np.sin(x), str(path)))
+        data += [f"--{name}-csv", str(path)]
+    args = ("--trials", "1", "--max-trials", "2", "--prune-fraction", "0.001", *data)
     result = nndl("regression", "search", "--quick", *args, "--out", str(tmp_path / "s"), "--quiet")
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1 and len(lines) == 1 and "Traceback" not in result.stderr

@@ -8,12 +8,13 @@ training rows as the nets; :func:`gp_reference` reports its MSE in the data's un
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_GP_ROWS", "GaussianProcess", "gp_reference"]
+__all__ = ["MAX_GP_ROWS", "GaussianProcess", "gp_reference", "noise_variance"]
 
 MAX_GP_ROWS = 5000
 """Exact GP regression costs O(n^3): above this many training rows the reference is skipped."""
@@ -27,6 +28,7 @@ class GaussianProcess:
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, seed: int = 0) -> GaussianProcess:
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor
         from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 
@@ -35,7 +37,9 @@ class GaussianProcess:
         model = GaussianProcessRegressor(
             kernel, normalize_y=True, n_restarts_optimizer=5, random_state=seed
         )
-        model.fit(np.asarray(x, np.float64), np.asarray(y, np.float64).reshape(-1))
+        with warnings.catch_warnings():  # a noise level at its bound (noiseless data) is an answer
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(np.asarray(x, np.float64), np.asarray(y, np.float64).reshape(-1))
         return cls(model)
 
     def predict(self, x: np.ndarray, return_std: bool = False) -> Any:
@@ -44,6 +48,18 @@ class GaussianProcess:
     @property
     def kernel(self) -> str:
         return str(self.model.kernel_)
+
+    @property
+    def noise(self) -> float:
+        """The fitted white-noise variance, in the units of the targets it was fitted to."""
+        return float(self.model.kernel_.k2.noise_level * self.model._y_train_std**2)
+
+
+def noise_variance(x: np.ndarray, y: np.ndarray, seed: int = 0, max_rows: int = 500) -> float:
+    """The label noise's variance as a Gaussian process fitted to (at most ``max_rows`` seeded
+    rows of) the training data estimates it: the floor no model's validation MSE goes below."""
+    rows = np.random.default_rng(seed).permutation(len(x))[:max_rows]
+    return GaussianProcess.fit(np.asarray(x)[rows], np.asarray(y)[rows], seed).noise
 
 
 def gp_reference(

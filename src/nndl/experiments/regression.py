@@ -81,10 +81,20 @@ class RegressionStudy(StudyFolders):
     refit_members: int = 5
     prune_fraction: float | None = None
 
-    @property
-    def pruning(self) -> float:
-        """The prune fraction: ``prune_fraction`` when given, else the budget's."""
-        return self.budget.prune_fraction if self.prune_fraction is None else self.prune_fraction
+    @cached_property
+    def prune_at(self) -> dict[str, float]:
+        """The search's prune threshold (validation MSE in the data's units) and what made it:
+        the prune fraction (``prune_fraction``, else the budget's) of the labels' variance, at
+        least 2.5 x their noise variance (a Gaussian process's estimate)."""
+        from nndl.search.regression import label_noise, label_variance, prune_threshold
+
+        fraction = (
+            self.budget.prune_fraction if self.prune_fraction is None else self.prune_fraction
+        )
+        variance, noise = label_variance(self.task), label_noise(self.task, self.seed)
+        # 4 digits: workers on other machines rebuild the same number for the study's settings
+        threshold = float(f"{prune_threshold(variance, fraction, noise):.4g}")
+        return {"threshold": threshold, "fraction": fraction, "variance": variance, "noise": noise}
 
     @cached_property
     def task(self) -> Any:

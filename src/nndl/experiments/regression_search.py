@@ -18,7 +18,7 @@ __all__ = ["LOSS_COLUMNS", "best_params", "export_search_csv", "run_search"]
 
 
 def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
-    from nndl.search.regression import label_variance, regression_settings
+    from nndl.search.regression import regression_settings
     from nndl.search.study import StudySpec
 
     return StudySpec(
@@ -31,8 +31,7 @@ def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
             5,
             study.seed,
             study.space,
-            label_variance(study.task),
-            study.pruning,
+            study.prune_at["threshold"],
         ),
         sampler="random",
         storage=study.storage,
@@ -58,10 +57,11 @@ def run_search(study: RegressionStudy) -> dict[str, Any]:
         study.device,
         study.batch_folds,
         study.space,
-        study.pruning,
+        study.prune_at["threshold"],
     )
     summary = run_study(spec, job)
     summary["csv_rows"] = export_search_csv(study, data)
+    summary["prune"] = study.prune_at
     write_json(study.out / "search" / "summary.json", summary)
     check_completed(summary, spec)
     return summary

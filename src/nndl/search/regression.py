@@ -28,6 +28,7 @@ __all__ = [
     "PRUNE_FRACTION",
     "RegressionSearchJob",
     "cross_validate",
+    "label_noise",
     "label_variance",
     "prune_threshold",
     "refit",
@@ -41,16 +42,33 @@ PRUNE_FRACTION = REPORT_PRUNE_THRESHOLD / REPORT_LABEL_VARIANCE  # about 0.105
 PRUNE_FOLDS = 3
 
 
-def prune_threshold(label_variance: float, fraction: float = PRUNE_FRACTION) -> float:
-    """The validation MSE above which a fold prunes its trial: ``fraction`` times the
-    training labels' variance (0.4 for labels of the report's variance)."""
-    return fraction * label_variance
+NOISE_MARGIN = 2.5
+
+
+def prune_threshold(
+    label_variance: float, fraction: float = PRUNE_FRACTION, noise: float = 0.0
+) -> float:
+    """The validation MSE above which a fold prunes its trial: ``fraction`` times the training
+    labels' variance (0.4 for labels of the report's variance), but never below
+    ``NOISE_MARGIN`` times the labels' noise variance. Without that floor, noisy data (noise
+    std 0.5 on labels of variance 2.4: a floor of 0.25, the fraction's threshold) prunes almost
+    every trial, since no fold can beat the noise."""
+    return max(fraction * label_variance, NOISE_MARGIN * noise)
 
 
 def label_variance(task: Any) -> float:
     """The training labels' variance in the data's units."""
     y = task.points()[0].y.double()
     return float(y.var(unbiased=False)) * task.loss_scale
+
+
+def label_noise(task: Any, seed: int = 0) -> float:
+    """The training labels' noise variance in the data's units, as a Gaussian process on the
+    training rows estimates it (:func:`nndl.evaluation.gp.noise_variance`)."""
+    from nndl.evaluation.gp import noise_variance
+
+    data = task.points()[0]
+    return noise_variance(data.x.numpy(), data.y.numpy(), seed) * task.loss_scale
 
 
 def cross_validate(
@@ -117,8 +135,7 @@ def regression_settings(
     k: int,
     seed: int,
     space: str = "report",
-    variance: float = REPORT_LABEL_VARIANCE,
-    fraction: float = PRUNE_FRACTION,
+    threshold: float = REPORT_PRUNE_THRESHOLD,
 ) -> dict[str, Any]:
     """What must match to resume a regression study (``seed``: folds and weights)."""
     described = get_space(space, "regression").describe()
@@ -130,7 +147,7 @@ def regression_settings(
         "k": k,
         "max_epochs": max_epochs,
         "seed": seed,
-        "prune": [PRUNE_FOLDS, prune_threshold(variance, fraction)],
+        "prune": [PRUNE_FOLDS, threshold],
         "data": data.fingerprint(),
     }
 
@@ -146,7 +163,7 @@ class RegressionSearchJob:
     device: str = "cpu"
     batch_folds: bool = True
     space: str = "report"
-    prune_fraction: float = PRUNE_FRACTION
+    prune_at: float = REPORT_PRUNE_THRESHOLD  # the validation MSE, in the data's units
 
     def data(self) -> TensorData:
         """All training points (the folds split them)."""
@@ -154,8 +171,7 @@ class RegressionSearchJob:
 
     def make_objective(self) -> Callable[[optuna.Trial], float]:
         data, space = self.data(), get_space(self.space, "regression")
-        threshold = prune_threshold(label_variance(self.task), self.prune_fraction)
-        units = self.task.loss_scale
+        threshold, units = self.prune_at, self.task.loss_scale
 
         def objective(trial: optuna.Trial) -> float:
             run = space.suggest(trial)
@@ -193,7 +209,7 @@ def _report_fold(
         trial.set_user_attr(
             "prune_reason",
             f"fold {fold.fold} validation loss {val_loss:.4g} > {threshold:.4g} "
-            "(the prune fraction x the labels' variance)",
+            "(the study's prune threshold)",
         )
         return False
     return True
