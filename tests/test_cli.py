@@ -25,7 +25,10 @@ def nndl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
     )
 
 
-COMMANDS = ("train", "regression", "classify", "study", "reproduce", "report", "dashboard", "data")
+COMMANDS = (
+    *("train", "regression", "classify", "study", "reproduce", "report", "dashboard", "data"),
+    "summary",
+)
 
 
 def test_help_lists_commands() -> None:
@@ -59,7 +62,9 @@ def test_regression_run_writes_every_output(tmp_path: Path) -> None:
         "metrics.json",
         "model.pt",
         "settings.toml",
+        "summary.md",
     ]
+    assert "| total | | | 16,897 | 16,640 |" in (out / "summary.md").read_text()  # 1-128-128-1
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) >= {
         "train_loss",
@@ -70,6 +75,7 @@ def test_regression_run_writes_every_output(tmp_path: Path) -> None:
         "seconds_per_epoch",
     }
     config = json.loads((out / "config.json").read_text())
+    assert config["model_size"] == {"params": 16_897, "macs": 16_640}
     assert config["arch"] == "reg-basic" and config["train"]["max_epochs"] == 20
     assert config["train"]["patience"] == 5 and config["model"]["hidden_sizes"] == [128, 128]
     assert config["data"]["train"] == 90 and config["data"]["val"] == 10
@@ -292,3 +298,17 @@ def test_unknown_device_name_is_one_line_in_every_study_command(
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "--device 'gpu'" in result.stderr and "cpu, cuda, cuda:N, mps or auto" in result.stderr
+
+
+def test_summary_shows_a_nets_layers_and_refuses_an_unknown_one() -> None:
+    result = nndl("summary", "--arch", "dcnn", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["params"] == 45_114 and summary["macs"] == 151_104
+    assert summary["layers"][-1]["output_shape"] == [10]
+    wide = nndl("summary", "--arch", "cnn", "--input-shape", "1,32,32")
+    assert wide.returncode == 0 and "| total |" in wide.stdout
+    unknown = nndl("summary", "--arch", "nope")
+    assert (
+        unknown.returncode == 2 and "nope" in unknown.stderr and "Traceback" not in unknown.stderr
+    )

@@ -356,3 +356,19 @@ def test_validator_accepts_exactly_what_torch_accepts(geometry):
         with torch.no_grad():
             out = build_model(config)(torch.zeros(2, 1, 28, 28))
         assert out.shape == (2, 10)
+
+
+def test_the_summary_counts_the_dcnn_as_by_hand() -> None:
+    from nndl.models.summary import input_shape_of, summarize
+
+    config = create_config("dcnn")
+    summary = summarize(build_model(config), input_shape_of(config))
+    convs = [r for r in summary.layers if r.kind == "Conv2d"]
+    # 1->8, 3x3, stride 2, pad 1: 14x14; 8->16 the same: 7x7; 16->32, pad 0: 3x3
+    assert [r.output_shape for r in convs] == [(8, 14, 14), (16, 7, 7), (32, 3, 3)]
+    assert [r.params for r in convs] == [8 * 9 + 8, 16 * 8 * 9 + 16, 32 * 16 * 9 + 32]
+    assert [r.macs for r in convs] == [8 * 14 * 14 * 9, 16 * 7 * 7 * 8 * 9, 32 * 3 * 3 * 16 * 9]
+    linears = [(r.params, r.macs) for r in summary.layers if r.kind == "Linear"]
+    assert linears == [(288 * 128 + 128, 288 * 128), (128 * 16 + 16, 128 * 16), (16 * 10 + 10, 160)]
+    assert summary.params == sum(p.numel() for p in build_model(config).parameters()) == 45_114
+    assert summary.macs == 14_112 + 56_448 + 41_472 + 36_864 + 2_048 + 160

@@ -107,7 +107,7 @@ def test_the_relative_threshold_is_the_reports_on_labels_of_the_reports_variance
         assert prune_threshold(label_variance(task), noise=noise) == pytest.approx(0.4, rel=1e-5)
     assert pytest.approx(0.105, abs=5e-4) == PRUNE_FRACTION
     # the floor: labels of the same variance that are mostly noise prune only above the noise
-    assert prune_threshold(3.8, noise=3.0) == 2.5 * 3.0
+    assert prune_threshold(3.8, noise=3.0) == 4.0 * 3.0
 
 
 def search_states(out: Path) -> list[tuple[str, str]]:

@@ -85,7 +85,7 @@ class RegressionStudy(StudyFolders):
     def prune_at(self) -> dict[str, float]:
         """The search's prune threshold (validation MSE in the data's units) and what made it:
         the prune fraction (``prune_fraction``, else the budget's) of the labels' variance, at
-        least 2.5 x their noise variance (a Gaussian process's estimate)."""
+        least 4 x their noise variance (a Gaussian process's estimate)."""
         from nndl.search.regression import label_noise, label_variance, prune_threshold
 
         fraction = (

@@ -131,6 +131,7 @@ def _write_outputs(
     if scaling is not None and hasattr(scaling, "to_dict"):  # a regression task's
         extra["scaling"] = scaling.to_dict()  # load_regressor() applies it
     save_checkpoint(out / "model.pt", evolver.model, job.train, extra)
+    write_text(out / "summary.md", model_summary(evolver.model, data).table() + "\n")
     fig = plot_loss_curves(
         loss_curves(history.rows, history.best_epoch), title=f"{job.arch} ({job.task.dataset})"
     )
@@ -138,14 +139,23 @@ def _write_outputs(
     write_json(out / "metrics.json", metrics)
 
 
+def model_summary(model: torch.nn.Module, data: TaskData) -> Any:
+    """The net's layers for one sample of the data (``nndl summary``)."""
+    from nndl.models.summary import summarize
+
+    return summarize(model, tuple(data.train.x.shape[1:]))
+
+
 def _settings(job: TrainJob, config: Any, data: TaskData, evolver: Evolver) -> dict[str, Any]:
     from nndl.models.nets import config_to_dict
 
+    size = model_summary(evolver.model, data)
     return {
         "task": job.task.name,
         "task_options": job.task.settings(),
         "arch": job.arch,
         "model": config_to_dict(config),
+        "model_size": {"params": size.params, "macs": size.macs},
         "train": job.train.to_dict(),
         "data": {
             **data.info,
