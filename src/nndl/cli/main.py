@@ -40,7 +40,25 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS:
         module.add_parser(commands)
+    _add_threads_flag(commands)
     return parser
+
+
+def _add_threads_flag(commands: Any) -> None:
+    """``--threads N`` on every command that runs something (the leaves of the parser tree)."""
+    from nndl.cli._args import positive_int
+
+    for sub in commands.choices.values():
+        nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            _add_threads_flag(nested[0])
+            continue
+        sub.add_argument(
+            "--threads",
+            type=positive_int,
+            help="CPU threads per process (default: OMP_NUM_THREADS when set, else every core; "
+            "give two processes on one machine their share)",
+        )
 
 
 def describe_error(exc: BaseException) -> str:
@@ -74,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     _quiet_libraries()
+    if getattr(args, "threads", None) or os.environ.get("OMP_NUM_THREADS"):
+        from nndl.training.device import set_threads
+
+        set_threads(getattr(args, "threads", None))
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.run(args) or 0)

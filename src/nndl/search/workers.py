@@ -20,6 +20,7 @@ from optuna.trial import FrozenTrial, TrialState
 from nndl.errors import NNDLError
 from nndl.search.resources import cpu_cores
 from nndl.search.study import SearchJob, StudySpec, TrainingDiverged, count, open_study, summarize
+from nndl.training.device import env_threads
 
 __all__ = ["CompletionLock", "TrialProgress", "capped", "run_study"]
 
@@ -110,7 +111,7 @@ def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None
         optuna_log.addFilter(quiet)
         stack.callback(optuna_log.removeFilter, quiet)
         stack.callback(torch.set_num_threads, torch.get_num_threads())
-        torch.set_num_threads(spec.threads or max(1, cpu_cores() // spec.workers))
+        torch.set_num_threads(spec.threads or env_threads() or max(1, cpu_cores() // spec.workers))
         study = open_study(spec, stream=index)
         lock = stack.enter_context(CompletionLock(spec))
         objective = capped(job.make_objective(), spec.trials, lock)

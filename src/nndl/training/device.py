@@ -1,7 +1,9 @@
-"""Turn a device name into a torch device, with a clear error when it is not there."""
+"""Turn a device name into a torch device, with a clear error when it is not there; how many
+CPU threads a process takes."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from nndl.errors import ConfigError
@@ -10,7 +12,31 @@ from nndl.training.config import DEVICE_NAMES, DEVICE_PATTERN
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["check_device", "resolve_device"]
+__all__ = ["check_device", "env_threads", "resolve_device", "set_threads"]
+
+
+def env_threads() -> int | None:
+    """``OMP_NUM_THREADS`` when it is set to a whole number >= 1, else None."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) >= 1 else None
+
+
+def set_threads(threads: int | None) -> int | None:
+    """Take ``threads`` CPU threads (``--threads``), else ``OMP_NUM_THREADS`` when set, else
+    torch's default (every core). Given threads go into ``OMP_NUM_THREADS`` too, so search
+    workers and other child processes share the same count; returns what was set, or None.
+
+    Two processes that each take every core's thread slow each other many times over
+    (OpenMP threads spin): give each its share (``--threads 1`` for two on two cores)."""
+    chosen = threads or env_threads()
+    if chosen is None:
+        return None
+    import torch
+
+    torch.set_num_threads(chosen)
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+    return chosen
 
 
 def check_device(name: str) -> None:
