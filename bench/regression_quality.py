@@ -73,7 +73,7 @@ def dataset(seed: int) -> tuple[RegressionData, RegressionData, dict[str, Any]]:
 
 
 def run_one(
-    folder: Path, train: RegressionData, test: RegressionData, budget: Budget
+    folder: Path, train: RegressionData, test: RegressionData, budget: Budget, holes: Any
 ) -> dict[str, Any]:
     paths = [folder / "train.csv", folder / "test.csv"]
     for path, data in zip(paths, (train, test), strict=True):
@@ -87,6 +87,7 @@ def run_one(
     )
     start = time.perf_counter()
     r = run_all(study)
+    seconds = time.perf_counter() - start
     return {
         "basic": r["basic"]["test_loss"],
         "report": r["best"]["test_loss"],
@@ -94,8 +95,34 @@ def run_one(
         "gp": r["gp"]["test_loss"],
         "completed": r["search"]["completed"],
         "pruned": r["search"]["pruned"],
-        "seconds": time.perf_counter() - start,
+        "seconds": seconds,
+        "regions": regions(study, test, holes),
     }
+
+
+def regions(
+    study: RegressionStudy, test: RegressionData, holes: list[tuple[float, float]]
+) -> dict[str, Any]:
+    """Test MSE of the refit ensemble and the GP inside the gaps, at the ends (the outer 0.5 of
+    the domain, relative units), and elsewhere: where the nets lose."""
+    from nndl.experiments.regression_answer import run_gp
+    from nndl.training.checkpoint import load_regressor
+
+    ensemble = load_regressor(study.out / "refit" / "ensemble.pt")
+    _, gp = run_gp(study)
+    x, y = test.x.astype(np.float64), test.y.astype(np.float64)
+    u = (x - x.min()) / (x.max() - x.min()) * 10 - 5  # the domain's units, whatever the scale
+    scale = (y.max() - y.min()) / 10
+    gap = np.zeros(len(x), bool)
+    for lo, hi in holes:
+        gap |= (u > lo) & (u < hi)
+    end = (np.abs(u) > 4.5) & ~gap
+    masks = {"gaps": gap, "ends": end, "rest": ~gap & ~end}
+    out: dict[str, Any] = {}
+    for name, predict in (("refit", ensemble.predict), ("gp", gp)):
+        err = (np.asarray(predict(x)).reshape(-1) - y) ** 2 / scale**2
+        out[name] = {k: float(err[m].mean()) for k, m in masks.items()}
+    return out
 
 
 def scaled(data: RegressionData, x: float, y: float) -> RegressionData:
@@ -120,11 +147,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.datasets):
             train, test, info = dataset(seed)
-            rows[f"d{seed}"] = {**info, **run_one(Path(tmp) / f"d{seed}", train, test, budget)}
+            holes = info["gaps"]
+            rows[f"d{seed}"] = {
+                **info,
+                **run_one(Path(tmp) / f"d{seed}", train, test, budget, holes),
+            }
             print_row(f"d{seed}", rows[f"d{seed}"])
             if seed < 2:  # its twin with labels x 100 and inputs x 1000
                 twin = run_one(
-                    Path(tmp) / f"d{seed}x", scaled(train, 1e3, 1e2), scaled(test, 1e3, 1e2), budget
+                    Path(tmp) / f"d{seed}x",
+                    scaled(train, 1e3, 1e2),
+                    scaled(test, 1e3, 1e2),
+                    budget,
+                    holes,
                 )
                 rows[f"d{seed} x100"] = twin
                 print_row(f"d{seed} x100", twin, 1e4)
@@ -172,10 +207,21 @@ def summarize(rows: dict[str, dict[str, Any]], n: int) -> dict[str, Any]:
         }
         for k, v in twins.items()
     }
+    where = {
+        model: {
+            k: statistics.fmean(r["regions"][model][k] for r in plain)
+            for k in ("gaps", "ends", "rest")
+        }
+        for model in ("refit", "gp")
+    }
+    figures["regions"] = where
     text = (
         f"mean test MSE: basic {mean['basic']:.4f}, report's protocol {mean['report']:.4f}, refit ensemble {mean['refit']:.4f}, GP {mean['gp']:.4f}\n"
         f"refit beats the report's protocol on {wins} of {n} (target >= 8), by {figures['refit_vs_report_mean_mse']:.0%} on mean MSE (target >= 25%)\n"
         f"refit / GP: {figures['refit_over_gp_mean_mse']:.2f} on mean MSE, {figures['mean_of_ratios_refit_over_gp']:.2f} mean of ratios (goal <= 1.0)\n"
+        f"test MSE by region, in (label range / 10)^2, refit vs GP: "
+        + ", ".join(f"{k} {where['refit'][k]:.4f} vs {where['gp'][k]:.4f}" for k in where["refit"])
+        + "\n"
         f"scaled twins (refit MSE / 100^2 vs original; pruned trials): {figures['scaled_twins']}"
     )
     return {"text": text, "figures": figures}

@@ -312,3 +312,21 @@ def test_summary_shows_a_nets_layers_and_refuses_an_unknown_one() -> None:
     assert (
         unknown.returncode == 2 and "nope" in unknown.stderr and "Traceback" not in unknown.stderr
     )
+
+
+def test_threads_come_from_the_flag_else_omp_num_threads(tmp_path: Path) -> None:
+    def threads(*flags: str, omp: str | None) -> int:
+        env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+        env.update({"PYTHONPATH": SRC, **({"OMP_NUM_THREADS": omp} if omp else {})})
+        out = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
+        args = ["train", "--task", "regression", "--epochs", "1", "--out", str(out), "--quiet"]
+        command = [sys.executable, "-m", "nndl", *args, *flags]
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return int(json.loads((out / "config.json").read_text())["threads"])
+
+    assert threads(omp="1") == 1
+    assert threads("--threads", "2", omp="1") == 2  # the flag wins
+    assert threads("--threads", "1", omp=None) == 1
+    bad = nndl("train", "--threads", "0", "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "--threads" in bad.stderr

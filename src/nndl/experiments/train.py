@@ -164,6 +164,7 @@ def _settings(job: TrainJob, config: Any, data: TaskData, evolver: Evolver) -> d
             "test": len(data.test),
         },
         "device": str(evolver.device),
+        "threads": torch.get_num_threads(),
         "versions": {"python": platform.python_version(), "torch": torch.__version__},
     }
 
