@@ -1,6 +1,16 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures; one CPU thread per test process.
+
+`make test` runs the suite on as many processes as there are cores (pytest-xdist, tests of
+one module on one process so its fixtures run once). Each process, and every nndl command
+it starts, takes one thread: two processes that each take every core's thread slow each
+other many times over (OpenMP threads spin while they wait).
+"""
 
 from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported anywhere
 
 from pathlib import Path
 

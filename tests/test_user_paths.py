@@ -19,7 +19,7 @@ EXAMPLES = ROOT / "examples"
 
 
 def nndl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "2"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}  # one thread each (conftest)
     command = [sys.executable, "-m", "nndl", *args]
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=900)
 
