@@ -301,3 +301,28 @@ def test_unopenable_storage_says_so(tmp_path: Path) -> None:
         and "cannot open the study" in result.stderr
         and "Traceback" not in result.stderr
     )
+
+
+def test_a_net_above_the_cost_limit_is_pruned_before_training_with_its_reason() -> None:
+    import optuna
+
+    from nndl.models import CNNConfig, create_config
+    from nndl.search.cnn import DCNN_MACS, CNNSearchJob
+    from nndl.search.study import StudySpec, _pruner
+
+    job = CNNSearchJob(max_macs=2 * DCNN_MACS)
+    trial = optuna.create_study().ask()
+    job._check_cost(trial, create_config("dcnn"), (1, 28, 28))  # within the limit: trains
+    assert trial.user_attrs["macs"] == DCNN_MACS and trial.user_attrs["params"] == 45_114
+    # like the report's slowest trial: stride-1 convs of 8 and 15 channels, a wide linear layer
+    slow = CNNConfig((8, 15), (4, 2), (1, 1), (0, 0), (128,))
+    trial = optuna.create_study().ask()
+    with pytest.raises(optuna.TrialPruned):
+        job._check_cost(trial, slow, (1, 28, 28))
+    assert trial.user_attrs["prune_reason"].startswith("too slow for this budget: 1,")
+    assert (
+        trial.user_attrs["macs"]
+        == 8 * 25 * 25 * 16 + 15 * 24 * 24 * 8 * 4 + 15 * 24 * 24 * 128 + 1280
+    )
+    spec = StudySpec("s", Path("."), 1, {}, pruner="hyperband")
+    assert isinstance(_pruner(spec), optuna.pruners.HyperbandPruner)

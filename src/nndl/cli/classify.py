@@ -32,10 +32,17 @@ def add_parser(commands: Any) -> None:
             add_search_flags(sub, report_trials=50)
             sub.add_argument(
                 "--pruner",
-                choices=("median", "none"),
+                choices=("median", "hyperband", "none"),
                 default="median",
                 help="median: stop a net whose validation curve lags the completed trials' median "
-                "(default); none: train every valid net to its early stop, as the report did",
+                "(default); hyperband: successive halving over epochs (most nets stop after a "
+                "few); none: train every valid net to its early stop, as the report did",
+            )
+            sub.add_argument(
+                "--max-macs",
+                type=positive_int,
+                help="prune before training a net above this many multiply-adds per image, as too "
+                "slow for the budget (the report's DCNN: 151,104; nndl summary --arch dcnn)",
             )
         if name in ("best", "all"):
             add_params_flag(sub)
@@ -104,7 +111,10 @@ def run(args: argparse.Namespace) -> int:
     if args.train_rows:
         budget = replace(budget, train_limit=args.train_rows)
     names = ("data_dir", "device", "seed", "storage", "space", "quiet", "class_names")
-    study = cls.ClassifyStudy(out=args.out, budget=budget, **study_options(args, names))
+    options = study_options(args, names)
+    if getattr(args, "max_macs", None):
+        options["max_macs"] = args.max_macs
+    study = cls.ClassifyStudy(out=args.out, budget=budget, **options)
     if args.data_dir is not None or args.class_names is not None:
         study.task.check()  # the data files and the space, before any work
     study.search_space  # noqa: B018

@@ -42,6 +42,7 @@ class ClassifyBudget:
     train_limit: int | None = None
     actmax_steps: int = 200
     ood_images: int = 2000
+    search_max_macs: int | None = None  # nets above this many multiply-adds per image: too slow
 
 
 FULL = ClassifyBudget()
@@ -73,6 +74,7 @@ class ClassifyStudy(StudyFolders):
     pruner: str = "median"
     store_dir: Path | None = None
     class_names: str | None = None
+    max_macs: int | None = None
 
     @property
     def search_space(self) -> Any:

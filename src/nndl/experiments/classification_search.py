@@ -28,6 +28,7 @@ def _search_job(study: ClassifyStudy) -> Any:
         device=study.device,
         train_limit=study.budget.train_limit,
         class_names=study.class_names,
+        max_macs=study.max_macs or study.budget.search_max_macs,
     )
 
 
@@ -75,10 +76,12 @@ def _prune_counts(optuna_study: Any) -> dict[str, Any]:
     curve = sum(
         str(t.user_attrs.get("prune_reason", "")).startswith("learning curve") for t in pruned
     )
+    slow = sum(str(t.user_attrs.get("prune_reason", "")).startswith("too slow") for t in pruned)
     return {
         "pruned_invalid": len(invalid),
         "pruned_learning_curve": curve,
-        "pruned": len(pruned) - len(invalid) - curve,
+        "pruned_too_slow": slow,
+        "pruned": len(pruned) - len(invalid) - curve - slow,
         "invalid_by_layer": dict(sorted(collections.Counter(invalid).items())),
     }
 

@@ -8,6 +8,10 @@ trial, never silently counted as pruned.
 Every epoch's validation loss is reported to the trial at step ``fold * max_epochs + epoch``,
 so the study's pruner (``StudySpec.pruner``) can stop a net whose learning curve lags the
 completed trials' (reason kept in ``prune_reason``).
+
+Each trial records its net's parameters and multiply-adds per image (``params``, ``macs``,
+counted on the ``meta`` device before any training, :mod:`nndl.models.summary`); with
+``max_macs`` a net above it is pruned before training as too slow for the budget.
 """
 
 from __future__ import annotations
@@ -25,9 +29,24 @@ from nndl.search.study import TrainingDiverged
 from nndl.training.callbacks import Callback, StopReason
 from nndl.training.kfold import FoldResult
 
-__all__ = ["TIME_PENALTY", "CNNSearchJob", "cnn_settings"]
+__all__ = ["DCNN_MACS", "TIME_PENALTY", "CNNSearchJob", "cnn_settings", "net_cost"]
 
 TIME_PENALTY = 1e-5
+DCNN_MACS = 151_104
+"""Multiply-adds per image of the report's DCNN (``nndl summary --arch dcnn``)."""
+
+
+def net_cost(config: Any, input_shape: tuple[int, ...]) -> tuple[int, int]:
+    """``(parameters, multiply-adds per sample)`` of the net ``config`` builds, counted on the
+    ``meta`` device: no memory, no weights."""
+    import torch
+
+    from nndl.models.nets import build_model
+    from nndl.models.summary import summarize
+
+    with torch.device("meta"):
+        summary = summarize(build_model(config), input_shape)
+    return summary.params, summary.macs
 
 
 def cnn_settings(job: CNNSearchJob, data_size: int) -> dict[str, Any]:
@@ -35,7 +54,7 @@ def cnn_settings(job: CNNSearchJob, data_size: int) -> dict[str, Any]:
 
     ``data``: ``official`` for the hash-verified MNIST, else a hash of the ``--data-dir`` images.
     """
-    return {
+    settings = {
         "kind": "mnist-cnn-search",
         "space": job.space,
         "ranges": get_space(job.space, "mnist").describe(),
@@ -48,6 +67,9 @@ def cnn_settings(job: CNNSearchJob, data_size: int) -> dict[str, Any]:
         "seed": job.seed,
         "data": "official" if job.data_dir is None else job.data().fingerprint(),
     }
+    if job.max_macs is not None:  # absent before the cost limit, so older studies resume
+        settings["max_macs"] = job.max_macs
+    return settings
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,7 @@ class CNNSearchJob:
     device: str = "cpu"
     train_limit: int | None = None
     class_names: str | None = None
+    max_macs: int | None = None  # multiply-adds per image above which a net is "too slow"
 
     @property
     def task(self) -> Any:
@@ -96,7 +119,21 @@ class CNNSearchJob:
             trial.set_user_attr("prune_reason", f"invalid architecture: {exc.problems[0]}")
             trial.set_user_attr("invalid_layer", exc.problems[0].split(":")[0])
             raise optuna.TrialPruned(exc.problems[0]) from None
+        self._check_cost(trial, config, tuple(shapes[0]))
         return run, config
+
+    def _check_cost(self, trial: optuna.Trial, config: Any, input_shape: tuple[int, ...]) -> None:
+        """Record the net's size; prune it before training when it is above ``max_macs``."""
+        params, macs = net_cost(config, input_shape)
+        trial.set_user_attr("params", params)
+        trial.set_user_attr("macs", macs)
+        if self.max_macs is not None and macs > self.max_macs:
+            reason = (
+                f"too slow for this budget: {macs:,} multiply-adds per image > {self.max_macs:,} "
+                f"({macs / DCNN_MACS:.1f} x the report's DCNN)"
+            )
+            trial.set_user_attr("prune_reason", reason)
+            raise optuna.TrialPruned(reason)
 
     def _evaluate(
         self, trial: optuna.Trial, data: TensorData, shapes: tuple[Any, int] = ((1, 28, 28), 10)

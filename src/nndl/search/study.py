@@ -69,7 +69,10 @@ class StudySpec:
         progress: one self-rewriting line per trial on a terminal (completed, best so far).
         pruner: ``none``, or ``median``: a trial whose reported learning curve is worse than
             the median of the completed trials at the same step is stopped there (Optuna's
-            ``MedianPruner``, after 5 completed trials and 5 steps of warm-up).
+            ``MedianPruner``, after 5 completed trials and 5 steps of warm-up); ``hyperband``:
+            Optuna's ``HyperbandPruner`` (successive halving brackets over the steps, from 1
+            step, reduction factor 3): most nets stop after a few epochs, the promising
+            ones go on to more epochs and the next fold.
     """
 
     name: str
@@ -92,7 +95,7 @@ class StudySpec:
             )
 
 
-PRUNERS = ("none", "median")
+PRUNERS = ("none", "median", "hyperband")
 HEARTBEAT_SECONDS, GRACE_SECONDS = 2, 8
 
 
@@ -152,6 +155,8 @@ def _sampler(spec: StudySpec, stream: int) -> optuna.samplers.BaseSampler:
 def _pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
     if spec.pruner == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=5)
+    if spec.pruner == "hyperband":  # successive halving over the reported steps (epochs)
+        return optuna.pruners.HyperbandPruner(min_resource=1, reduction_factor=3)
     return optuna.pruners.NopPruner()
 
 
