@@ -113,14 +113,15 @@ class RegressionStudy(StudyFolders):
         return get_space(self.space, "regression")
 
 
-def _save_run_figure(study: RegressionStudy, name: str, title: str, history: Any, fit: Any) -> None:
+def _save_run_figure(
+    study: RegressionStudy, name: str, title: str, history: Any, fit: Any, fit_title: str = ""
+) -> None:
     from nndl.viz._mpl import save_figure
     from nndl.viz.curves import loss_curves
     from nndl.viz.regression import plot_run
 
-    save_figure(
-        plot_run(loss_curves(history.rows, history.best_epoch), fit, title), study.figures / name
-    )
+    curves = loss_curves(history.rows, history.best_epoch)
+    save_figure(plot_run(curves, fit, title, fit_title or None), study.figures / name)
 
 
 BASIC_TRAIN: dict[str, Any] = dict(
@@ -243,8 +244,10 @@ def _best_figures(study: RegressionStudy, best: Any, ensemble: Any, gp: Any) -> 
     if not hasattr(fit, "grid"):  # several inputs: the ensemble's predictions against the truth
         fit = _fit([ensemble], {"train": train, "test": test})
     history = best.history.scaled(study.task.loss_scale)
-    title = f"refit ensemble ({len(members)} seeds); losses of fold {best.fold}"
-    _save_run_figure(study, "figure_2_best.png", title, history, fit)
+    refit = f"refit ensemble ({len(members)} seeds)"
+    _save_run_figure(
+        study, "figure_2_best.png", f"best fold net (fold {best.fold})", history, fit, refit
+    )
     if train.x.shape[1] == 1:  # its probes are inputs of the 1-D function
         save_figure(
             plot_weights_activations(weights_and_activations(fold_net)),

@@ -146,17 +146,20 @@ def plot_parity(parity: ParityData, ax: Any, title: str = "") -> Any:
     return ax
 
 
-def plot_run(curves: LossCurves, fit: FitData | ParityData, title: str) -> Any:
-    """(a) train and validation loss per epoch, (b) the fit (1-D data) or predicted against true
-    values (several inputs): Figures 1 and 2 of the report."""
+def plot_run(
+    curves: LossCurves, fit: FitData | ParityData, title: str, fit_title: str | None = None
+) -> Any:
+    """(a) train and validation loss per epoch of ``title``, (b) the fit (1-D data) or predicted
+    against true values (several inputs) of ``fit_title`` (default the same): Figures 1 and 2."""
     from nndl.viz._mpl import subplots
 
     fig, (ax_loss, ax_fit) = subplots(1, 2, figsize=(12, 4.5))
     plot_loss_curves(curves, title=f"(a) {title}: loss", ax=ax_loss)
+    shown = fit_title or title
     if isinstance(fit, ParityData):
-        plot_parity(fit, ax_fit, title=f"(b) {title}: predicted vs true")
+        plot_parity(fit, ax_fit, title=f"(b) {shown}: predicted vs true")
     else:
-        plot_fit(fit, ax_fit, title=f"(b) {title}: output")
+        plot_fit(fit, ax_fit, title=f"(b) {shown}: output")
     fig.tight_layout()
     return fig
 
