@@ -9,8 +9,13 @@ other many times over (OpenMP threads spin while they wait).
 from __future__ import annotations
 
 import os
+import signal
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported anywhere
+# pytest-xdist's workers ignore SIGINT, and a child inherits an ignored signal (Python then
+# installs no KeyboardInterrupt handler in it): give the commands the tests start Ctrl-C back
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from pathlib import Path
 

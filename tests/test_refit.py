@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from nndl.data.regression import RegressionData, default_data, write_csv
+from nndl.data.regression import RegressionData, default_data, target_function, write_csv
 from nndl.data.tensors import TensorData
 from nndl.models import FCNConfig
 from nndl.search.regression import (
@@ -42,13 +42,17 @@ def nndl(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def csv_pair(folder: Path, x_scale: float = 1.0, y_scale: float = 1.0) -> list[str]:
-    """The built-in data as the report's input,label files, inputs and labels scaled."""
+def csv_pair(
+    folder: Path, x_scale: float = 1.0, y_scale: float = 1.0, noise: float = 0.0
+) -> list[str]:
+    """The built-in data as the report's input,label files, inputs and labels scaled; with
+    ``noise``, the labels are the built-in function plus noise of that std instead."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
+    rng, paths = np.random.default_rng(5), []
     for name, d in zip(("train", "test"), default_data(), strict=True):
+        y = d.y if not noise else target_function(d.x) + rng.normal(0, noise, len(d.x))
         path = folder / f"{name}.csv"
-        write_csv(path, RegressionData(d.x * x_scale, d.y * y_scale, str(path)))
+        write_csv(path, RegressionData(d.x * x_scale, np.float32(y) * y_scale, str(path)))
         paths += [f"--{name}-csv", str(path)]
     return paths
 
@@ -122,7 +126,7 @@ def test_scaled_labels_prune_the_same_trials_as_the_original(tmp_path: Path) -> 
     runs = {}
     for name, scales in {"plain": (1.0, 1.0), "scaled": (1024.0, 128.0)}.items():
         out = tmp_path / name
-        data = csv_pair(tmp_path / f"{name}-data", *scales)
+        data = csv_pair(tmp_path / f"{name}-data", *scales, noise=0.05)  # under the fraction
         args = ("--trials", "2", "--max-trials", "6", "--prune-fraction", str(PRUNE_FRACTION))
         result = nndl("regression", "search", "--quick", *args, *data, "--out", str(out), "--quiet")
         assert result.returncode == 0, result.stderr
