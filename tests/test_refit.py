@@ -127,7 +127,7 @@ def test_scaled_labels_prune_the_same_trials_as_the_original(tmp_path: Path) -> 
     for name, scales in {"plain": (1.0, 1.0), "scaled": (1024.0, 128.0)}.items():
         out = tmp_path / name
         data = csv_pair(tmp_path / f"{name}-data", *scales, noise=0.05)  # under the fraction
-        args = ("--trials", "2", "--max-trials", "6", "--prune-fraction", str(PRUNE_FRACTION))
+        args = ("--trials", "2", "--max-trials", "6", "--prune-fraction", "0.06")
         result = nndl("regression", "search", "--quick", *args, *data, "--out", str(out), "--quiet")
         assert result.returncode == 0, result.stderr
         runs[name] = search_states(out)
