@@ -34,12 +34,13 @@ def add_parser(commands: Any) -> None:
         _data_flags(sub)
         if name in ("search", "all"):
             add_search_flags(sub, report_trials=65)
+        if name != "basic":  # best opens the search's study, whose settings hold the threshold
             sub.add_argument(
                 "--prune-fraction",
                 type=positive_number,
                 help="prune a trial when one of its first 3 folds has a validation MSE above this "
-                "times the labels' variance (default 0.105, the report's 0.4 on its data; "
-                "--quick: 1.0)",
+                "times the labels' variance (at least 4 x their noise variance; default 0.105, "
+                "the report's 0.4 on its data; --quick: 1.0); best: the search's value",
             )
         if name in ("best", "all"):
             sub.add_argument(

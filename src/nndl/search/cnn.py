@@ -178,7 +178,10 @@ class EpochReport(Callback):
         step = self.fold * self.max_epochs + epoch
         self.trial.report(loss, step=step)
         if self.trial.should_prune():
-            reason = f"learning curve: fold {self.fold} validation loss {loss:.4f} at epoch {epoch} is above the completed trials' median"
+            reason = (
+                f"learning curve: fold {self.fold} validation loss {loss:.4f} at epoch {epoch} "
+                "lags the other trials' at that step (the study's pruner)"
+            )
             self.trial.set_user_attr("prune_reason", reason)
             self.trial.set_user_attr("pruned_at_step", step)
             raise optuna.TrialPruned(reason)
