@@ -102,14 +102,29 @@ def add_study_flags(parser: argparse.ArgumentParser, out: str) -> None:
         "--out", type=out_dir, default=Path(out), help=f"output folder (default {out})"
     )
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
-    parser.add_argument(
-        "--quick", action="store_true", help="small budget that still runs every stage"
-    )
+    add_budget_flags(parser)
     parser.add_argument(
         "--seed", type=integer, default=0, help="seeds data splits, folds and weights (default 0)"
     )
     parser.add_argument("--storage", help="Optuna storage URL (default: a file in --out)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def add_budget_flags(parser: argparse.ArgumentParser) -> None:
+    """``--budget default|report|quick`` and ``--quick`` (the same as ``--budget quick``)."""
+    from nndl.experiments.budgets import BUDGET_NAMES
+
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--budget",
+        choices=BUDGET_NAMES,
+        default="default",
+        help="default: designed for a laptop CPU (the MNIST search multi-fidelity); report: the "
+        "report's protocol exactly; quick: every stage on small budgets (README: Budgets)",
+    )
+    group.add_argument(
+        "--quick", dest="budget", action="store_const", const="quick", help="--budget quick"
+    )
 
 
 def add_search_flags(parser: argparse.ArgumentParser, report_trials: int) -> None:

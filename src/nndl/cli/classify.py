@@ -33,10 +33,9 @@ def add_parser(commands: Any) -> None:
             sub.add_argument(
                 "--pruner",
                 choices=("median", "hyperband", "none"),
-                default="median",
                 help="median: stop a net whose validation curve lags the completed trials' median "
-                "(default); hyperband: successive halving over epochs (most nets stop after a "
-                "few); none: train every valid net to its early stop, as the report did",
+                "(the report budget's); hyperband: successive halving over epochs, most nets stop "
+                "after a few (the default budget's); none: train every valid net to its early stop",
             )
             sub.add_argument(
                 "--max-macs",
@@ -83,12 +82,13 @@ def _mnist_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--class-names", help="a file with one class name per line, in label order")
     parser.add_argument(
         "--space",
-        default="report",
-        help="report: the report's space (invalid nets pruned); feasible: only valid nets; "
-        "or FILE.py:Class (a nndl.search.SearchSpace)",
+        help="report: the report's space, invalid nets pruned (the report budget's); feasible: "
+        "only valid nets (the default budget's); or FILE.py:Class (a nndl.search.SearchSpace)",
     )
     parser.add_argument(
-        "--max-epochs", type=positive_int, help="epochs per net / fold (default 100, quick 3)"
+        "--max-epochs",
+        type=positive_int,
+        help="epochs per net and per search fold (default: the budget's, README: Budgets)",
     )
     parser.add_argument(
         "--train-rows", type=positive_int, help="use only the first N training images (CPU budget)"
@@ -104,14 +104,15 @@ def run(args: argparse.Namespace) -> int:
 
     checked_search_flags(args)
     from nndl.experiments import classification as cls
+    from nndl.experiments.budgets import classify_budget
 
-    budget = cls.QUICK if args.quick else cls.FULL
+    budget = classify_budget(args.budget)
     if args.max_epochs:
         budget = replace(budget, max_epochs=args.max_epochs, search_max_epochs=args.max_epochs)
     if args.train_rows:
         budget = replace(budget, train_limit=args.train_rows)
     names = ("data_dir", "device", "seed", "storage", "space", "quiet", "class_names")
-    options = study_options(args, names)
+    options = {k: v for k, v in study_options(args, names).items() if v is not None}
     if getattr(args, "max_macs", None):
         options["max_macs"] = args.max_macs
     study = cls.ClassifyStudy(out=args.out, budget=budget, **options)

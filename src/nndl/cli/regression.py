@@ -81,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
     options.update(
         {k: getattr(args, k) for k in ("prune_fraction", "refit_members") if hasattr(args, k)}
     )
-    budget = reg.QUICK if args.quick else reg.FULL
+    from nndl.experiments.budgets import regression_budget
+
+    budget = regression_budget(args.budget)
     study = reg.RegressionStudy(out=args.out, budget=budget, **options)
     study.task.check()  # the data files and the space, before any work
     study.search_space  # noqa: B018

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nndl.cli._args import integer, out_dir
+from nndl.cli._args import add_budget_flags, integer, out_dir
 from nndl.cli._study import check_data, checked_search_flags, run_staged
 
 
@@ -19,9 +19,7 @@ def add_parser(commands: Any) -> None:
         description="Run the regression and MNIST studies end to end; write results.json, report.md, "
         "report.html and nndl.log into --out.",
     )
-    parser.add_argument(
-        "--quick", action="store_true", help="small budgets that still run every stage"
-    )
+    add_budget_flags(parser)
     parser.add_argument("--out", type=out_dir, help="output folder (default: runs/DATE-TIME)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     parser.add_argument("--seed", type=integer, default=0)
@@ -53,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     data = {"train_csv": args.train_csv, "test_csv": args.test_csv, "data_dir": args.data_dir}
     changes = {
-        "study": {"budget": "quick" if args.quick else "full", "seed": args.seed},
+        "study": {"budget": args.budget, "seed": args.seed},
         "regression": {k: v for k, v in data.items() if v is not None and k != "data_dir"},
         "classification": {"data_dir": args.data_dir} if args.data_dir else {},
     }

@@ -9,6 +9,7 @@ from typing import Any
 
 from nndl.cli._args import integer, out_dir
 from nndl.errors import UsageError
+from nndl.experiments.budgets import BUDGET_NAMES
 
 
 def add_parser(commands: Any) -> None:
@@ -24,7 +25,13 @@ def add_parser(commands: Any) -> None:
     )
     run_.add_argument("file", help="a study file, or the name of a shipped one (report)")
     run_.add_argument("--out", type=out_dir, help="output folder (default: runs/study-TIME)")
-    run_.add_argument("--quick", action="store_true", help="[study] budget = quick")
+    group = run_.add_mutually_exclusive_group()
+    group.add_argument(
+        "--budget", choices=BUDGET_NAMES, help="[study] budget (default: the file's)"
+    )
+    group.add_argument(
+        "--quick", dest="budget", action="store_const", const="quick", help="[study] budget = quick"
+    )
     run_.add_argument("--seed", type=integer, help="[study] seed")
     run_.add_argument("--device", help="[study] device")
     run_.add_argument(
@@ -53,9 +60,7 @@ def overrides(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     import tomllib
 
     changes: dict[str, dict[str, Any]] = {"study": {}}
-    if args.quick:
-        changes["study"]["budget"] = "quick"
-    for key in ("seed", "device"):
+    for key in ("budget", "seed", "device"):
         if getattr(args, key) is not None:
             changes["study"][key] = getattr(args, key)
     for item in args.set:
@@ -110,7 +115,7 @@ def job_from_study(data: dict[str, Any], out: Path, quiet: bool, toml: str | Non
             _check_section(section, values)
     return ReproduceJob(
         out,
-        quick=study["budget"] == "quick",
+        budget=study["budget"],
         device=str(study.get("device", "cpu")),
         seed=int(study.get("seed", 0)),
         quiet=quiet,

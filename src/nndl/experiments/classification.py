@@ -14,9 +14,11 @@ from torch import nn
 
 from nndl._io import write_json
 from nndl.experiments._study import StudyFolders
+from nndl.experiments.budgets import CLASSIFY, ClassifyBudget
 from nndl.experiments.classification_search import best_params, run_search
 
 __all__ = [
+    "DEFAULT",
     "FULL",
     "NETS",
     "QUICK",
@@ -31,29 +33,12 @@ __all__ = [
 NETS = ("fcn", "cnn", "dcnn", "pdcnn")
 
 
-@dataclass(frozen=True)
-class ClassifyBudget:
-    """How much to train: the report's budget, or a quick one that still runs every stage."""
-
-    max_epochs: int = 100
-    trials: int = 50
-    max_trials: int | None = 50  # the report's 50 trials, invalid nets included
-    search_max_epochs: int = 100
-    train_limit: int | None = None
-    actmax_steps: int = 200
-    ood_images: int = 2000
-    search_max_macs: int | None = None  # nets above this many multiply-adds per image: too slow
-
-
-FULL = ClassifyBudget()
-QUICK = ClassifyBudget(
-    max_epochs=3, trials=3, search_max_epochs=1, train_limit=12000, actmax_steps=30, ood_images=300
-)
+FULL, DEFAULT, QUICK = (CLASSIFY[name] for name in ("report", "default", "quick"))
 
 
 @dataclass(frozen=True)
 class ClassifyStudy(StudyFolders):
-    """Where MNIST is, where results go, and how to run.
+    """Where MNIST is, where results go, and how to run (``budget``: the default one).
 
     ``seed`` seeds the splits, folds and weights (a study resumes only with the same one);
     ``sampler_seed`` (default ``seed``) only the search's sampler: give each machine its own.
@@ -62,19 +47,26 @@ class ClassifyStudy(StudyFolders):
     out: Path
     data_dir: str | None = None
     device: str = "cpu"
-    budget: ClassifyBudget = field(default_factory=ClassifyBudget)
+    budget: ClassifyBudget = field(default_factory=lambda: CLASSIFY["default"])
     seed: int = 0
     sampler_seed: int | None = None
     workers: int = 1
     storage: str | None = None
     trials: int | None = None
     max_trials: int | None = None
-    space: str = "report"
+    space: str = ""  # empty: the budget's (feasible for the default budget, else report)
     quiet: bool = False
-    pruner: str = "median"
+    pruner: str = ""  # empty: the budget's (hyperband for the default budget, else median)
     store_dir: Path | None = None
     class_names: str | None = None
     max_macs: int | None = None
+
+    def __post_init__(self) -> None:
+        # the budget's search space and pruner unless the study names its own
+        if not self.space:
+            object.__setattr__(self, "space", self.budget.space)
+        if not self.pruner:
+            object.__setattr__(self, "pruner", self.budget.pruner)
 
     @property
     def search_space(self) -> Any:
@@ -215,6 +207,7 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
 
 SEARCH_KEYS = (
     *("completed", "pruned_invalid", "pruned_learning_curve", "pruned", "failed", "seconds"),
+    *("pruned_too_slow", "pruned_first_fold"),
     *("trials_before", "best_params", "best_value", "invalid_by_layer"),
 )
 """The search summary's keys that results.json keeps."""

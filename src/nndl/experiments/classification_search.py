@@ -29,6 +29,7 @@ def _search_job(study: ClassifyStudy) -> Any:
         train_limit=study.budget.train_limit,
         class_names=study.class_names,
         max_macs=study.max_macs or study.budget.search_max_macs,
+        fold_gate=study.budget.fold_gate,
     )
 
 
@@ -73,15 +74,16 @@ def _prune_counts(optuna_study: Any) -> dict[str, Any]:
 
     pruned = optuna_study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
     invalid = [t.user_attrs["invalid_layer"] for t in pruned if "invalid_layer" in t.user_attrs]
-    curve = sum(
-        str(t.user_attrs.get("prune_reason", "")).startswith("learning curve") for t in pruned
-    )
-    slow = sum(str(t.user_attrs.get("prune_reason", "")).startswith("too slow") for t in pruned)
+    reasons = [str(t.user_attrs.get("prune_reason", "")) for t in pruned]
+    curve = sum(reason.startswith("learning curve") for reason in reasons)
+    slow = sum(reason.startswith("too slow") for reason in reasons)
+    gate = sum(reason.startswith("first fold") for reason in reasons)
     return {
         "pruned_invalid": len(invalid),
         "pruned_learning_curve": curve,
         "pruned_too_slow": slow,
-        "pruned": len(pruned) - len(invalid) - curve - slow,
+        "pruned_first_fold": gate,
+        "pruned": len(pruned) - len(invalid) - curve - slow - gate,
         "invalid_by_layer": dict(sorted(collections.Counter(invalid).items())),
     }
 

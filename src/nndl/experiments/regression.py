@@ -16,12 +16,13 @@ import torch
 from nndl._io import write_json
 from nndl.data.tensors import TensorData
 from nndl.experiments._study import StudyFolders
+from nndl.experiments.budgets import REGRESSION, RegressionBudget
 from nndl.experiments.regression_answer import scaled
 from nndl.experiments.regression_search import best_params, run_search
-from nndl.search.regression import PRUNE_FRACTION
 from nndl.search.spaces import Run
 
 __all__ = [
+    "DEFAULT",
     "FULL",
     "QUICK",
     "Budget",
@@ -33,23 +34,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Budget:
-    """How much to train: the report's budget, or a quick one for smoke runs.
-
-    ``prune_fraction``: a fold whose validation MSE is above this times the training labels'
-    variance prunes its trial (the report's 0.4 on its labels' variance of 3.8: about 0.105);
-    the quick budget's 300 epochs prune only folds no better than predicting the mean (1.0).
-    """
-
-    basic_epochs: int = 2000
-    trials: int = 65
-    max_epochs: int = 10_000
-    prune_fraction: float = PRUNE_FRACTION
-
-
-FULL = Budget()
-QUICK = Budget(basic_epochs=200, trials=3, max_epochs=300, prune_fraction=1.0)
+Budget = RegressionBudget  # the name before the budgets had names
+FULL, DEFAULT, QUICK = (REGRESSION[name] for name in ("report", "default", "quick"))
 
 
 @dataclass(frozen=True)
@@ -64,7 +50,7 @@ class RegressionStudy(StudyFolders):
     train_csv: str | None = None
     test_csv: str | None = None
     device: str = "cpu"
-    budget: Budget = field(default_factory=Budget)
+    budget: RegressionBudget = field(default_factory=lambda: REGRESSION["default"])
     seed: int = 0
     sampler_seed: int | None = None
     workers: int = 1

@@ -10,6 +10,7 @@ from nndl._io import write_json
 from nndl._timing import machine_info, timed
 from nndl.experiments import classification as cls
 from nndl.experiments import regression as reg
+from nndl.experiments.budgets import budget_settings, classify_budget, regression_budget
 
 __all__ = ["ReproduceJob", "reproduce"]
 
@@ -19,7 +20,7 @@ class ReproduceJob:
     """Where to write, which budget, which data."""
 
     out: Path
-    quick: bool = False
+    budget: str = "default"  # default, report or quick (nndl.experiments.budgets)
     device: str = "cpu"
     seed: int = 0
     quiet: bool = False
@@ -51,7 +52,7 @@ def _regression(job: ReproduceJob, timings: dict[str, float]) -> dict[str, Any]:
     study = reg.RegressionStudy(
         job.out / "regression",
         device=job.device,
-        budget=reg.QUICK if job.quick else reg.FULL,
+        budget=regression_budget(job.budget),
         seed=job.seed,
         quiet=job.quiet,
         store_dir=job.home / "regression",
@@ -65,7 +66,7 @@ def _classification(job: ReproduceJob, timings: dict[str, float]) -> dict[str, A
     study = cls.ClassifyStudy(
         job.out / "classification",
         device=job.device,
-        budget=cls.QUICK if job.quick else cls.FULL,
+        budget=classify_budget(job.budget),
         seed=job.seed,
         quiet=job.quiet,
         store_dir=job.home / "classification",
@@ -89,7 +90,8 @@ def reproduce(job: ReproduceJob) -> dict[str, Any]:
         **parts,
         "timings": timings,
         "machine": machine_info(job.device),
-        "budget": "quick" if job.quick else "full (the report's)",
+        "budget": classify_budget(job.budget).name,
+        "budget_settings": budget_settings(job.budget, parts),
     }
     write_json(job.out / "results.json", results)
     if job.study_toml is not None:

@@ -1,6 +1,6 @@
 """Study files: a study is a TOML file that ``nndl study run`` reads, with overrides on top.
 
-``[study]`` holds the budget (``full`` or ``quick``), seed and device; ``[regression]`` and
+``[study]`` holds the budget (``default``, ``report`` or ``quick``; ``full`` is ``report``), seed and device; ``[regression]`` and
 ``[classification]`` hold their study's options (data, search space, pruner, ...); a missing
 section skips that study. Every run writes the resolved file as ``study.toml`` next to its
 results, so ``nndl study run OUT/study.toml --out NEW`` reruns it.
@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from nndl.errors import UsageError
+from nndl.experiments.budgets import BUDGET_NAMES
 from nndl.experiments.settings import dumps_toml, read_toml
 
 __all__ = ["SHIPPED", "load_study_file", "resolved_toml", "shipped_study"]
 
 SHIPPED = ("report",)
-_STUDY_KEYS = {"budget": ("full", "quick"), "seed": None, "device": None}
+_STUDY_KEYS = ("budget", "seed", "device")
+_BUDGETS = (*BUDGET_NAMES, "full")  # full: the report's, its name before the default budget
 _NOT_OPTIONS = {"out", "device", "budget", "seed", "quiet", "store_dir"}
 
 
@@ -52,8 +54,9 @@ def load_study_file(
     _check_keys(path, "study", study, set(_STUDY_KEYS))
     study.setdefault("seed", 0)
     study.setdefault("device", "cpu")
-    if study.setdefault("budget", "full") not in ("full", "quick"):
-        raise UsageError(f"{path}: [study] budget = {study['budget']!r}; valid: full, quick")
+    if study.setdefault("budget", "default") not in _BUDGETS:
+        valid = ", ".join(BUDGET_NAMES)
+        raise UsageError(f"{path}: [study] budget = {study['budget']!r}; valid: {valid}")
     for section in ("regression", "classification"):
         if section in data:
             _check_keys(path, section, data[section], _options(section))

@@ -207,6 +207,14 @@ def _run_section(doc: Document, results: dict[str, Any]) -> None:
             "Wall time of each stage.",
         )
     )
+    settings = results.get("budget_settings", {})
+    if settings:
+        rows = [[part, _budget_line(values)] for part, values in settings.items()]
+        doc.add(Table(["study", "budget settings"], rows, "What the budget trains."))
+
+
+def _budget_line(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {_short(v)}" for k, v in values.items() if k != "name" and v is not None)
 
 
 def build_document(root: Path, results: dict[str, Any]) -> Document:

@@ -69,6 +69,8 @@ def cnn_settings(job: CNNSearchJob, data_size: int) -> dict[str, Any]:
     }
     if job.max_macs is not None:  # absent before the cost limit, so older studies resume
         settings["max_macs"] = job.max_macs
+    if job.fold_gate:
+        settings["fold_gate"] = True
     return settings
 
 
@@ -88,6 +90,7 @@ class CNNSearchJob:
     train_limit: int | None = None
     class_names: str | None = None
     max_macs: int | None = None  # multiply-adds per image above which a net is "too slow"
+    fold_gate: bool = False  # the second fold only for a net whose first is at most the median
 
     @property
     def task(self) -> Any:
@@ -155,7 +158,7 @@ class CNNSearchJob:
         cv = KFoldCrossValidator(
             lambda: build_model(config), train, self.k, self.n_folds, self.seed, callbacks=callbacks
         )
-        result = cv.run(data, on_fold_end=lambda fold: _report_fold(trial, fold))
+        result = cv.run(data, on_fold_end=lambda fold: self._fold_end(trial, fold))
         folds = result.folds
         minutes = result.mean_minutes
         trial.set_user_attr("avg_train_loss", result.mean_train_loss)
@@ -165,6 +168,18 @@ class CNNSearchJob:
         if "fail_reason" in trial.user_attrs:
             raise TrainingDiverged(trial.user_attrs["fail_reason"])
         return result.mean_val_loss + TIME_PENALTY * minutes
+
+    def _fold_end(self, trial: optuna.Trial, fold: FoldResult) -> bool:
+        """Go on to the next fold? Not after a diverged fold; with ``fold_gate``, not after a
+        first fold worse than the median first fold of the trials before (pruned, reason kept)."""
+        if fold.stop_reason is StopReason.DIVERGED:
+            trial.set_user_attr("fail_reason", f"fold {fold.fold} diverged at epoch {fold.epochs}")
+            return False
+        if fold.fold == 0:
+            trial.set_user_attr("first_fold_val_loss", fold.val_loss)
+            if self.fold_gate and self.n_folds > 1:
+                _first_fold_gate(trial, fold.val_loss)
+        return True
 
 
 class EpochReport(Callback):
@@ -187,8 +202,27 @@ class EpochReport(Callback):
             raise optuna.TrialPruned(reason)
 
 
-def _report_fold(trial: optuna.Trial, fold: FoldResult) -> bool:
-    if fold.stop_reason is StopReason.DIVERGED:
-        trial.set_user_attr("fail_reason", f"fold {fold.fold} diverged at epoch {fold.epochs}")
-        return False
-    return True
+FOLD_GATE_STARTUP = 4
+"""First folds seen before the gate closes on any net."""
+
+
+def _first_fold_gate(trial: optuna.Trial, loss: float) -> None:
+    """Prune ``trial`` when its first fold's validation loss is above the median of the first
+    folds of the trials before it (once ``FOLD_GATE_STARTUP`` of them have one)."""
+    import statistics
+
+    before = [
+        t.user_attrs["first_fold_val_loss"]
+        for t in trial.study.get_trials(deepcopy=False)
+        if t.number != trial.number and "first_fold_val_loss" in t.user_attrs
+    ]
+    if len(before) < FOLD_GATE_STARTUP:
+        return
+    median = statistics.median(before)
+    if loss > median:
+        reason = (
+            f"first fold not promising: validation loss {loss:.4f} > {median:.4f}, the median "
+            f"first fold of {len(before)} trials before it (the second fold was not run)"
+        )
+        trial.set_user_attr("prune_reason", reason)
+        raise optuna.TrialPruned(reason)

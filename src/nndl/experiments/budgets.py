@@ -1,0 +1,124 @@
+"""The study's budgets by name: ``default`` (designed for a laptop CPU), ``report`` (the report's
+protocol exactly) and ``quick`` (every stage on small budgets, a smoke run).
+
+The regression study's ``default`` is the report's protocol (about 11 minutes on 2 cores). The
+MNIST study's ``default`` keeps the report's settings for every net it reports (Table 2: at most
+100 epochs, patience 10) and makes the architecture search multi-fidelity: the feasible space
+(every sampled net valid), at most 12 epochs per fold, Optuna's Hyperband pruner over the
+epochs, the second fold only for a net whose first fold is at least as good as the median first
+fold so far, and nets above 4 x the report's DCNN in multiply-adds per image pruned before
+training as too slow for the budget. The best net is then retrained with the report's settings
+to its early stop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from nndl.errors import UsageError
+from nndl.search.regression import PRUNE_FRACTION
+
+__all__ = [
+    "BUDGET_NAMES",
+    "ClassifyBudget",
+    "RegressionBudget",
+    "budget_settings",
+    "classify_budget",
+    "regression_budget",
+]
+
+BUDGET_NAMES = ("default", "report", "quick")
+DCNN_MACS = 151_104  # the report's DCNN (nndl summary --arch dcnn); nndl.search.cnn checks it
+
+
+@dataclass(frozen=True)
+class RegressionBudget:
+    """How much the regression study trains.
+
+    ``prune_fraction``: a fold whose validation MSE is above this times the training labels'
+    variance prunes its trial (the report's 0.4 on its labels' variance of 3.8: about 0.105);
+    the quick budget's 300 epochs prune only folds no better than predicting the mean (1.0).
+    """
+
+    name: str = "report"
+    basic_epochs: int = 2000
+    trials: int = 65
+    max_epochs: int = 10_000
+    prune_fraction: float = PRUNE_FRACTION
+
+
+@dataclass(frozen=True)
+class ClassifyBudget:
+    """How much the MNIST study trains: the nets (``max_epochs``) and the search (``search_*``).
+
+    ``space`` and ``pruner`` are the search's unless the study names its own; ``fold_gate``:
+    the second fold runs only for a net whose first fold is at least as good as the median of
+    the first folds so far (after 4 of them).
+    """
+
+    name: str = "report"
+    max_epochs: int = 100
+    trials: int = 50
+    max_trials: int | None = 50  # the report's 50 trials, invalid nets included
+    search_max_epochs: int = 100
+    train_limit: int | None = None
+    actmax_steps: int = 200
+    ood_images: int = 2000
+    search_max_macs: int | None = None  # nets above this many multiply-adds per image: too slow
+    space: str = "report"
+    pruner: str = "median"
+    fold_gate: bool = False
+
+
+REGRESSION = {
+    "report": RegressionBudget(),
+    "default": RegressionBudget(name="default"),
+    "quick": RegressionBudget(
+        "quick", basic_epochs=200, trials=3, max_epochs=300, prune_fraction=1.0
+    ),
+}
+CLASSIFY = {
+    "report": ClassifyBudget(),
+    "default": ClassifyBudget(
+        name="default",
+        trials=40,
+        max_trials=40,
+        search_max_epochs=12,
+        search_max_macs=4 * DCNN_MACS,
+        space="feasible",
+        pruner="hyperband",
+        fold_gate=True,
+    ),
+    "quick": ClassifyBudget(
+        "quick", 3, 3, search_max_epochs=1, train_limit=12000, actmax_steps=30, ood_images=300
+    ),
+}
+
+
+def _check(name: str) -> None:
+    if name == "full":  # the name before the default budget: the report's
+        return
+    if name not in BUDGET_NAMES:
+        raise UsageError(f"budget {name!r}: valid: {', '.join(BUDGET_NAMES)}")
+
+
+def regression_budget(name: str) -> RegressionBudget:
+    """The regression study's budget called ``name`` (``full``: the report's, as before)."""
+    _check(name)
+    return REGRESSION["report" if name == "full" else name]
+
+
+def classify_budget(name: str) -> ClassifyBudget:
+    """The MNIST study's budget called ``name`` (``full``: the report's, as before)."""
+    _check(name)
+    return CLASSIFY["report" if name == "full" else name]
+
+
+def budget_settings(name: str, parts: Any = ("regression", "classification")) -> dict[str, Any]:
+    """The settings of budget ``name`` for the studies in ``parts`` (for results.json)."""
+    settings = {
+        "regression": asdict(regression_budget(name)),
+        "classification": asdict(classify_budget(name)),
+    }
+    return {part: values for part, values in settings.items() if part in parts}
