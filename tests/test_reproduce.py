@@ -38,6 +38,11 @@ def test_results_hold_both_tables_timings_and_machine(quick_run: Path) -> None:
     assert set(results["classification"]["nets"]) == {"fcn", "cnn", "dcnn", "pdcnn", "best"}
     assert {"regression search", "mnist search", "total"} <= set(results["timings"])
     assert {"cpu", "cores", "torch_threads", "device", "torch"} <= set(results["machine"])
+    # the budget by name and what it trains, in results.json and in the report
+    settings = results["budget_settings"]
+    assert results["budget"] == "quick" and settings["classification"]["space"] == "report"
+    assert settings["regression"]["trials"] == 3 and settings["classification"]["trials"] == 3
+    assert "| classification | max_epochs 3, trials 3," in (quick_run / "report.md").read_text()
     log = (quick_run / "nndl.log").read_text()
     assert "stage mnist search: done" in log
     # each trial's log line carries both stops: completed of --trials, all of --max-trials

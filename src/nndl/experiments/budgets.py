@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from nndl.errors import UsageError
-from nndl.search.regression import PRUNE_FRACTION
+from nndl.search.limits import DCNN_MACS, PRUNE_FRACTION
 
 __all__ = [
     "BUDGET_NAMES",
@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 BUDGET_NAMES = ("default", "report", "quick")
-DCNN_MACS = 151_104  # the report's DCNN (nndl summary --arch dcnn); nndl.search.cnn checks it
 
 
 @dataclass(frozen=True)

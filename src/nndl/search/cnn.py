@@ -24,6 +24,7 @@ import optuna
 
 from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
+from nndl.search.limits import DCNN_MACS
 from nndl.search.spaces import get_space
 from nndl.search.study import TrainingDiverged
 from nndl.training.callbacks import Callback, StopReason
@@ -32,8 +33,6 @@ from nndl.training.kfold import FoldResult
 __all__ = ["DCNN_MACS", "TIME_PENALTY", "CNNSearchJob", "cnn_settings", "net_cost"]
 
 TIME_PENALTY = 1e-5
-DCNN_MACS = 151_104
-"""Multiply-adds per image of the report's DCNN (``nndl summary --arch dcnn``)."""
 
 
 def net_cost(config: Any, input_shape: tuple[int, ...]) -> tuple[int, int]:

@@ -19,6 +19,7 @@ from typing import Any
 import optuna
 
 from nndl.data.tensors import TensorData
+from nndl.search.limits import PRUNE_FRACTION, REPORT_PRUNE_THRESHOLD, prune_threshold
 from nndl.search.spaces import Run, get_space
 from nndl.search.study import TrainingDiverged
 from nndl.training.callbacks import StopReason
@@ -36,25 +37,7 @@ __all__ = [
     "regression_settings",
 ]
 
-REPORT_PRUNE_THRESHOLD = 0.4
-REPORT_LABEL_VARIANCE = 3.8
-PRUNE_FRACTION = REPORT_PRUNE_THRESHOLD / REPORT_LABEL_VARIANCE  # about 0.105
 PRUNE_FOLDS = 3
-
-
-NOISE_MARGIN = 4.0
-
-
-def prune_threshold(
-    label_variance: float, fraction: float = PRUNE_FRACTION, noise: float = 0.0
-) -> float:
-    """The validation MSE above which a fold prunes its trial: ``fraction`` times the training
-    labels' variance (0.4 for labels of the report's variance), but never below
-    ``NOISE_MARGIN`` times the labels' noise variance. No fold beats the noise, and one fold's
-    ~20 validation points over a hard stretch often come out at 2-3 times it: without the
-    floor, noisy data (noise variance 0.15, labels' variance 2.56: the fraction's threshold
-    0.27) pruned 20 of its first 22 trials."""
-    return max(fraction * label_variance, NOISE_MARGIN * noise)
 
 
 def label_variance(task: Any) -> float:
