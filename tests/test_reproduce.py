@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -134,17 +135,32 @@ def _numbers(results: dict[str, object]) -> object:
     return keep(results)
 
 
+def _close(ours: object, golden: object, where: str = "results") -> list[str]:
+    """Where ``ours`` differs from ``golden``: keys, integers, strings and states exactly;
+    floats within 2% or 0.005 (they move between CPUs of the same kind, below)."""
+    if isinstance(golden, dict) and isinstance(ours, dict):
+        if set(ours) != set(golden):
+            return [f"{where}: keys {sorted(set(ours) ^ set(golden))}"]
+        return [d for k in golden for d in _close(ours[k], golden[k], f"{where}.{k}")]
+    if isinstance(golden, list) and isinstance(ours, list) and len(ours) == len(golden):
+        pairs = enumerate(zip(ours, golden, strict=True))
+        return [d for i, (a, b) in pairs for d in _close(a, b, f"{where}[{i}]")]
+    if isinstance(golden, float) and isinstance(ours, float):
+        return [] if math.isclose(ours, golden, rel_tol=0.02, abs_tol=0.005) else [where]
+    return [] if ours == golden else [f"{where}: {ours!r} != {golden!r}"]
+
+
 @pytest.mark.slow
 def test_quick_study_gives_the_golden_numbers(quick_run: Path) -> None:
-    """Tables 1 and 2, search trials and measures to the last digit (tests/golden/
-    quick_results.json, `nndl reproduce --quick` on a CPU with one thread). Renewed on purpose
-    when the regression study began standardizing, pruning relative to the labels' variance
-    and refitting (issue 14; its MNIST part was then unchanged to the last digit at 2
-    threads), and again when the suite moved to one thread per process (every number moves in
-    its last digits with the thread count: float sums in another order)."""
+    """Tables 1 and 2, search trials and measures (tests/golden/quick_results.json, `nndl
+    reproduce --quick` on a CPU with one thread): every key, count, epoch, state and reason
+    exactly, every float within 2% or 0.005. Exact digits are not a property of the code alone:
+    the same commit on two 2-core machines of the CI kind (2026-12-02) gave a quick DCNN of
+    0.8387 and 0.8394 and a search objective of 2.0435 and 2.0689 (float kernels of another
+    CPU, sums in another order; every number also moves with the thread count). A refactor is
+    checked on one machine, before and after, to the last digit. Renewed on purpose when the
+    regression study began standardizing and refitting (issue 14); the budget's settings and
+    two prune counts were added with the budget names (issue 15), its numbers kept."""
     golden = json.loads((Path(__file__).parent / "golden" / "quick_results.json").read_text())
     results = json.loads((quick_run / "results.json").read_text())
-    # the MNIST objective adds 1e-5 x training minutes, so its last digits follow the clock
-    ours, theirs = (r["classification"]["search"].pop("best_value") for r in (results, golden))
-    assert ours == pytest.approx(theirs, abs=1e-4)
-    assert _numbers(results) == _numbers(golden)
+    assert _close(_numbers(results), _numbers(golden)) == []
