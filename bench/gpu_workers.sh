@@ -2,19 +2,20 @@
 # Many trials on one GPU (issue 15), for a lent GPU machine: completed MNIST search trials per
 # minute with 1, 4 and 8 workers on one device, then the report's budget end to end.
 #   bash bench/gpu_workers.sh                         # on the GPU machine (DEVICE=cuda)
-#   DEVICE=cpu WORKERS="1 2" TRIALS=4 ROWS=3000 END_TO_END=0 bash bench/gpu_workers.sh   # a smoke run here
+#   PYTHON=.venv/bin/python DEVICE=cpu WORKERS="1 2" TRIALS=2 ROWS=2000 EPOCHS=1 END_TO_END=0 \
+#     bash bench/gpu_workers.sh                       # a smoke run on a CPU
 # Carry .gpucache/ as for bench/gpu_check.sh. Prints one line per worker count, then the
 # whole study's wall seconds (timeout END_TO_END_S, default 840 s).
 set -uo pipefail
 export PYTHONPATH=${PYTHONPATH:-src} NNDL_DATA=${NNDL_DATA:-.gpucache} OUT=${OUT:-/tmp/out}
-DEVICE=${DEVICE:-cuda} TRIALS=${TRIALS:-16} ROWS=${ROWS:-60000} EPOCHS=${EPOCHS:-3}
+PY=${PYTHON:-python3} DEVICE=${DEVICE:-cuda} TRIALS=${TRIALS:-16} ROWS=${ROWS:-60000} EPOCHS=${EPOCHS:-3}
 for n in ${WORKERS:-1 4 8}; do
   start=$(date +%s.%N)
-  python3 -m nndl classify search --budget report --device "$DEVICE" --workers "$n" \
+  "$PY" -m nndl classify search --budget report --device "$DEVICE" --workers "$n" \
     --trials "$TRIALS" --max-trials "$TRIALS" --max-epochs "$EPOCHS" --train-rows "$ROWS" \
     --pruner none --quiet --out "$OUT/workers$n" > "$OUT/workers$n.json" || exit 1
   end=$(date +%s.%N)
-  python3 - "$n" "$start" "$end" "$OUT/workers$n.json" <<'PY'
+  "$PY" - "$n" "$start" "$end" "$OUT/workers$n.json" <<'PY'
 import json, sys
 n, start, end, path = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 summary = json.loads(open(path).read())
@@ -25,7 +26,7 @@ PY
 done
 if [ "${END_TO_END:-1}" = 1 ]; then
   start=$(date +%s)
-  timeout "${END_TO_END_S:-840}" python3 -m nndl reproduce --budget report --device "$DEVICE" \
+  timeout "${END_TO_END_S:-840}" "$PY" -m nndl reproduce --budget report --device "$DEVICE" \
     --quiet --out "$OUT/report_budget" | cut -c1-600
   rc=${PIPESTATUS[0]}
   echo "reproduce --budget report on $DEVICE: exit $rc, $(( $(date +%s) - start )) s wall"

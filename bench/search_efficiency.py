@@ -55,7 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cap-factor", type=float, default=TARGET_RATIO)
     args = parser.parse_args()
-    entry: dict[str, Any] = {"target_objective": REPORT_BEST_OBJECTIVE}
+    entry: dict[str, Any] = {"target_objective": REPORT_BEST_OBJECTIVE, "target": ">= 3x"}
     with tempfile.TemporaryDirectory() as tmp:
         wall = search("default", Path(tmp) / "default", None)
         default = first_reach(f"sqlite:///{tmp}/default/study.db")

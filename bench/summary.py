@@ -48,6 +48,11 @@ FIGURES = {  # results.json entry -> (what, key path of its figure, format)
         ("refit_vs_report_mean_mse",),
         "{:.0%}",
     ),
+    "search_efficiency": (
+        "10. MNIST search, time to 0.0467: --budget report / default (a lower bound if unreached)",
+        ("ratio",),
+        "{:.1f}x",
+    ),
     "whole_study_quick": ("8. nndl reproduce --quick, wall s", ("wall_seconds",), "{:.1f}"),
     "whole_study_default": (
         "8. nndl reproduce (default budget), wall s",
