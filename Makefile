@@ -10,12 +10,10 @@ setup: $(STAMP)
 
 # torch==2.13.0 first: on machines that carry its CPU wheel on disk pip takes it in seconds;
 # elsewhere the install below resolves torch from the range in pyproject.toml.
-# --no-compile: Python compiles only the modules it imports, on first import (measured
-# 2026-12-02: a venv with torch in 10.6 s instead of 26.1 s).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-compile "torch==2.13.0" || echo "torch 2.13.0 not available here; pip resolves torch from pyproject.toml"
-	$(BIN)/python -m pip install --quiet --no-compile -e ".[dev]"
+	$(BIN)/python -m pip install --quiet "torch==2.13.0" || echo "torch 2.13.0 not available here; pip resolves torch from pyproject.toml"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 lint: setup
