@@ -9,7 +9,9 @@
 set -uo pipefail
 export PYTHONPATH=${PYTHONPATH:-src} NNDL_DATA=${NNDL_DATA:-.gpucache} OUT=${OUT:-/tmp/out}
 PY=${PYTHON:-python3} DEVICE=${DEVICE:-cuda} TRIALS=${TRIALS:-16} ROWS=${ROWS:-60000} EPOCHS=${EPOCHS:-3}
+mkdir -p "$OUT"
 for n in ${WORKERS:-1 4 8}; do
+  rm -rf "$OUT/workers$n"  # a fresh study each time: a rerun must not resume the last one
   start=$(date +%s.%N)
   "$PY" -m nndl classify search --budget report --device "$DEVICE" --workers "$n" \
     --trials "$TRIALS" --max-trials "$TRIALS" --max-epochs "$EPOCHS" --train-rows "$ROWS" \
@@ -26,6 +28,7 @@ PY
 done
 if [ "${END_TO_END:-1}" = 1 ]; then
   start=$(date +%s)
+  rm -rf "$OUT/report_budget"
   timeout "${END_TO_END_S:-840}" "$PY" -m nndl reproduce --budget report --device "$DEVICE" \
     --quiet --out "$OUT/report_budget" | cut -c1-600
   rc=${PIPESTATUS[0]}

@@ -7,7 +7,7 @@ the MNIST search first reached the report's best objective (0.0467). Budgets (RE
 Table 2 net within 0.3 points of the report's accuracy, the search's best retrained to at least
 0.990) and ``report`` (the report's protocol: hours on 2 cores).
 
-    python bench/whole_study.py                      # the default budget (about 35 min here)
+    python bench/whole_study.py                      # the default budget (25 min here, 2026-12-02)
     python bench/whole_study.py --budget report      # hours
     python bench/whole_study.py --keep runs/whole    # keep the run folder
 """
@@ -70,7 +70,7 @@ def table2(results: dict[str, Any]) -> dict[str, Any]:
     return {
         "test_accuracy": accuracy,
         "points_behind_report": {n: round(100 * d, 2) for n, d in behind.items()},
-        "within_0.3_points": all(d <= 0.003 for d in behind.values()),
+        "within_0.3_points": all(round(100 * d, 6) <= 0.3 for d in behind.values()),
         "best_at_least_0.990": accuracy.get("best", 0.0) >= BEST_TARGET,
     }
 
@@ -89,7 +89,7 @@ def run(budget: str, out: Path) -> dict[str, Any]:
         entry["table2"] = table2(results)
         entry["mnist_first_reach"] = first_reach(f"sqlite:///{out}/classification/study.db")
     if budget in TARGET_S:
-        entry.update(target=f"< {TARGET_S[budget]:.0f} s", met=wall < TARGET_S[budget])
+        entry.update(target=f"<= {TARGET_S[budget]:.0f} s", met=wall <= TARGET_S[budget])
     return entry
 
 

@@ -67,6 +67,7 @@ def test_default_budget_searches_multi_fidelity_and_trains_nets_like_the_report(
     job = _search_job(study)
     assert job.fold_gate and job.max_macs == 4 * DCNN_MACS and job.max_epochs == 12
     assert cnn_settings(job, 60_000)["fold_gate"] is True
+    assert _study_spec(study).settings["pruner"] == "hyperband"  # a resume with another refused
     assert isinstance(optuna.pruners.HyperbandPruner(), type(_pruner_of(study)))
     # a study's own space and pruner win over the budget's
     own = cls.ClassifyStudy(Path("x"), space="report", pruner="none")
@@ -140,3 +141,14 @@ def test_default_budget_search_through_the_cli_records_costs_and_reasons(tmp_pat
     slow = [t for t in trials if t.user_attrs["macs"] > 4 * DCNN_MACS]
     assert all(t.user_attrs["prune_reason"].startswith("too slow") for t in slow)
     assert len(slow) == summary["pruned_too_slow"]
+
+
+def test_best_of_a_search_under_another_budget_says_so_and_creates_no_study(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    assert nndl("classify", "search", "--quick", "--out", str(out), "--quiet").returncode == 0
+    best = nndl("classify", "best", "--out", str(out), "--quiet")  # the default budget: feasible
+    assert best.returncode == 2 and "Traceback" not in best.stderr
+    assert "holds a search of the space report, not feasible" in best.stderr
+    assert "--budget" in best.stderr
+    names = [s.study_name for s in optuna.get_all_study_summaries(f"sqlite:///{out}/study.db")]
+    assert names == ["nndl-mnist-search-report"]

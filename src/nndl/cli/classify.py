@@ -35,7 +35,8 @@ def add_parser(commands: Any) -> None:
                 choices=("median", "hyperband", "none"),
                 help="median: stop a net whose validation curve lags the completed trials' median "
                 "(the report budget's); hyperband: successive halving over epochs, most nets stop "
-                "after a few (the default budget's); none: train every valid net to its early stop",
+                "after a few (the default budget's); none: no learning-curve pruning (the default "
+                "budget's first-fold gate and cost limit still apply; --budget report has neither)",
             )
             sub.add_argument(
                 "--max-macs",

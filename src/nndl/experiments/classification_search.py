@@ -43,7 +43,7 @@ def _study_spec(study: ClassifyStudy) -> Any:
         name=f"nndl-mnist-search-{study.space}",
         out=study.home,
         trials=study.trials or study.budget.trials,
-        settings=cnn_settings(job, rows),
+        settings=cnn_settings(job, rows, study.pruner),
         sampler="tpe",
         storage=study.storage,
         workers=study.workers,
@@ -163,6 +163,30 @@ def _search_figures(optuna_study: Any, figures: Path, contours: dict[str, list[s
         )
 
 
+def _check_searched(study: ClassifyStudy) -> None:
+    """A search of another space (another budget) in the storage: say so instead of opening
+    (and so creating) an empty study of this one."""
+    import warnings
+
+    import optuna
+
+    from nndl.search.study import resolve_storage
+
+    spec = _study_spec(study)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        names = [s.study_name for s in optuna.get_all_study_summaries(resolve_storage(spec)[0])]
+    if names and spec.name not in names:
+        found = ", ".join(n.removeprefix("nndl-mnist-search-") for n in names)
+        raise ConfigError(
+            "best",
+            [
+                f"{study.home} holds a search of the space {found}, not {study.space} (this "
+                f"budget's, {study.budget.name}); give the search's --budget or --space"
+            ],
+        )
+
+
 def best_params(study: ClassifyStudy, params_file: str | None) -> dict[str, Any]:
     """Parameters from a JSON file, else the best completed trial of the search."""
     if params_file is not None:
@@ -170,6 +194,7 @@ def best_params(study: ClassifyStudy, params_file: str | None) -> dict[str, Any]
         return study.search_space.from_params(params, f"--params {params_file}").to_dict()
     from nndl.search.study import open_study, summarize
 
+    _check_searched(study)
     summary = summarize(open_study(_study_spec(study)), 0.0)
     if not summary["completed"]:
         raise ConfigError(

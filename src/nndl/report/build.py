@@ -210,7 +210,8 @@ def _run_section(doc: Document, results: dict[str, Any]) -> None:
     settings = results.get("budget_settings", {})
     if settings:
         rows = [[part, _budget_line(values)] for part, values in settings.items()]
-        doc.add(Table(["study", "budget settings"], rows, "What the budget trains."))
+        caption = "What the budget trains by default; flags and the study file override it."
+        doc.add(Table(["study", "budget settings"], rows, caption))
 
 
 def _budget_line(values: dict[str, Any]) -> str:

@@ -48,7 +48,7 @@ def net_cost(config: Any, input_shape: tuple[int, ...]) -> tuple[int, int]:
     return summary.params, summary.macs
 
 
-def cnn_settings(job: CNNSearchJob, data_size: int) -> dict[str, Any]:
+def cnn_settings(job: CNNSearchJob, data_size: int, pruner: str = "median") -> dict[str, Any]:
     """What must match to resume an MNIST search.
 
     ``data``: ``official`` for the hash-verified MNIST, else a hash of the ``--data-dir`` images.
@@ -70,6 +70,8 @@ def cnn_settings(job: CNNSearchJob, data_size: int) -> dict[str, Any]:
         settings["max_macs"] = job.max_macs
     if job.fold_gate:
         settings["fold_gate"] = True
+    if pruner != "median":  # absent for the median pruner, so older studies resume
+        settings["pruner"] = pruner
     return settings
 
 
