@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import machine, record
-from whole_study import REPORT_BEST_OBJECTIVE, first_reach
+from whole_study import REPORT_BEST_OBJECTIVE, first_reach, search_trials
 
 TARGET_RATIO = 3.0
 POLL_S = 20
@@ -50,13 +50,8 @@ def search(budget: str, out: Path, limit: float | None) -> tuple[float, float]:
 
 def _searched(out: Path) -> float:
     """Seconds since the search's first trial started (0 before it has one)."""
-    import optuna
-
     try:
-        (summary,) = optuna.get_all_study_summaries(f"sqlite:///{out}/study.db")
-        trials = optuna.load_study(
-            study_name=summary.study_name, storage=f"sqlite:///{out}/study.db"
-        ).trials
+        trials = search_trials(f"sqlite:///{out}/study.db")
     except Exception:  # the study not created yet, or the file busy: look again later
         return 0.0
     starts = [t.datetime_start for t in trials if t.datetime_start is not None]

@@ -44,14 +44,20 @@ def trials_per_minute(search: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def search_trials(storage: str) -> list[Any]:
+    """The trials of the one study in an Optuna storage."""
+    import optuna
+
+    (summary,) = optuna.get_all_study_summaries(storage)
+    return optuna.load_study(study_name=summary.study_name, storage=storage).trials
+
+
 def first_reach(storage: str, target: float = REPORT_BEST_OBJECTIVE) -> dict[str, Any]:
     """Seconds from the search's first trial start to the end of the first completed trial
     whose objective is at most ``target`` (None if none did), read from an Optuna storage."""
-    import optuna
     from optuna.trial import TrialState
 
-    (summary,) = optuna.get_all_study_summaries(storage)
-    trials = optuna.load_study(study_name=summary.study_name, storage=storage).trials
+    trials = search_trials(storage)
     start = min(t.datetime_start for t in trials if t.datetime_start is not None)
     done = [t for t in trials if t.state is TrialState.COMPLETE and t.value is not None]
     hits = sorted((t for t in done if t.value <= target), key=lambda t: t.datetime_complete)

@@ -20,15 +20,18 @@ from nndl.errors import UsageError
 from nndl.search.limits import DCNN_MACS, PRUNE_FRACTION
 
 __all__ = [
+    "ALIASES",
     "BUDGET_NAMES",
     "ClassifyBudget",
     "RegressionBudget",
+    "budget_name",
     "budget_settings",
     "classify_budget",
     "regression_budget",
 ]
 
 BUDGET_NAMES = ("default", "report", "quick")
+ALIASES = {"full": "report"}  # the report's budget before the budgets had names
 
 
 @dataclass(frozen=True)
@@ -95,23 +98,23 @@ CLASSIFY = {
 }
 
 
-def _check(name: str) -> None:
-    if name == "full":  # the name before the default budget: the report's
-        return
+def budget_name(name: str) -> str:
+    """The budget ``name`` names (``full``, its name before the default budget, is ``report``);
+    one line naming the valid ones for any other."""
+    name = ALIASES.get(name, name)
     if name not in BUDGET_NAMES:
         raise UsageError(f"budget {name!r}: valid: {', '.join(BUDGET_NAMES)}")
+    return name
 
 
 def regression_budget(name: str) -> RegressionBudget:
-    """The regression study's budget called ``name`` (``full``: the report's, as before)."""
-    _check(name)
-    return REGRESSION["report" if name == "full" else name]
+    """The regression study's budget called ``name``."""
+    return REGRESSION[budget_name(name)]
 
 
 def classify_budget(name: str) -> ClassifyBudget:
-    """The MNIST study's budget called ``name`` (``full``: the report's, as before)."""
-    _check(name)
-    return CLASSIFY["report" if name == "full" else name]
+    """The MNIST study's budget called ``name``."""
+    return CLASSIFY[budget_name(name)]
 
 
 def budget_settings(name: str, parts: Any = ("regression", "classification")) -> dict[str, Any]:

@@ -10,7 +10,12 @@ from nndl._io import write_json
 from nndl._timing import machine_info, timed
 from nndl.experiments import classification as cls
 from nndl.experiments import regression as reg
-from nndl.experiments.budgets import budget_settings, classify_budget, regression_budget
+from nndl.experiments.budgets import (
+    budget_name,
+    budget_settings,
+    classify_budget,
+    regression_budget,
+)
 
 __all__ = ["ReproduceJob", "reproduce"]
 
@@ -90,7 +95,7 @@ def reproduce(job: ReproduceJob) -> dict[str, Any]:
         **parts,
         "timings": timings,
         "machine": machine_info(job.device),
-        "budget": classify_budget(job.budget).name,
+        "budget": budget_name(job.budget),
         "budget_settings": budget_settings(job.budget, parts),
     }
     write_json(job.out / "results.json", results)

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from nndl.errors import UsageError
-from nndl.experiments.budgets import BUDGET_NAMES
+from nndl.experiments.budgets import ALIASES, BUDGET_NAMES
 from nndl.experiments.settings import dumps_toml, read_toml
 
 __all__ = ["SHIPPED", "load_study_file", "resolved_toml", "shipped_study"]
 
 SHIPPED = ("report",)
 _STUDY_KEYS = ("budget", "seed", "device")
-_BUDGETS = (*BUDGET_NAMES, "full")  # full: the report's, its name before the default budget
+_BUDGETS = (*BUDGET_NAMES, *ALIASES)
 _NOT_OPTIONS = {"out", "device", "budget", "seed", "quiet", "store_dir"}
 
 
