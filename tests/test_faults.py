@@ -147,6 +147,21 @@ def test_a_signal_ends_a_search_in_one_line_and_it_resumes(
     assert json.loads(again.stdout)["trials_before"] == len(states)
 
 
+def test_an_interrupt_that_loses_a_librarys_thread_still_exits() -> None:
+    """A non-daemon thread that never ends (Optuna's heartbeat, lost to a Ctrl-C as a trial
+    starts) must not keep an interrupted command alive."""
+    code = (
+        "import threading, time; from nndl.cli import main as m;"
+        "threading.Thread(target=time.sleep, args=(1e6,)).start();"
+        "m._exit_past_lost_threads(130)"
+    )
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {**os.environ, "PYTHONPATH": src}
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], env=env, timeout=60, capture_output=True)
+    assert done.returncode == 130 and time.monotonic() - start < 30
+
+
 def _load(out: Path) -> optuna.Study:
     if (out / "study.journal").exists():
         from optuna.storages.journal import JournalFileBackend

@@ -78,6 +78,33 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # SIGTERM ends a run the way Ctrl-C does
 
 
+LOST_THREAD_GRACE_SECONDS = 3.0
+
+
+def _exit_past_lost_threads(status: int) -> None:
+    """Exit now if a thread that is not a daemon outlives the interrupt by a few seconds.
+
+    Optuna starts a heartbeat thread as each trial starts and stops it as the trial ends; a
+    Ctrl-C that lands between the two loses the thread, which then beats forever and would
+    keep the process from exiting (seen once in five suite runs: the one line printed, then
+    a hang).
+    """
+    import threading
+    import time
+
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    deadline = time.monotonic() + LOST_THREAD_GRACE_SECONDS
+    for thread in others:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    if any(thread.is_alive() for thread in others):
+        import logging
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(status)
+
+
 def _quiet_libraries() -> None:
     """The CLI's log levels (set here, at the entry point, never when nndl is imported)."""
     import logging
@@ -107,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "nndl: interrupted; finished results are kept, a search resumes with the same command",
             file=sys.stderr,
         )
+        _exit_past_lost_threads(130)
         return 130
     except Exception as exc:
         if os.environ.get("NNDL_TRACEBACK"):
