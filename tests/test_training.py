@@ -189,12 +189,12 @@ def test_checkpoint_of_foreign_pickle_is_refused(tmp_path) -> None:  # type: ign
 
 def test_train_config_collects_every_problem() -> None:
     with pytest.raises(ConfigError) as info:
-        TrainConfig(lr=0, batch_size=0, optimizer="rmsprop", momentum=1.5, device="gpu")
+        TrainConfig(lr=0, batch_size=0, optimizer="nesterov", momentum=1.5, device="gpu")
     text = str(info.value)
     for part in (
         "lr = 0",
         "batch_size = 0",
-        "optimizer 'rmsprop'",
+        "optimizer 'nesterov'",
         "momentum = 1.5",
         "device 'gpu'",
     ):
@@ -221,10 +221,18 @@ def test_checkpoint_callback_keeps_the_best_epochs_weights(tmp_path) -> None:  #
     assert all(torch.all(p == 2.0) for p in loaded.model.parameters())
 
 
-def test_early_stopping_without_a_validation_set_is_a_clear_error() -> None:
-    config = dataclasses.replace(REG, patience=3)
-    with pytest.raises(ConfigError, match="give fit\\(\\) a validation set"):
-        Evolver(small_net(), config).fit(regression_data())
+def test_without_validation_data_training_runs_to_max_epochs_and_says_so() -> None:
+    config = dataclasses.replace(REG, patience=3, max_epochs=5, val_fraction=0.0)
+    with pytest.warns(UserWarning, match="early stopping .patience=3. is off"):
+        history = Evolver(small_net(), config).fit(regression_data())
+    assert history.epochs == 5 and history.stop_reason is StopReason.MAX_EPOCHS
+    assert "val_loss" not in history.rows[-1]
+
+
+def test_an_explicit_early_stopping_without_validation_data_is_a_clear_error() -> None:
+    config = dataclasses.replace(REG, val_fraction=0.0)
+    with pytest.raises(ConfigError, match="EarlyStopping.monitor='val_loss'. needs validation"):
+        Evolver(small_net(), config, [EarlyStopping(3)]).fit(regression_data())
 
 
 def test_a_reused_checkpoint_callback_saves_the_second_runs_best(tmp_path) -> None:  # type: ignore[no-untyped-def]

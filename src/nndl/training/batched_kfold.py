@@ -28,7 +28,7 @@ from nndl.models.nets import FCN
 from nndl.training.callbacks import StopReason
 from nndl.training.config import TrainConfig
 from nndl.training.device import resolve_device
-from nndl.training.evolver import History
+from nndl.training.evolver import History, rng_devices
 from nndl.training.kfold import CVResult, FoldHook, FoldResult
 from nndl.training.stacked import StackedAdam, StackedFCN
 from nndl.training.stopping import Plateau, diverged
@@ -74,8 +74,9 @@ class BatchedKFoldCrossValidator:
 
     def run(self, data: TensorData, on_fold_end: FoldHook | None = None) -> CVResult:
         """Train every fold at once; ``on_fold_end`` is called as each fold stops."""
-        run = _Run(self, data)
-        return run.train(on_fold_end)
+        with torch.random.fork_rng(devices=rng_devices(resolve_device(self.train_config.device))):
+            run = _Run(self, data)
+            return run.train(on_fold_end)
 
 
 @dataclass(frozen=True)

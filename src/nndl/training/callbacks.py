@@ -6,7 +6,6 @@ A callback never raises to stop training: it calls ``evolver.stop(reason)``.
 from __future__ import annotations
 
 import enum
-import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import torch
 
 from nndl.errors import ConfigError
-from nndl.training.stopping import Plateau
+from nndl.training.stopping import Plateau, resolve_mode
 
 if TYPE_CHECKING:
     from nndl.training.evolver import Evolver
@@ -57,17 +56,25 @@ def _monitored(callback: EarlyStopping | Checkpoint, log: dict[str, float]) -> f
 
 
 class EarlyStopping(Callback):
-    """Stop after ``patience`` epochs without a new minimum of ``monitor``; restore the best.
+    """Stop after ``patience`` epochs without a new best of ``monitor``; restore the best.
 
-    A copy of the weights is kept at every new minimum (the report's checkpoint), and put
-    back into the net when training ends.
+    A copy of the weights is kept at every new best (the report's checkpoint), and put back
+    into the net when training ends. ``mode`` is ``min``, ``max`` or ``auto`` (``max`` for
+    an accuracy or score, ``min`` for a loss).
     """
 
-    def __init__(self, patience: int, min_delta: float = 0.0, monitor: str = "val_loss") -> None:
+    def __init__(
+        self,
+        patience: int,
+        min_delta: float = 0.0,
+        monitor: str = "val_loss",
+        mode: str = "auto",
+    ) -> None:
         self.patience = patience
         self.min_delta = min_delta
         self.monitor = monitor
-        self.rule = Plateau(patience, min_delta)
+        self.mode = resolve_mode(monitor, mode)
+        self.rule = Plateau(patience, min_delta, mode=self.mode)
         self.best_state: dict[str, torch.Tensor] | None = None
 
     @property
@@ -83,7 +90,7 @@ class EarlyStopping(Callback):
         return self.rule.wait
 
     def on_train_begin(self, evolver: Evolver) -> None:
-        self.rule, self.best_state = Plateau(self.patience, self.min_delta), None
+        self.rule, self.best_state = Plateau(self.patience, self.min_delta, mode=self.mode), None
 
     def on_epoch_end(self, evolver: Evolver, log: dict[str, float]) -> None:
         if self.rule.update(int(log["epoch"]), _monitored(self, log)):
@@ -97,22 +104,26 @@ class EarlyStopping(Callback):
 
 
 class Checkpoint(Callback):
-    """Write a self-describing checkpoint at every new minimum of ``monitor`` (atomically)."""
+    """Write a self-describing checkpoint at every new best of ``monitor`` (atomically);
+    ``mode`` as for :class:`EarlyStopping`."""
 
-    def __init__(self, path: str | Path, monitor: str = "val_loss") -> None:
+    def __init__(self, path: str | Path, monitor: str = "val_loss", mode: str = "auto") -> None:
         self.path = Path(path)
         self.monitor = monitor
-        self.best = math.inf
+        self.mode = resolve_mode(monitor, mode)
+        self.rule = Plateau(None, mode=self.mode)
+
+    @property
+    def best(self) -> float:
+        return self.rule.best
 
     def on_train_begin(self, evolver: Evolver) -> None:
-        self.best = math.inf
+        self.rule = Plateau(None, mode=self.mode)
 
     def on_epoch_end(self, evolver: Evolver, log: dict[str, float]) -> None:
         from nndl.training.checkpoint import save_checkpoint
 
-        value = _monitored(self, log)
-        if value < self.best:
-            self.best = value
+        if self.rule.update(int(log["epoch"]), _monitored(self, log)):
             save_checkpoint(self.path, evolver.model, evolver.config, {"epoch": log["epoch"]})
 
 

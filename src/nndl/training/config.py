@@ -5,18 +5,30 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from nndl.errors import ConfigError
 
-__all__ = ["LOSSES", "MAX_SEED", "OPTIMIZERS", "TrainConfig", "check_seeds", "seed_problems"]
+__all__ = [
+    "LOSSES",
+    "LR_SCHEDULES",
+    "MAX_SEED",
+    "OPTIMIZERS",
+    "TrainConfig",
+    "check_seeds",
+    "seed_problems",
+]
 
 MAX_SEED = 2**32 - 1
 """Seeds are 0 to 2**32 - 1: what numpy, torch and Optuna's samplers all accept."""
 
 OPTIMIZERS = ("adam", "sgd")
-LOSSES = ("mse", "cross_entropy")
+"""The optimizers nndl names itself; any other ``torch.optim`` class is taken by name too."""
+LOSSES = ("auto", "mse", "cross_entropy")
+"""The losses nndl names itself; any other ``torch.nn`` loss is taken by name too."""
+LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
 DEVICE_PATTERN = re.compile(r"^(cpu|auto|mps|cuda(:\d+)?)$")
 DEVICE_NAMES = "cpu, cuda, cuda:N, mps or auto"
 """The device names nndl accepts: the pattern, and its wording in error messages."""
@@ -27,11 +39,22 @@ class TrainConfig:
     """How to train: optimizer, loss, batches, stopping, seed and device.
 
     Args:
-        optimizer: ``adam`` (lr, weight decay) or ``sgd`` (lr, momentum, weight decay).
+        optimizer: ``adam`` (lr, weight decay), ``sgd`` (lr, momentum, weight decay), any
+            other ``torch.optim`` class by name (``"adamw"``, ``"RMSprop"``: lr and weight
+            decay, momentum where it takes one), or a callable ``f(params) -> Optimizer``.
         lr: learning rate, in (0, 10].
         weight_decay: L2 penalty, >= 0.
         momentum: SGD momentum, in [0, 1).
-        loss: ``mse`` (regression) or ``cross_entropy`` (classification).
+        loss: ``auto`` (the targets decide: class labels train with cross-entropy, numbers
+            with the mean squared error), ``mse``, ``cross_entropy``, any other ``torch.nn``
+            loss by name (``"huber"``, ``"L1Loss"``), or a callable ``f(outputs, targets)``
+            that returns the batch's mean loss.
+        lr_schedule: ``constant``; ``step`` (times ``lr_factor`` every ``lr_step`` epochs);
+            ``cosine`` (annealed to 0 over ``max_epochs``); ``plateau`` (times ``lr_factor``
+            after ``lr_step`` epochs without a new minimum of the validation loss, of the
+            training loss when there is no validation data).
+        lr_step: epochs between decays (``step``) or without improvement (``plateau``), >= 1.
+        lr_factor: the decay's factor, in (0, 1).
         batch_size: training batch size, >= 1.
         max_epochs: upper bound on epochs, >= 1.
         patience: early stopping after this many epochs without a new validation minimum;
@@ -40,7 +63,9 @@ class TrainConfig:
         seed: seeds the batch order and dropout; nndl's jobs and k-fold also build the net
             after ``torch.manual_seed(seed)`` (the Evolver gets a net already built).
         device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (a GPU when there is one).
-        val_fraction: share of the training data held out for validation, in (0, 1).
+        val_fraction: share of the training rows held out for validation when ``fit`` is
+            given no validation data, in [0, 1); 0 trains on every row with no validation
+            (and then without early stopping).
         eval_batch_size: batch size for evaluation (no gradients), >= 1.
         channels_last: on the CPU, hold image batches (4-D inputs) and the net's weights in
             the channels-last memory layout, which made the report's small CNNs 5-15% faster
@@ -48,11 +73,11 @@ class TrainConfig:
             other devices or inputs.
     """
 
-    optimizer: str = "adam"
+    optimizer: str | Callable[..., Any] = "adam"
     lr: float = 1e-3
     weight_decay: float = 0.0
     momentum: float = 0.0
-    loss: str = "cross_entropy"
+    loss: str | Callable[..., Any] = "auto"
     batch_size: int = 256
     max_epochs: int = 100
     patience: int | None = 10
@@ -62,6 +87,9 @@ class TrainConfig:
     val_fraction: float = 0.2
     eval_batch_size: int = 1024
     channels_last: bool = True
+    lr_schedule: str = "constant"
+    lr_step: int = 10
+    lr_factor: float = 0.1
 
     def __post_init__(self) -> None:
         problems = self._type_problems()
@@ -71,8 +99,8 @@ class TrainConfig:
             raise ConfigError("training settings", problems)
 
     def _type_problems(self) -> list[str]:
-        ints = ("batch_size", "max_epochs", "seed", "eval_batch_size")
-        reals = ("lr", "weight_decay", "momentum", "min_delta", "val_fraction")
+        ints = ("batch_size", "max_epochs", "seed", "eval_batch_size", "lr_step")
+        reals = ("lr", "weight_decay", "momentum", "min_delta", "val_fraction", "lr_factor")
         problems = [
             f"{n} = {getattr(self, n)!r}: must be an integer"
             for n in ints
@@ -89,10 +117,20 @@ class TrainConfig:
 
     def _choice_problems(self) -> list[str]:
         problems = []
-        if self.optimizer not in OPTIMIZERS:
-            problems.append(f"optimizer {self.optimizer!r}: must be one of {', '.join(OPTIMIZERS)}")
-        if self.loss not in LOSSES:
-            problems.append(f"loss {self.loss!r}: must be one of {', '.join(LOSSES)}")
+        if not _known(self.optimizer, OPTIMIZERS, optimizer_class):
+            problems.append(
+                f"optimizer {self.optimizer!r}: must be {', '.join(OPTIMIZERS)}, another "
+                "torch.optim class (adamw, rmsprop, ...) or a callable"
+            )
+        if not _known(self.loss, LOSSES, loss_class):
+            problems.append(
+                f"loss {self.loss!r}: must be {', '.join(LOSSES)}, another torch.nn loss "
+                "(huber, l1, smooth_l1, ...) or a callable"
+            )
+        if self.lr_schedule not in LR_SCHEDULES:
+            problems.append(
+                f"lr_schedule {self.lr_schedule!r}: must be one of {', '.join(LR_SCHEDULES)}"
+            )
         if not DEVICE_PATTERN.match(str(self.device)):
             problems.append(f"device {self.device!r}: must be {DEVICE_NAMES}")
         return problems
@@ -111,7 +149,9 @@ class TrainConfig:
                 ">= 1 or None",
             ),
             ("min_delta", self.min_delta, 0 <= self.min_delta < math.inf, ">= 0"),
-            ("val_fraction", self.val_fraction, 0 < self.val_fraction < 1, "in (0, 1)"),
+            ("val_fraction", self.val_fraction, 0 <= self.val_fraction < 1, "in [0, 1)"),
+            ("lr_step", self.lr_step, self.lr_step >= 1, "an integer >= 1"),
+            ("lr_factor", self.lr_factor, 0 < self.lr_factor < 1, "in (0, 1)"),
             ("eval_batch_size", self.eval_batch_size, self.eval_batch_size >= 1, "an integer >= 1"),
         ]
         problems = [
@@ -120,8 +160,57 @@ class TrainConfig:
         return problems + seed_problems(seed=self.seed)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready settings; ``TrainConfig(**d)`` rebuilds them."""
-        return asdict(self)
+        """JSON-ready settings; ``TrainConfig(**d)`` rebuilds them. A callable optimizer or
+        loss is written as its qualified name (what was used, not something to rerun)."""
+        settings = asdict(self)
+        for name in ("optimizer", "loss"):
+            if callable(settings[name]):
+                settings[name] = _callable_name(settings[name])
+        return settings
+
+
+def _known(value: Any, names: tuple[str, ...], lookup: Callable[[str], type | None]) -> bool:
+    """A callable, one of ``names``, or a torch class ``lookup`` finds (torch imported only then)."""
+    return callable(value) or value in names or lookup(value) is not None
+
+
+def _callable_name(f: Any) -> str:
+    return f"{getattr(f, '__module__', '?')}:{getattr(f, '__qualname__', type(f).__name__)}"
+
+
+def _torch_class(module_name: str, name: str, suffix: str = "") -> type | None:
+    """The class of ``torch.optim`` or ``torch.nn`` called ``name`` (case, ``_`` and the
+    ``suffix`` ignored: ``"smooth_l1"`` is ``SmoothL1Loss``); None when there is none."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    wanted = name.lower().replace("_", "").removesuffix(suffix.lower())
+    for attr in dir(module):
+        if attr.lower().removesuffix(suffix.lower()) == wanted and attr[0].isupper():
+            cls = getattr(module, attr)
+            if isinstance(cls, type):
+                return cls
+    return None
+
+
+def optimizer_class(name: str) -> type | None:
+    """The ``torch.optim`` optimizer called ``name`` (``"adamw"``, ``"RMSprop"``), or None."""
+    if not isinstance(name, str) or not name:
+        return None
+    import torch
+
+    cls = _torch_class("torch.optim", name)
+    return cls if cls is not None and issubclass(cls, torch.optim.Optimizer) else None
+
+
+def loss_class(name: str) -> type | None:
+    """The ``torch.nn`` loss called ``name`` (``"huber"``, ``"L1Loss"``), or None."""
+    if not isinstance(name, str) or not name:
+        return None
+    import torch
+
+    cls = _torch_class("torch.nn", name, suffix="Loss")
+    return cls if cls is not None and issubclass(cls, torch.nn.modules.loss._Loss) else None
 
 
 def _is_int(value: object) -> bool:

@@ -37,17 +37,26 @@ def train_ensemble(
 
     stackable = isinstance(config, FCNConfig) and train.optimizer == "adam" and train.loss == "mse"
     if batched if batched is not None else stackable:
-        return _stacked(config, train, data, members, epochs)
+        from nndl.training.device import resolve_device
+        from nndl.training.evolver import rng_devices
+
+        with torch.random.fork_rng(devices=rng_devices(resolve_device(train.device))):
+            return _stacked(config, train, data, members, epochs)
     return [_alone(config, train, data, train.seed + i, epochs) for i in range(members)]
 
 
 def _alone(config: Any, train: TrainConfig, data: TensorData, seed: int, epochs: int) -> nn.Module:
     from nndl.models.nets import build_model
-    from nndl.training.evolver import Evolver
+    from nndl.training.device import resolve_device
+    from nndl.training.evolver import Evolver, rng_devices
 
-    settings = dataclasses.replace(train, seed=seed, max_epochs=epochs, patience=None)
-    torch.manual_seed(seed)
-    evolver = Evolver(build_model(config), settings)
+    settings = dataclasses.replace(
+        train, seed=seed, max_epochs=epochs, patience=None, val_fraction=0.0
+    )
+    with torch.random.fork_rng(devices=rng_devices(resolve_device(train.device))):
+        torch.manual_seed(seed)
+        model = build_model(config)
+    evolver = Evolver(model, settings)
     evolver.fit(data)
     return evolver.model.cpu()
 

@@ -17,7 +17,8 @@ from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
 from nndl.training.callbacks import Callback, StopReason
 from nndl.training.config import TrainConfig
-from nndl.training.evolver import Evolver, History
+from nndl.training.device import resolve_device
+from nndl.training.evolver import Evolver, History, rng_devices
 
 __all__ = ["CVResult", "FoldHook", "FoldResult", "KFoldCrossValidator"]
 
@@ -112,8 +113,10 @@ class KFoldCrossValidator:
     def run_fold(self, i: int, train: TensorData, val: TensorData) -> FoldResult:
         """Train a fresh net on one fold."""
         config = dataclasses.replace(self.config, seed=self.config.seed + i)
-        torch.manual_seed(config.seed)
-        evolver = Evolver(self.build_model(), config, self.callbacks())
+        with torch.random.fork_rng(devices=rng_devices(resolve_device(config.device))):
+            torch.manual_seed(config.seed)  # the fold's initial weights
+            model = self.build_model()
+        evolver = Evolver(model, config, self.callbacks())
         start = time.perf_counter()
         history = evolver.fit(train, val)
         best = history.best_row()

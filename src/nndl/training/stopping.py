@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Plateau", "diverged"]
+__all__ = ["MODES", "Plateau", "diverged", "resolve_mode"]
 
 
 def diverged(*losses: float) -> bool:
@@ -15,20 +15,46 @@ def diverged(*losses: float) -> bool:
     return not all(math.isfinite(v) for v in losses)
 
 
+MODES = ("min", "max", "auto")
+_HIGHER_IS_BETTER = ("accuracy", "acc", "auc", "score", "r2")
+
+
+def resolve_mode(monitor: str, mode: str) -> str:
+    """``min`` or ``max``; ``auto`` is ``max`` for an accuracy, AUC, score or R², else ``min``."""
+    if mode not in MODES:
+        from nndl.errors import ConfigError
+
+        raise ConfigError("monitor", [f"mode {mode!r}: must be one of {', '.join(MODES)}"])
+    if mode != "auto":
+        return mode
+    return "max" if monitor.lower().endswith(_HIGHER_IS_BETTER) else "min"
+
+
 @dataclass
 class Plateau:
-    """A new minimum must beat the best so far by more than ``min_delta``; ``patience`` epochs
-    without one exhaust it (``patience=None``: never, the best is still tracked)."""
+    """A new best (a minimum, or a maximum with ``mode="max"``) must beat the best so far by
+    more than ``min_delta``; ``patience`` epochs without one exhaust it (``patience=None``:
+    never, the best is still tracked)."""
 
     patience: int | None
     min_delta: float = 0.0
     best: float = math.inf
     best_epoch: int | None = None
     wait: int = 0
+    mode: str = "min"
+
+    def __post_init__(self) -> None:
+        if self.mode == "max" and self.best == math.inf:
+            self.best = -math.inf
 
     def update(self, epoch: int, value: float) -> bool:
-        """Record one epoch's monitored value; True when it is a new minimum."""
-        if value < self.best - self.min_delta:
+        """Record one epoch's monitored value; True when it is a new best."""
+        better = (
+            value > self.best + self.min_delta
+            if self.mode == "max"
+            else value < self.best - self.min_delta
+        )
+        if better:
             self.best, self.best_epoch, self.wait = value, epoch, 0
             return True
         self.wait += 1
