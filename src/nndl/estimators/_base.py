@@ -1,0 +1,301 @@
+"""What NetRegressor and NetClassifier share: parameters, the net, the scaling, one training run.
+
+scikit-learn's conventions: ``__init__`` stores its arguments as given; ``fit`` validates them
+(one ConfigError naming each bad one), converts the inputs once (numpy, lists, tensors,
+pandas; any numeric dtype), and sets the fitted state, whose names end in ``_``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
+
+from nndl.data.scaling import Scaling
+from nndl.data.tensors import TensorData
+from nndl.errors import ConfigError
+
+__all__ = ["NetEstimator"]
+
+_ARCH_PREFIX = "arch__"
+_BATCH = 4096  # rows per forward pass in predict
+
+
+class NetEstimator(BaseEstimator):
+    """Base class of the estimators; not used directly. See :class:`NetRegressor`."""
+
+    def __init__(
+        self,
+        arch: Any = "mlp",
+        *,
+        arch_options: dict[str, Any] | None = None,
+        max_epochs: int | None = None,
+        patience: int | None = None,
+        lr: float | None = None,
+        weight_decay: float | None = None,
+        batch_size: int | None = None,
+        optimizer: Any = "adam",
+        loss: Any = "auto",
+        lr_schedule: str = "constant",
+        val_fraction: float = 0.1,
+        standardize: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+        device: str = "cpu",
+        verbose: int = 0,
+    ) -> None:
+        self.arch = arch
+        self.arch_options = arch_options
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.loss = loss
+        self.lr_schedule = lr_schedule
+        self.val_fraction = val_fraction
+        self.standardize = standardize
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # --- parameters ------------------------------------------------------------------------
+
+    def set_params(self, **params: Any) -> NetEstimator:
+        """As scikit-learn's, plus ``arch__FIELD=value``: one field of the architecture's
+        config (``arch__hidden_sizes=(64, 64)``), kept in ``arch_options``."""
+        fields = {
+            k[len(_ARCH_PREFIX) :]: params.pop(k)
+            for k in list(params)
+            if k.startswith(_ARCH_PREFIX)
+        }
+        if fields:
+            self.arch_options = {**(self.arch_options or {}), **fields}
+        return super().set_params(**params)
+
+    def _train_config(self, seed: int) -> Any:
+        """The TrainConfig of this estimator's parameters; None takes the architecture's
+        training defaults, then TrainConfig's."""
+        from nndl.training.config import TrainConfig
+
+        defaults = _arch_train_defaults(self.arch)
+        given = {
+            "max_epochs": self.max_epochs,
+            "patience": self.patience,
+            "lr": self.lr,
+            "weight_decay": self.weight_decay,
+            "batch_size": self.batch_size,
+        }
+        settings: dict[str, Any] = {
+            k: v if v is not None else defaults.get(k) for k, v in given.items()
+        }
+        settings = {k: v for k, v in settings.items() if v is not None or k == "patience"}
+        if self.patience is None and "patience" not in defaults:
+            settings["patience"] = 10
+        if settings.get("patience") == 0:  # off, as on the command line
+            settings["patience"] = None
+        return TrainConfig(
+            **settings,
+            optimizer=self.optimizer,
+            loss=self.loss,
+            lr_schedule=self.lr_schedule,
+            val_fraction=self.val_fraction,
+            seed=seed,
+            device=self.device,
+        )
+
+    def _check_params(self) -> None:
+        problems: list[str] = []
+        if not isinstance(self.standardize, bool):
+            problems.append(f"standardize = {self.standardize!r}: must be True or False")
+        if not isinstance(self.verbose, (bool, int)):
+            problems.append(f"verbose = {self.verbose!r}: must be an integer")
+        if self.arch_options is not None and not isinstance(self.arch_options, dict):
+            problems.append(f"arch_options = {self.arch_options!r}: must be a dict or None")
+        if problems:
+            raise ConfigError(type(self).__name__, problems)
+
+    # --- data ------------------------------------------------------------------------------
+
+    def _inputs(self, X: Any, reset: bool) -> np.ndarray:
+        """``X`` as a float32 array: rows of features, or images ``(n, h, w)``/``(n, c, h, w)``."""
+        X = from_tensor(X)
+        return validate_data(
+            self, X, reset=reset, dtype=(np.float32, np.float64), allow_nd=True
+        ).astype(np.float32, copy=False)
+
+    def _fit_scaling(self, X: np.ndarray) -> None:
+        self.input_shape_ = tuple(int(s) for s in X.shape[1:])
+        self.scaling_ = _input_scaling(X) if self.standardize else None
+
+    def _scaled(self, X: np.ndarray) -> np.ndarray:
+        if self.scaling_ is None:
+            return np.ascontiguousarray(X, np.float32)
+        return _apply_input_scaling(self.scaling_, X)
+
+    # --- the net ---------------------------------------------------------------------------
+
+    def _net_config(self, n_outputs: int) -> Any:
+        config = _arch_config(self.arch, self.arch_options)
+        shape = self.input_shape_
+        if getattr(config, "kind", None) == "cnn" and len(shape) == 2:
+            shape = (1, *shape)
+        if hasattr(config, "for_task"):
+            config = config.for_task(shape, n_outputs)
+        return config
+
+    def _train_nets(self, X: np.ndarray, y: torch.Tensor, n_outputs: int, members: int) -> None:
+        """Train ``members`` nets (seeds ``seed + i``) on ``X`` and ``y``; the first one's
+        history is ``history_``."""
+        from nndl.models.nets import build_model
+        from nndl.training.callbacks import ProgressBar
+        from nndl.training.device import resolve_device
+        from nndl.training.evolver import Evolver, rng_devices
+
+        seed = _seed(self.random_state)
+        config = self.net_config_ = self._net_config(n_outputs)
+        x = self._net_input(X)
+        nets, histories = [], []
+        for i in range(members):
+            train = self._train_config(seed + i)
+            with torch.random.fork_rng(devices=rng_devices(resolve_device(train.device))):
+                torch.manual_seed(train.seed)
+                net = build_model(config)
+            data_train, data_val = self._split(TensorData(x, y), train)
+            if data_val is None:
+                train = dataclasses.replace(train, val_fraction=0.0, patience=None)
+            callbacks = [ProgressBar()] if self.verbose else []
+            evolver = Evolver(net, train, callbacks)
+            histories.append(evolver.fit(data_train, data_val))
+            nets.append(evolver.model.cpu().eval())
+        self.nets_: list[nn.Module] = nets
+        self.train_config_ = self._train_config(seed)
+        self.history_ = [dict(r) for r in histories[0].rows]
+        self.best_epoch_ = histories[0].best_epoch
+
+    def _split(self, data: TensorData, train: Any) -> tuple[TensorData, TensorData | None]:
+        """Hold out ``val_fraction`` of the rows (none when that rounds to no row)."""
+        from nndl.data.split import train_val_split
+
+        n_val = round(len(data) * self.val_fraction)
+        if self.val_fraction == 0 or n_val < 1 or n_val >= len(data):
+            return data, None
+        train_idx, val_idx = self._split_indices(data, train.seed)
+        if train_idx is None:
+            train_idx, val_idx = train_val_split(len(data), self.val_fraction, train.seed)
+        return data.subset(train_idx), data.subset(val_idx)
+
+    def _split_indices(self, data: TensorData, seed: int) -> tuple[Any, Any]:
+        """Subclasses may split otherwise (the classifier stratifies); None: at random."""
+        return None, None
+
+    def _net_input(self, X: np.ndarray) -> torch.Tensor:
+        """Scaled inputs as the net takes them (a CNN's ``(n, h, w)`` images get a channel)."""
+        x = torch.from_numpy(self._scaled(X))
+        if getattr(self.net_config_, "kind", None) == "cnn" and x.dim() == 3:
+            x = x.unsqueeze(1)
+        return x
+
+    @torch.inference_mode()
+    def _outputs(self, X: Any) -> np.ndarray:
+        """Every net's raw outputs ``(members, n, outputs)`` for inputs ``X``."""
+        check_is_fitted(self)
+        x = self._net_input(self._inputs(X, reset=False))
+        return np.stack(
+            [
+                torch.cat([net(x[i : i + _BATCH]) for i in range(0, len(x), _BATCH)])
+                .double()
+                .numpy()
+                for net in self.nets_
+            ]
+        )
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+def from_tensor(X: Any) -> Any:
+    return X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else X
+
+
+def _seed(random_state: Any) -> int:
+    """A seed from ``random_state`` without touching numpy's global generator (None: fresh)."""
+    from nndl.training.config import MAX_SEED
+
+    if random_state is None:
+        return int(np.random.default_rng().integers(0, 2**31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    if isinstance(random_state, (int, np.integer)) and 0 <= random_state <= MAX_SEED:
+        return int(random_state)
+    raise ConfigError(
+        "random_state",
+        [f"{random_state!r}: must be None, an integer from 0 to {MAX_SEED} or a RandomState"],
+    )
+
+
+def _arch_config(arch: Any, options: dict[str, Any] | None) -> Any:
+    """The config ``arch`` names (a registered name, ``FILE.py:Class`` or a config object)
+    with ``options`` applied."""
+    from nndl.models.registry import create_config
+    from nndl.plugins import is_reference, load_object
+
+    options = dict(options or {})
+    if isinstance(arch, str) and is_reference(arch):
+        arch = load_object(arch, "arch")
+    if isinstance(arch, type):
+        arch = arch()
+    if isinstance(arch, str):
+        return create_config(arch, **options)
+    if not dataclasses.is_dataclass(arch):
+        raise ConfigError(
+            "arch",
+            [
+                f"{arch!r}: must be a registered name (nndl.list_models()), FILE.py:Class or a config"
+            ],
+        )
+    valid = {f.name for f in dataclasses.fields(arch) if f.init}
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise ConfigError(
+            "arch_options",
+            [f"unknown field(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}"],
+        )
+    return dataclasses.replace(arch, **options)  # type: ignore[type-var]
+
+
+def _arch_train_defaults(arch: Any) -> dict[str, Any]:
+    from nndl.models.registry import get_spec
+
+    if isinstance(arch, str) and ":" not in arch:
+        return dict(get_spec(arch).train_defaults)
+    return {}
+
+
+def _input_scaling(X: np.ndarray) -> Scaling:
+    """Per column for rows of features; per channel for images (one channel for ``(n, h, w)``)."""
+    return Scaling.fit(_channel_columns(X), np.zeros(1))
+
+
+def _channel_columns(X: np.ndarray) -> np.ndarray:
+    if X.ndim <= 2:
+        return X.reshape(len(X), -1)
+    if X.ndim == 3:
+        return X.reshape(-1, 1)
+    return np.moveaxis(X, 1, -1).reshape(-1, X.shape[1])
+
+
+def _apply_input_scaling(scaling: Scaling, X: np.ndarray) -> np.ndarray:
+    if X.ndim <= 2:
+        return scaling.inputs(X)
+    if X.ndim == 3:
+        return scaling.inputs(X.reshape(-1, 1)).reshape(X.shape)
+    moved = np.moveaxis(X, 1, -1)
+    return np.ascontiguousarray(np.moveaxis(scaling.inputs(moved), -1, 1))

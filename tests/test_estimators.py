@@ -1,0 +1,168 @@
+"""NetRegressor and NetClassifier through scikit-learn's own checks and its tools."""
+
+from __future__ import annotations
+
+import pickle
+import random
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_breast_cancer, load_iris, make_regression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from nndl.errors import ConfigError
+from nndl.estimators import NetClassifier, NetRegressor
+
+FAST = {"max_epochs": 30, "random_state": 0}
+
+
+# The one check declared: scikit-learn's array-API check needs the estimator to compute with
+# the input's own namespace (CuPy, array-api-strict); nndl converts every input to numpy and
+# then to torch instead, so it does not take that path.
+DECLARED = {"check_array_api_input": "inputs are converted to numpy, then torch"}
+
+
+@parametrize_with_checks(  # type: ignore[misc]
+    [NetClassifier(**FAST), NetRegressor(**FAST)], expected_failed_checks=lambda e: DECLARED
+)
+def test_sklearn_estimator_checks(estimator, check) -> None:  # type: ignore[no-untyped-def]
+    check(estimator)
+
+
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    X, y = load_iris(return_X_y=True)
+    return X, np.array(["setosa", "versicolor", "virginica"])[y]
+
+
+def test_classifier_learns_iris_with_string_labels_and_keeps_its_best_epoch() -> None:
+    X, y = iris()
+    clf = NetClassifier(max_epochs=100, random_state=0).fit(X, y)
+    assert list(clf.classes_) == ["setosa", "versicolor", "virginica"]
+    assert clf.score(X, y) > 0.9
+    proba = clf.predict_proba(X)
+    assert proba.shape == (150, 3) and np.allclose(proba.sum(1), 1.0, atol=1e-5)
+    losses = [r["val_loss"] for r in clf.history_]
+    assert clf.best_epoch_ == 1 + int(np.argmin(losses))
+
+
+def test_regressor_returns_the_targets_units_and_an_ensembles_spread() -> None:
+    X, y = make_regression(n_samples=200, n_features=3, noise=5.0, random_state=0)
+    y = y * 1000 + 5000  # far from standardized numbers
+    reg = NetRegressor(max_epochs=150, n_members=3, random_state=0).fit(X, y)
+    mean, std = reg.predict(X, return_std=True)
+    assert mean.shape == (200,) and std.shape == (200,) and (std > 0).all()
+    assert reg.score(X, y) > 0.9
+    assert len(reg.nets_) == 3
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda X, y: (X.tolist(), y.tolist()),
+        lambda X, y: (torch.from_numpy(X), torch.from_numpy(y)),
+        lambda X, y: (X.astype(np.float32), y.astype(np.int32)),
+        lambda X, y: (X.astype(np.int64), y.astype(np.int8)),
+    ],
+    ids=["lists", "tensors", "float32-int32", "int64-int8"],
+)
+def test_arrays_of_any_kind_and_dtype(convert) -> None:  # type: ignore[no-untyped-def]
+    X, y = load_iris(return_X_y=True)
+    Xc, yc = convert(X * 10, y)
+    clf = NetClassifier(max_epochs=40, random_state=0).fit(Xc, yc)
+    assert clf.n_features_in_ == 4
+    assert clf.score(X * 10, y) > 0.8
+
+
+def test_dataframes_give_feature_names_and_a_wrong_column_order_is_named() -> None:
+    pd = pytest.importorskip("pandas")
+    data = load_iris(as_frame=True)
+    clf = NetClassifier(max_epochs=20, random_state=0).fit(data.data, data.target)
+    assert list(clf.feature_names_in_) == list(data.data.columns)
+    with pytest.raises(ValueError, match="same order"):
+        clf.predict(data.data[list(reversed(data.data.columns))])
+    with pytest.raises(ValueError, match="petal size"):
+        clf.predict(data.data.rename(columns={"petal width (cm)": "petal size"}))
+    assert isinstance(clf.predict(pd.DataFrame(data.data)), np.ndarray)
+
+
+def test_images_train_a_cnn_from_n_h_w_arrays() -> None:
+    rng = np.random.default_rng(0)
+    images = rng.random((120, 12, 12)).astype(np.float32)
+    labels = (images[:, :6].mean((1, 2)) > images[:, 6:].mean((1, 2))).astype(int)
+    clf = NetClassifier(
+        "cnn",
+        arch_options={
+            "channels": (4, 8),
+            "kernel_sizes": (3, 3),
+            "strides": (2, 2),
+            "paddings": (1, 1),
+            "linear_sizes": (16,),
+        },
+        max_epochs=30,
+        random_state=0,
+    ).fit(images, labels)
+    assert clf.net_config_.in_channels == 1 and clf.net_config_.input_size == 12
+    assert clf.predict(images).shape == (120,)
+
+
+def test_same_random_state_same_numbers_another_other_numbers() -> None:
+    X, y = iris()
+    p0 = NetClassifier(max_epochs=5, random_state=0).fit(X, y).predict_proba(X)
+    p0_again = NetClassifier(max_epochs=5, random_state=0).fit(X, y).predict_proba(X)
+    p1 = NetClassifier(max_epochs=5, random_state=1).fit(X, y).predict_proba(X)
+    assert np.array_equal(p0, p0_again)
+    assert not np.allclose(p0, p1)
+
+
+def test_fit_leaves_the_global_generators_as_they_were() -> None:
+    X, y = iris()
+    expected = []
+    for fit in (False, True):
+        torch.manual_seed(123)
+        np.random.seed(123)
+        random.seed(123)
+        if fit:
+            NetClassifier(max_epochs=3, random_state=7).fit(X, y)
+            NetRegressor(max_epochs=3, n_members=2).fit(X, np.arange(150.0))
+        expected.append((torch.rand(3).tolist(), np.random.rand(3).tolist(), random.random()))
+    assert expected[0] == expected[1]
+
+
+def test_pipeline_cross_val_score_grid_search_and_clone() -> None:
+    X, y = load_breast_cancer(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), NetClassifier(max_epochs=15, random_state=0))
+    scores = cross_val_score(pipe, X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0))
+    assert scores.shape == (3,) and scores.mean() > 0.9
+    grid = GridSearchCV(
+        NetClassifier(max_epochs=10, random_state=0),
+        {"arch__hidden_sizes": [(8,), (32, 16)], "lr": [1e-3, 1e-2]},
+        cv=3,
+    ).fit(X, y)
+    assert set(grid.best_params_) == {"arch__hidden_sizes", "lr"}
+    assert grid.best_estimator_.net_config_.hidden_sizes == grid.best_params_["arch__hidden_sizes"]
+    copy = clone(grid.best_estimator_)
+    assert copy.get_params() == grid.best_estimator_.get_params() and not hasattr(copy, "nets_")
+
+
+def test_pickled_estimator_predicts_the_same() -> None:
+    X, y = iris()
+    clf = NetClassifier(max_epochs=5, random_state=0).fit(X, y)
+    again = pickle.loads(pickle.dumps(clf))
+    assert np.array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_bad_parameters_are_one_error_naming_each() -> None:
+    X, y = iris()
+    with pytest.raises(ConfigError) as info:
+        NetClassifier(lr=-1, batch_size=0, optimizer="nesterov").fit(X, y)
+    for part in ("lr = -1", "batch_size = 0", "optimizer 'nesterov'"):
+        assert part in str(info.value)
+    with pytest.raises(ConfigError, match="unknown architecture 'mpl'"):
+        NetClassifier("mpl").fit(X, y)
+    with pytest.raises(ConfigError, match=r"unknown field.s. width"):
+        NetClassifier(arch_options={"width": 3}).fit(X, y)
