@@ -166,3 +166,23 @@ def test_bad_parameters_are_one_error_naming_each() -> None:
         NetClassifier("mpl").fit(X, y)
     with pytest.raises(ConfigError, match=r"unknown field.s. width"):
         NetClassifier(arch_options={"width": 3}).fit(X, y)
+
+
+def test_saved_estimators_load_and_predict_on_raw_inputs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import nndl
+
+    X, y = iris()
+    clf = NetClassifier(max_epochs=5, random_state=0).fit(X * 100, y)
+    clf.save(tmp_path / "clf.pt")
+    loaded = nndl.load(tmp_path / "clf.pt")
+    assert isinstance(loaded, NetClassifier) and list(loaded.classes_) == list(clf.classes_)
+    assert np.array_equal(loaded.predict_proba(X * 100), clf.predict_proba(X * 100))
+    Xr, yr = make_regression(n_samples=60, n_features=2, random_state=0)
+    reg = NetRegressor(max_epochs=5, n_members=2, random_state=0).fit(Xr, yr * 50 + 7)
+    reg.save(tmp_path / "reg.pt")
+    again = nndl.load(tmp_path / "reg.pt")
+    assert isinstance(again, NetRegressor) and len(again.nets_) == 2
+    for got, want in zip(
+        again.predict(Xr, return_std=True), reg.predict(Xr, return_std=True), strict=True
+    ):
+        assert np.allclose(got, want)

@@ -231,7 +231,7 @@ def test_without_validation_data_training_runs_to_max_epochs_and_says_so() -> No
 
 def test_an_explicit_early_stopping_without_validation_data_is_a_clear_error() -> None:
     config = dataclasses.replace(REG, val_fraction=0.0)
-    with pytest.raises(ConfigError, match="EarlyStopping.monitor='val_loss'. needs validation"):
+    with pytest.raises(ConfigError, match=r"EarlyStopping.monitor='val_loss'. needs validation"):
         Evolver(small_net(), config, [EarlyStopping(3)]).fit(regression_data())
 
 

@@ -7,15 +7,15 @@ original homework. Without files, :func:`default_data` builds a train/test pair 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from nndl._inputs import MAX_TABLE_BYTES, check_readable_file, parse_float, read_bytes
+from nndl._inputs import MAX_TABLE_BYTES, check_readable_file
 from nndl._io import write_text
-from nndl.errors import DataError, UsageError
+from nndl.data.table import read_table
+from nndl.errors import UsageError
 
 __all__ = [
     "DOMAIN",
@@ -38,9 +38,6 @@ TRAIN_GAPS = ((-3.0, -1.0), (2.0, 4.0))
 _N_POINTS = 100
 _TRAIN_NOISE = 0.4
 _TEST_NOISE = 0.2
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-_SHOWN_CHARS = 40
-_EXPECTED = f"expected a CSV file with header '{HEADER}' and one 'input,label' row per point"
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,10 +79,10 @@ def check_csv_pair(train_csv: str | Path | None, test_csv: str | Path | None) ->
 
 
 def load_csv(path: str | Path, min_rows: int = MIN_ROWS) -> RegressionData:
-    """Read an ``input,label`` CSV file.
+    """Read an ``input,label`` CSV file: :func:`nndl.data.table.read_table` with that header.
 
     The header may carry surrounding whitespace, a UTF-8 byte order mark and CRLF line ends;
-    trailing empty lines are ignored. Fields are plain numbers (no quoting).
+    trailing empty lines are ignored.
 
     Args:
         path: The CSV file.
@@ -98,13 +95,9 @@ def load_csv(path: str | Path, min_rows: int = MIN_ROWS) -> RegressionData:
         DataError: For any problem with the file; the message names the file, the line and
             the offending value, and says what would be valid.
     """
-    name = str(path)
-    lines = _content_lines(_read_text(path), name)
-    _check_header(lines[0], name)
-    rows = [_parse_row(line, number, name) for number, line in enumerate(lines[1:], start=2)]
-    _check_row_count(len(rows), min_rows, name)
-    table = np.asarray(rows, dtype=np.float32)
-    return RegressionData(x=table[:, 0].copy(), y=table[:, 1].copy(), source=name)
+    table = read_table(path, "CSV file", min_rows, columns=tuple(HEADER.split(",")))
+    x, y = table.numbers(table.header, "CSV file").T.copy()
+    return RegressionData(x=x, y=y, source=table.source)
 
 
 def write_csv(path: str | Path, data: RegressionData) -> None:
@@ -184,87 +177,3 @@ def _noisy_points(
     """Label ``x`` with ``target_function`` plus Gaussian noise of std ``noise``."""
     y = target_function(x) + rng.normal(0.0, noise, size=x.shape)
     return RegressionData(x=np.clip(x, *DOMAIN), y=y, source=source)
-
-
-def _read_text(path: str | Path) -> str:
-    """Return the file's text decoded as UTF-8 (a byte order mark is dropped)."""
-    try:
-        raw = read_bytes(path, "CSV file", MAX_TABLE_BYTES)
-    except DataError as error:
-        raise DataError(f"{error}; {_EXPECTED}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        bad = raw[error.start : error.start + 4]
-        raise DataError(
-            f"{path}: not UTF-8 text (byte {error.start} is {bad!r}); {_EXPECTED}"
-        ) from error
-
-
-def _content_lines(text: str, name: str) -> list[str]:
-    """Split ``text`` into lines without their CR/LF ends, dropping trailing blank lines."""
-    lines = [line.rstrip("\r") for line in text.split("\n")]
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if not lines:
-        raise DataError(f"{name}: the file is empty; {_EXPECTED}")
-    return lines
-
-
-def _check_header(line: str, name: str) -> None:
-    """Raise unless ``line`` is ``input,label`` up to whitespace around each name."""
-    if _cells(line) != HEADER.split(","):
-        raise DataError(
-            f"{name}, line 1: header is {_show(line)}, expected '{HEADER}' "
-            "(one column 'input', one column 'label')"
-        )
-
-
-def _parse_row(line: str, number: int, name: str) -> tuple[float, float]:
-    """Parse data line ``number`` into ``(input, label)``."""
-    cells = _cells(line)
-    where = f"{name}, line {number}"
-    if cells == HEADER.split(","):
-        raise DataError(f"{where}: the header '{HEADER}' appears again; it belongs on line 1 only")
-    if len(cells) != 2:
-        raise DataError(
-            f"{where}: {len(cells)} column(s) in {_show(line)}, expected 2 ('input,label', "
-            "no empty lines between rows)"
-        )
-    return _parse_number(cells[0], "input", where), _parse_number(cells[1], "label", where)
-
-
-def _parse_number(cell: str, column: str, where: str) -> float:
-    """Parse one cell as a finite ASCII decimal that float32 can hold."""
-    try:
-        value = parse_float(cell)
-    except ValueError:
-        raise DataError(
-            f"{where}: {column} {_show(cell)} is not a number; expected e.g. -1.5 or 2e-3"
-        ) from None
-    if not (math.isfinite(value) and abs(value) <= _FLOAT32_MAX):
-        raise DataError(
-            f"{where}: {column} {_show(cell)} is not finite or too large; "
-            f"expected a finite number of magnitude at most {_FLOAT32_MAX:.3g}"
-        )
-    return value
-
-
-def _check_row_count(count: int, min_rows: int, name: str) -> None:
-    """Raise unless there are at least ``min_rows`` data rows (and at least one)."""
-    if count == 0:
-        raise DataError(f"{name}: only the header, no data rows; {_EXPECTED}")
-    if count < min_rows:
-        raise DataError(f"{name}: {count} data row(s), expected at least {min_rows}")
-
-
-def _cells(line: str) -> list[str]:
-    """Split a CSV line on commas and strip whitespace around each field."""
-    return [cell.strip() for cell in line.split(",")]
-
-
-def _show(text: str) -> str:
-    """Quote ``text`` for an error message, shortened if long."""
-    if len(text) > _SHOWN_CHARS:
-        text = text[:_SHOWN_CHARS] + "..."
-    return repr(text)

@@ -34,6 +34,15 @@ class Scaling:
             float(_std(y64.reshape(-1, 1))[0]),
         )
 
+    @classmethod
+    def fit_inputs(cls, x: np.ndarray) -> Scaling:
+        """The scaling of inputs ``x`` ``(n, d)`` alone (a classifier's; target mean 0, std 1),
+        computed in float32 as :meth:`inputs_float32` applies it."""
+        x32 = np.asarray(x, np.float32)
+        return cls(
+            tuple(float(v) for v in x32.mean(0)), tuple(float(v) for v in _std(x32)), 0.0, 1.0
+        )
+
     @property
     def loss_scale(self) -> float:
         """What turns an MSE in standardized units into the data's units."""
@@ -43,6 +52,11 @@ class Scaling:
         """Standardized inputs, float32."""
         mean, std = np.asarray(self.input_mean), np.asarray(self.input_std)
         return ((np.asarray(x, np.float64) - mean) / std).astype(np.float32)
+
+    def inputs_float32(self, x: np.ndarray) -> np.ndarray:
+        """Standardized inputs computed in float32 throughout (for :meth:`fit_inputs`)."""
+        mean, std = np.asarray(self.input_mean, np.float32), np.asarray(self.input_std, np.float32)
+        return (np.asarray(x, np.float32) - mean) / std
 
     def targets(self, y: np.ndarray) -> np.ndarray:
         """Standardized targets, float32."""

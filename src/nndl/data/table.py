@@ -1,8 +1,9 @@
 """CSV tables with a header: numeric feature columns, a numeric or string target column.
 
 Read with the standard library's ``csv`` module (quoted fields work), checked once, with every
-problem named by file, line and column. The report's two-column ``input,label`` files are a
-special case that :mod:`nndl.data.regression` keeps reading exactly as before.
+problem named in one line: the file, the line and column, and what would be valid. nndl's one
+CSV reader: the report's ``input,label`` files are tables whose header must be exactly that
+(:func:`nndl.data.regression.load_csv`).
 """
 
 from __future__ import annotations
@@ -73,37 +74,80 @@ def sorted_classes(values: list[str]) -> tuple[str, ...]:
         return tuple(sorted(distinct))
 
 
-def read_table(path: str | Path, flag: str, min_rows: int = 10) -> Table:
-    """Read a CSV file with a header row; every data row must have the header's width."""
+def read_table(
+    path: str | Path, flag: str, min_rows: int = 10, columns: tuple[str, ...] | None = None
+) -> Table:
+    """Read a CSV file with a header row; every data row must have the header's width.
+
+    Cells are stripped of surrounding whitespace; a UTF-8 byte order mark, CRLF line ends and
+    trailing empty lines are fine, an empty line between rows is not.
+
+    Args:
+        path: The CSV file.
+        flag: What the file is to the user (``--train-csv``), named when it cannot be read.
+        min_rows: The fewest data rows accepted.
+        columns: The header the file must have (``("input", "label")``); any header of
+            distinct names when None.
+
+    Raises:
+        DataError: For any problem with the file, in one line naming the file, the line and
+            the offending value, and saying what would be valid.
+    """
     name = str(path)
-    raw = read_bytes(path, flag, MAX_TABLE_BYTES)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise DataError(
-            f"{name}: not UTF-8 text (byte {error.start}); expected a CSV file"
-        ) from None
-    try:
-        lines = [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
-    except csv.Error as error:
-        raise DataError(f"{name}: not a CSV file ({error})") from None
-    if not lines:
-        raise DataError(f"{name}: the file is empty; expected a header row, then data rows")
-    header = tuple(c.strip() for c in lines[0])
-    _check_header(header, name)
-    rows = tuple(tuple(c.strip() for c in row) for row in lines[1:])
+    expected = _expected(columns)
+    header, *rows = _cells(_text(path, flag, expected), name, expected)
+    _check_header(header, name, columns)
     for number, row in enumerate(rows, start=2):
-        if len(row) != len(header):
-            raise DataError(
-                f"{name}, line {number}: {len(row)} column(s), expected {len(header)} "
-                f"({', '.join(header[:6])}{', ...' if len(header) > 6 else ''})"
-            )
+        _check_row(row, header, f"{name}, line {number}")
+    if not rows:
+        raise DataError(f"{name}: only the header, no data rows; {expected}")
     if len(rows) < min_rows:
         raise DataError(f"{name}: {len(rows)} data row(s), expected at least {min_rows}")
-    return Table(name, header, rows)
+    return Table(name, header, tuple(rows))
 
 
-def _check_header(header: tuple[str, ...], name: str) -> None:
+def _expected(columns: tuple[str, ...] | None) -> str:
+    if columns is None:
+        return "expected a CSV file with a header row of column names, then data rows"
+    return f"expected a CSV file with the header {','.join(columns)!r}, then data rows"
+
+
+def _text(path: str | Path, flag: str, expected: str) -> str:
+    """The file's text decoded as UTF-8 (a byte order mark is dropped)."""
+    try:
+        raw = read_bytes(path, flag, MAX_TABLE_BYTES)
+    except DataError as error:
+        raise DataError(f"{error}; {expected}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        bad = raw[error.start : error.start + 4]
+        raise DataError(
+            f"{path}: not UTF-8 text (byte {error.start} is {bad!r}); {expected}"
+        ) from None
+
+
+def _cells(text: str, name: str, expected: str) -> list[tuple[str, ...]]:
+    """The stripped cells of each line, without the trailing empty lines."""
+    try:
+        lines = [tuple(c.strip() for c in row) for row in csv.reader(io.StringIO(text))]
+    except csv.Error as error:
+        raise DataError(f"{name}: not a CSV file ({error}); {expected}") from None
+    while lines and not any(lines[-1]):
+        lines.pop()
+    if not lines:
+        raise DataError(f"{name}: the file is empty; {expected}")
+    return lines
+
+
+def _check_header(header: tuple[str, ...], name: str, columns: tuple[str, ...] | None) -> None:
+    if columns is not None:
+        if header != columns:
+            raise DataError(
+                f"{name}, line 1: header is {shorten(','.join(header))}, expected "
+                f"{','.join(columns)!r} (columns {', '.join(map(repr, columns))})"
+            )
+        return
     if len(header) < 2:
         raise DataError(f"{name}, line 1: expected a header with at least two column names")
     if all(_is_number(c) for c in header):
@@ -117,6 +161,20 @@ def _check_header(header: tuple[str, ...], name: str) -> None:
     twice = sorted({c for c in header if header.count(c) > 1})
     if twice:
         raise DataError(f"{name}, line 1: column {twice[0]!r} appears twice")
+
+
+def _check_row(row: tuple[str, ...], header: tuple[str, ...], where: str) -> None:
+    if row == header:
+        raise DataError(
+            f"{where}: the header {shorten(','.join(header))} appears again; it belongs on "
+            "line 1 only"
+        )
+    if len(row) != len(header):
+        raise DataError(
+            f"{where}: {len(row)} column(s) in {shorten(','.join(row))}, expected {len(header)} "
+            f"({', '.join(header[:6])}{', ...' if len(header) > 6 else ''}; no empty lines "
+            "between rows)"
+        )
 
 
 def _is_number(cell: str) -> bool:
@@ -135,5 +193,8 @@ def _number(cell: str, column: str, where: str) -> float:
             f"{where}: {column} {shorten(cell, 40)} is not a number; expected e.g. -1.5 or 2e-3"
         ) from None
     if not (math.isfinite(value) and abs(value) <= _FLOAT32_MAX):
-        raise DataError(f"{where}: {column} {shorten(cell, 40)} is not a finite float32 number")
+        raise DataError(
+            f"{where}: {column} {shorten(cell, 40)} is not finite or too large; expected a "
+            f"finite number of magnitude at most {_FLOAT32_MAX:.3g}"
+        )
     return value

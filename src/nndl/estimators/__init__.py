@@ -7,6 +7,7 @@ from nndl._lazy import lazy_exports
 _EXPORTS = {
     "NetClassifier": "nndl.estimators.classifier",
     "NetRegressor": "nndl.estimators.regressor",
+    "load": "nndl.estimators._persist",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -120,6 +120,13 @@ class NetEstimator(BaseEstimator):
         if problems:
             raise ConfigError(type(self).__name__, problems)
 
+    def save(self, path: Any) -> None:
+        """Write the fitted estimator to one checkpoint file that :func:`nndl.load` reads
+        back: the nets, their config, the scaling, the classes and the feature names."""
+        from nndl.estimators._persist import save
+
+        save(self, path)
+
     # --- data ------------------------------------------------------------------------------
 
     def _inputs(self, X: Any, reset: bool) -> np.ndarray:

@@ -1,13 +1,14 @@
 """Out-of-distribution measures: does a net call noise "not a digit", and digits digits?
 
-``auroc`` is exact (Mann-Whitney U from average ranks, ties counting one half) and needs no
-sklearn; ``not_a_digit_measures`` scores the PDCNN's class 10 on noise against digits.
+``auroc`` and ``confusion_matrix`` are scikit-learn's (``roc_auc_score``, ``confusion_matrix``)
+on tensors; ``not_a_digit_measures`` scores the PDCNN's class 10 on noise against digits.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -24,18 +25,19 @@ def auroc(scores_pos: torch.Tensor, scores_neg: torch.Tensor) -> float:
     Returns:
         The AUROC in [0, 1]; 1 when every positive outscores every negative.
     """
-    pos = torch.as_tensor(scores_pos).detach().reshape(-1).double().cpu()
-    neg = torch.as_tensor(scores_neg).detach().reshape(-1).double().cpu()
+    from sklearn.metrics import roc_auc_score
+
+    pos, neg = _flat(scores_pos), _flat(scores_neg)
     if len(pos) == 0 or len(neg) == 0:
         raise ValueError(f"auroc needs both classes: {len(pos)} positive, {len(neg)} negative")
-    scores = torch.cat([pos, neg])
-    if torch.isnan(scores).any():
+    if np.isnan(pos).any() or np.isnan(neg).any():
         raise ValueError("auroc: scores contain NaN")
-    _, inverse, counts = torch.unique(scores, sorted=True, return_inverse=True, return_counts=True)
-    average_rank = torch.cumsum(counts, 0).double() - (counts.double() - 1) / 2  # 1-based
-    rank_sum = average_rank[inverse[: len(pos)]].sum().item()
-    u = rank_sum - len(pos) * (len(pos) + 1) / 2
-    return float(u / (len(pos) * len(neg)))
+    truth = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+    return float(roc_auc_score(truth, np.r_[pos, neg]))
+
+
+def _flat(scores: torch.Tensor) -> np.ndarray:
+    return torch.as_tensor(scores).detach().reshape(-1).double().cpu().numpy()
 
 
 def _device(model: nn.Module) -> torch.device:
@@ -113,5 +115,7 @@ def confusion_matrix(
         raise ValueError(f"{len(images)} images but {len(truth)} labels")
     if ((predicted >= num_classes) | (truth >= num_classes) | (truth < 0)).any():
         raise ValueError(f"labels or predictions outside 0..{num_classes - 1}")
-    flat = torch.bincount(truth * num_classes + predicted, minlength=num_classes**2)
-    return flat.reshape(num_classes, num_classes).to(torch.int64)
+    from sklearn.metrics import confusion_matrix as counts
+
+    classes = np.arange(num_classes)
+    return torch.from_numpy(counts(truth.numpy(), predicted.numpy(), labels=classes)).long()

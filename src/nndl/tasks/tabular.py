@@ -1,8 +1,9 @@
 """Classification from a CSV file: numeric feature columns and a label column (ints or strings).
 
 The class names are the training file's distinct labels (integers in numeric order); the
-features are standardized with the training file's mean and standard deviation, which are kept
-in the run's record so the net can be applied to new rows.
+features are standardized with the training file's mean and standard deviation
+(:meth:`nndl.data.scaling.Scaling.fit_inputs`), kept in the run's record (``Scaling.to_dict``'s
+fields, with the input and target columns) so the net can be applied to new rows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nndl.data.regression import check_csv_pair
+from nndl.data.scaling import Scaling
 from nndl.data.table import MAX_CLASSES, read_table, sorted_classes
 from nndl.errors import DataError, UsageError
 from nndl.tasks.base import Task, register_task
@@ -63,7 +65,7 @@ class TabularTask(Task):
     def arrays(
         self,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], dict[str, Any]]:
-        """train x, train labels, test x, test labels, class names, feature scaling."""
+        """train x, train labels, test x, test labels, class names, feature scaling record."""
         self.check_files()
         train = read_table(str(self.train_csv), "--train-csv")
         test = read_table(str(self.test_csv), "--test-csv")
@@ -77,22 +79,15 @@ class TabularTask(Task):
                 f"a classification needs 2 to {MAX_CLASSES} (a numeric target: --task regression)"
             )
         tx, sx = train.numbers(inputs, "--inputs"), test.numbers(inputs, "--inputs")
-        mean, std = tx.mean(0), tx.std(0)
-        std[std == 0] = 1.0
-        scaling = {
-            "inputs": list(inputs),
-            "target": target,
-            "mean": mean.tolist(),
-            "std": std.tolist(),
-        }
-        scale = lambda a: ((a - mean) / std).astype(np.float32)  # noqa: E731
+        scaling = Scaling.fit_inputs(tx)
+        record = {"inputs": list(inputs), "target": target, **scaling.to_dict()}
         return (
-            scale(tx),
+            scaling.inputs_float32(tx),
             train.labels(target, classes),
-            scale(sx),
+            scaling.inputs_float32(sx),
             test.labels(target, classes),
             classes,
-            scaling,
+            record,
         )
 
     def check_files(self) -> None:

@@ -3,7 +3,6 @@ and feature space (Figure 7), the FCN's first-layer weights (Figure 8), confusio
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -132,36 +131,34 @@ def penultimate_features(model: nn.Module, images: torch.Tensor) -> torch.Tensor
 
 
 def _pca(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """Projection on the first two principal axes, each signed so its largest loading > 0."""
-    x = features.double() - features.double().mean(0)
-    _, s, vh = torch.linalg.svd(x, full_matrices=False)
-    axes = vh[:2]
-    signs = torch.sign(axes.gather(1, axes.abs().argmax(1, keepdim=True)))
-    axes = axes * torch.where(signs == 0, 1.0, signs)
-    points = x @ axes.T
-    if points.shape[1] < 2:  # a 1-feature net
-        points = torch.cat([points, torch.zeros(len(points), 2 - points.shape[1])], dim=1)
-    variance = s.pow(2)
-    ratio = (variance[:2] / variance.sum().clamp_min(1e-12)).numpy()
-    return points.numpy(), ratio
+    """Projection on the first two principal axes and their shares of the variance, padded
+    with zeros for a 1-feature net (scikit-learn signs each axis: from 1.5 on, so that its
+    largest loading is positive)."""
+    from sklearn.decomposition import PCA
+
+    x = features.double().numpy()
+    pca = PCA(min(2, *x.shape), svd_solver="full")
+    with np.errstate(invalid="ignore"):  # constant features: no variance to share
+        points = pca.fit_transform(x)
+    ratio = np.nan_to_num(pca.explained_variance_ratio_)
+    pad = 2 - points.shape[1]
+    return np.pad(points, ((0, 0), (0, pad))), np.pad(ratio, (0, pad))
 
 
 def _tsne(features: torch.Tensor) -> np.ndarray:
-    try:
-        manifold = importlib.import_module("sklearn.manifold")
-    except ImportError as exc:
-        raise ImportError("embedding(method='tsne') needs scikit-learn; use 'pca'") from exc
+    from sklearn.manifold import TSNE
+
     perplexity = min(30.0, max(1.0, (len(features) - 1) / 3))
-    tsne = manifold.TSNE(2, init="pca", random_state=0, perplexity=perplexity)
+    tsne = TSNE(2, init="pca", random_state=0, perplexity=perplexity)
     return np.asarray(tsne.fit_transform(features.double().numpy()))
 
 
 def embedding(
     cnn: nn.Module, images: torch.Tensor, labels: torch.Tensor, method: str = "pca"
 ) -> Embedding:
-    """Penultimate features of ``images`` projected to 2-D by ``pca`` (or ``tsne``, sklearn).
+    """Penultimate features of ``images`` projected to 2-D by scikit-learn's ``pca`` or ``tsne``.
 
-    The PCA is deterministic: each axis is signed so its largest loading is positive.
+    The PCA is deterministic (scikit-learn fixes the sign of each axis).
     """
     if method not in ("pca", "tsne"):
         raise ValueError(f"unknown embedding method {method!r}: use 'pca' or 'tsne'")

@@ -1,0 +1,144 @@
+"""An estimator in one nndl checkpoint file, and any nndl checkpoint back as an estimator.
+
+The file is :func:`nndl.training.checkpoint.save_checkpoint`'s format (read with
+``torch.load(weights_only=True)``, no pickled code): the nets, their config, the training
+settings, and in ``extra`` what predicting on raw inputs needs: the input scaling, the
+target's scaling, the classes, the feature names and the input shape. A run folder's
+``model.pt`` written by ``nndl train`` holds the same keys, so both load the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nndl.errors import DataError
+
+__all__ = ["load", "save"]
+
+CLASSIFICATION_TASKS = ("mnist", "images", "tabular")
+
+
+def save(estimator: Any, path: str | os.PathLike[str]) -> None:
+    """Write a fitted estimator to ``path`` (atomically)."""
+    from sklearn.utils.validation import check_is_fitted
+
+    from nndl.training.checkpoint import save_checkpoint
+
+    check_is_fitted(estimator)
+    extra: dict[str, Any] = {
+        "estimator": type(estimator).__name__,
+        "task": "classification" if hasattr(estimator, "classes_") else "regression",
+        "params": _json_params(estimator.get_params(deep=False)),
+        "input_shape": list(estimator.input_shape_),
+        "scaling": _dict(estimator.scaling_),
+    }
+    if hasattr(estimator, "classes_"):
+        extra["classes"] = estimator.classes_.tolist()
+    if hasattr(estimator, "target_scaling_"):
+        extra["target_scaling"] = _dict(estimator.target_scaling_)
+        extra["target_ndim"] = int(estimator.target_ndim_)
+    if hasattr(estimator, "feature_names_in_"):
+        extra["feature_names"] = [str(n) for n in estimator.feature_names_in_]
+    nets = estimator.nets_
+    save_checkpoint(
+        path, nets[0], estimator.train_config_, extra, config=estimator.net_config_, members=nets
+    )
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """The estimator saved at ``path`` (a ``model.pt`` or a run folder that holds one),
+    ready to ``predict`` on raw inputs: a :class:`NetClassifier` for a classification
+    task's checkpoint, a :class:`NetRegressor` for a regression's.
+
+    Raises:
+        DataError: when the file is not an nndl checkpoint or lacks what predicting needs.
+    """
+    from nndl.models.nets import build_model
+    from nndl.training.checkpoint import _read, load_checkpoint
+
+    file = Path(path)
+    if file.is_dir():
+        file = file / "model.pt"
+    first = load_checkpoint(file)  # checks the file, the builder and the weights' shapes
+    extra = first.extra
+    nets = [first.model.eval()]
+    for state in (_read(file, "cpu").get("member_states") or [])[1:]:
+        net = build_model(first.model.config)
+        net.load_state_dict(state)
+        nets.append(net.eval())
+    estimator = _estimator(file, extra)
+    estimator.nets_, estimator.net_config_ = nets, first.model.config
+    estimator.train_config_ = first.train_config
+    estimator.history_, estimator.best_epoch_ = [], extra.get("epoch")
+    shape = extra.get("input_shape") or _shape_of(first.model.config)
+    estimator.input_shape_ = tuple(int(s) for s in shape)
+    estimator.n_features_in_ = int(estimator.input_shape_[0])
+    if extra.get("feature_names"):
+        estimator.feature_names_in_ = np.asarray(extra["feature_names"], dtype=object)
+    _set_scaling(estimator, extra)
+    return estimator
+
+
+def _estimator(file: Path, extra: dict[str, Any]) -> Any:
+    from nndl.estimators.classifier import NetClassifier
+    from nndl.estimators.regressor import NetRegressor
+
+    task = str(extra.get("task", ""))
+    classifier = extra.get("estimator") == "NetClassifier" or task in (
+        "classification",
+        *CLASSIFICATION_TASKS,
+    )
+    if classifier and not extra.get("classes"):
+        raise DataError(f"checkpoint {file}: a {task} net's checkpoint without its classes")
+    params = {k: v for k, v in (extra.get("params") or {}).items() if k != "arch"}
+    estimator = (NetClassifier if classifier else NetRegressor)()
+    valid = estimator.get_params(deep=False)
+    estimator.set_params(**{k: v for k, v in params.items() if k in valid})
+    if classifier:
+        estimator.classes_ = np.asarray(extra["classes"])
+    return estimator
+
+
+def _set_scaling(estimator: Any, extra: dict[str, Any]) -> None:
+    from nndl.data.scaling import Scaling
+
+    scaling = extra.get("scaling")
+    estimator.scaling_ = Scaling.from_dict(scaling) if scaling else None
+    if hasattr(estimator, "classes_"):
+        return
+    estimator.target_ndim_ = int(extra.get("target_ndim", 1))
+    if "target_scaling" in extra:
+        target = extra["target_scaling"]
+        estimator.target_scaling_ = Scaling.from_dict(target) if target else None
+    elif scaling:  # a regression run's one Scaling holds the target's mean and std too
+        s = Scaling.from_dict(scaling)
+        estimator.target_scaling_ = Scaling((s.target_mean,), (s.target_std,), 0.0, 1.0)
+    else:
+        estimator.target_scaling_ = None
+
+
+def _shape_of(config: Any) -> tuple[int, ...]:
+    if getattr(config, "kind", None) == "cnn":
+        return (config.in_channels, config.input_size, config.input_size)
+    return (int(config.input_size),)
+
+
+def _dict(scaling: Any) -> dict[str, Any] | None:
+    return scaling.to_dict() if scaling is not None else None
+
+
+def _json_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a checkpoint can hold (numbers, strings, lists); others as their repr."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None or isinstance(value, (bool, int, float, str)):
+            out[key] = value
+        elif isinstance(value, dict):
+            out[key] = {str(k): list(v) if isinstance(v, tuple) else v for k, v in value.items()}
+        else:
+            out[key] = repr(value)
+    return out
