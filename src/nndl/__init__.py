@@ -46,6 +46,7 @@ _EXPORTS = {
     "TensorData": "nndl.data.tensors",
     "NetClassifier": "nndl.estimators.classifier",
     "NetRegressor": "nndl.estimators.regressor",
+    "NetSearchCV": "nndl.estimators.search",
     "load": "nndl.estimators._persist",
     "load_mnist": "nndl.data.mnist",
     "load_csv": "nndl.data.regression",

@@ -1,4 +1,4 @@
-"""scikit-learn estimators around nndl's nets: NetRegressor, NetClassifier, NetSearchCV."""
+"""scikit-learn estimators around nndl's nets: NetRegressor, NetClassifier, NetSearchCV, load."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from nndl._lazy import lazy_exports
 _EXPORTS = {
     "NetClassifier": "nndl.estimators.classifier",
     "NetRegressor": "nndl.estimators.regressor",
+    "NetSearchCV": "nndl.estimators.search",
     "load": "nndl.estimators._persist",
 }
 

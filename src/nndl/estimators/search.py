@@ -1,0 +1,331 @@
+"""NetSearchCV: a hyperparameter search over an Optuna study, as a scikit-learn meta-estimator.
+
+Each trial samples the estimator's parameters, cross-validates them on folds that are cut
+once, before the first trial, and reports each fold's running mean score to the pruner: a
+trial that is pruned stops between folds, never in the middle of one, and no trial sees
+other folds than the rest (optuna-integration's ``OptunaSearchCV`` re-splits its folds at
+every pruning step, optuna-integration #317). The study lives in memory unless ``storage``
+names a database.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import optuna
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import check_is_fitted
+
+from nndl.errors import ConfigError, SearchFailed
+
+__all__ = ["NetSearchCV"]
+
+
+class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
+    """Search ``estimator``'s parameters over ``space`` with cross-validation and pruning.
+
+    Args:
+        estimator: a :class:`NetClassifier`, :class:`NetRegressor` or any scikit-learn
+            estimator.
+        space: a dict of parameter name to an Optuna distribution
+            (``optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)``) or to a list
+            of choices (``[(64,), (64, 32)]``); names as ``set_params`` takes them
+            (``"lr"``, ``"arch__hidden_sizes"``). Or a :class:`nndl.search.SearchSpace`,
+            whose ``suggest(trial)`` gives the net's config and training settings.
+        n_trials: trials to run (``timeout`` may end the search sooner).
+        cv: folds: an int (stratified for classifiers, as scikit-learn's), or any splitter
+            with scikit-learn's ``split(X, y, groups)``.
+        scoring: scikit-learn's scoring (None: the estimator's ``score``); higher is better.
+        sampler, pruner: Optuna's; default ``TPESampler(seed=random_state)`` and
+            ``MedianPruner(n_startup_trials=5)`` over the running mean of the fold scores.
+            ``optuna.pruners.NopPruner()`` runs every fold of every trial.
+        storage, study_name: an Optuna storage URL (``sqlite:///search.db``) to keep and
+            resume the study; None keeps it in memory.
+        refit: train ``best_estimator_`` on every row with the best parameters.
+        timeout: seconds after which no new trial starts.
+        random_state: seeds the sampler and, where unset, the estimator's ``random_state``.
+        verbose: 1 shows Optuna's progress bar.
+
+    Attributes:
+        best_params_, best_score_, best_index_, best_estimator_, cv_results_ (scikit-learn's
+        format, with a ``state`` column: ``COMPLETE`` or ``PRUNED``), n_splits_, study_.
+    """
+
+    def __init__(
+        self,
+        estimator: Any,
+        space: Any,
+        *,
+        n_trials: int = 20,
+        cv: Any = 5,
+        scoring: Any = None,
+        sampler: optuna.samplers.BaseSampler | None = None,
+        pruner: optuna.pruners.BasePruner | None = None,
+        storage: str | None = None,
+        study_name: str | None = None,
+        refit: bool = True,
+        timeout: float | None = None,
+        random_state: int | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.estimator = estimator
+        self.space = space
+        self.n_trials = n_trials
+        self.cv = cv
+        self.scoring = scoring
+        self.sampler = sampler
+        self.pruner = pruner
+        self.storage = storage
+        self.study_name = study_name
+        self.refit = refit
+        self.timeout = timeout
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X: Any, y: Any = None, groups: Any = None) -> NetSearchCV:
+        """Run the search on ``X`` and ``y``; returns ``self``."""
+        self._check_params()
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        splits = list(cv.split(X, y, groups))  # cut once: every trial sees the same folds
+        self.n_splits_ = len(splits)
+        scorer = check_scoring(self.estimator, scoring=self.scoring)
+        self.study_ = self._study()
+        objective = _Objective(self, X, y, splits, scorer)
+        self.study_.optimize(
+            objective,
+            n_trials=self.n_trials,
+            timeout=self.timeout,
+            show_progress_bar=bool(self.verbose),
+            catch=(),
+        )
+        self._collect(objective)
+        if self.refit:
+            self.best_estimator_ = self._candidate(self._best_trial).fit(X, y)
+        return self
+
+    # --- the study -------------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        problems = []
+        if not isinstance(self.n_trials, int) or self.n_trials < 1:
+            problems.append(f"n_trials = {self.n_trials!r}: must be an integer >= 1")
+        if not (isinstance(self.space, dict) and self.space) and not hasattr(self.space, "suggest"):
+            problems.append(
+                f"space = {self.space!r}: must be a non-empty dict of parameter -> Optuna "
+                "distribution or list of choices, or a SearchSpace"
+            )
+        if isinstance(self.space, dict):
+            valid = self.estimator.get_params(deep=True)
+            unknown = [k for k in self.space if k not in valid and not k.startswith("arch__")]
+            problems += [
+                f"space: {type(self.estimator).__name__} has no parameter {k!r}" for k in unknown
+            ]
+        if problems:
+            raise ConfigError("NetSearchCV", problems)
+
+    def _study(self) -> optuna.Study:
+        sampler = self.sampler or optuna.samplers.TPESampler(seed=self.random_state)
+        pruner = self.pruner or optuna.pruners.MedianPruner(n_startup_trials=5)
+        return optuna.create_study(
+            storage=self.storage,
+            study_name=self.study_name,
+            direction="maximize",
+            sampler=sampler,
+            pruner=pruner,
+            load_if_exists=self.storage is not None,
+        )
+
+    def _params(self, trial: optuna.trial.BaseTrial) -> dict[str, Any]:
+        """The estimator's parameters for ``trial`` (sampled, or read back from a finished one)."""
+        if not isinstance(self.space, dict):
+            run = (
+                self.space.suggest(trial)
+                if isinstance(trial, optuna.Trial)
+                else (self.space.run(trial.params))
+            )
+            return {"arch": run.model, **run.train}
+        params = {}
+        for name, choice in self.space.items():
+            distribution, decode = _distribution(choice)
+            value = (
+                _suggest(trial, name, distribution)
+                if isinstance(trial, optuna.Trial)
+                else trial.params[name]
+            )
+            params[name] = decode(value)
+        return params
+
+    def _candidate(self, trial: optuna.trial.BaseTrial) -> Any:
+        estimator = clone(self.estimator)
+        params = self._params(trial)
+        own = estimator.get_params()
+        if self.random_state is not None and own.get("random_state", 0) is None:
+            params.setdefault("random_state", self.random_state)
+        return estimator.set_params(**params)
+
+    # --- results ---------------------------------------------------------------------------
+
+    def _collect(self, objective: _Objective) -> None:
+        trials = [
+            t
+            for t in self.study_.trials
+            if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+            and t.number in objective.records
+        ]
+        complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+        if not complete:
+            raise SearchFailed(
+                f"NetSearchCV: none of {len(trials)} trials completed every fold; run more "
+                "trials or a gentler pruner"
+            )
+        self._best_trial = max(complete, key=lambda t: float(t.values[0]))
+        self.best_index_ = trials.index(self._best_trial)
+        self.best_score_ = float(self._best_trial.values[0])
+        params = [
+            self._params(t) if isinstance(self.space, dict) else dict(t.params) for t in trials
+        ]
+        self.best_params_ = params[self.best_index_]
+        self.cv_results_ = _cv_results(trials, params, objective.records, self.n_splits_)
+
+    # --- the refit estimator's methods -----------------------------------------------------
+
+    def predict(self, X: Any) -> Any:
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict(X)
+
+    def predict_proba(self, X: Any) -> Any:
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict_proba(X)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        check_is_fitted(self, "best_estimator_")
+        scorer = check_scoring(self.best_estimator_, scoring=self.scoring)
+        return float(scorer(self.best_estimator_, X, y))
+
+    @property
+    def classes_(self) -> Any:
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.classes_
+
+
+class _Objective:
+    """One trial: every fold in order, each fold's running mean reported to the pruner."""
+
+    def __init__(
+        self, search: NetSearchCV, X: Any, y: Any, splits: list[Any], scorer: Callable[..., float]
+    ) -> None:
+        self.search, self.X, self.y, self.splits, self.scorer = search, X, y, splits, scorer
+        self.records: dict[int, dict[str, list[float]]] = {}
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        record: dict[str, list[float]] = {"scores": [], "fit_time": [], "score_time": []}
+        self.records[trial.number] = record
+        for fold, (train, test) in enumerate(self.splits):
+            estimator = self.search._candidate(trial)
+            start = time.perf_counter()
+            estimator.fit(_safe_indexing(self.X, train), _rows(self.y, train))
+            fitted = time.perf_counter()
+            score = self.scorer(estimator, _safe_indexing(self.X, test), _rows(self.y, test))
+            record["fit_time"].append(fitted - start)
+            record["score_time"].append(time.perf_counter() - fitted)
+            record["scores"].append(float(score))
+            trial.report(statistics.fmean(record["scores"]), step=fold)
+            if fold + 1 < len(self.splits) and trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after fold {fold + 1}")
+        trial.set_user_attr("split_scores", record["scores"])
+        return statistics.fmean(record["scores"])
+
+
+def _suggest(trial: optuna.Trial, name: str, distribution: Any) -> Any:
+    """Sample ``name`` from ``distribution`` through the trial's public ``suggest_*`` calls."""
+    d = optuna.distributions
+    if isinstance(distribution, d.FloatDistribution):
+        low, high, log, step = (
+            distribution.low,
+            distribution.high,
+            distribution.log,
+            distribution.step,
+        )
+        return trial.suggest_float(name, low, high, log=log, step=step)
+    if isinstance(distribution, d.IntDistribution):
+        low, high, log, step = (
+            distribution.low,
+            distribution.high,
+            distribution.log,
+            distribution.step,
+        )
+        return trial.suggest_int(name, low, high, log=log, step=step)
+    if isinstance(distribution, d.CategoricalDistribution):
+        return trial.suggest_categorical(name, distribution.choices)
+    raise ConfigError(
+        "NetSearchCV space",
+        [f"{name}: {type(distribution).__name__} is not supported (float, int or categorical)"],
+    )
+
+
+def _rows(y: Any, index: np.ndarray) -> Any:
+    return None if y is None else _safe_indexing(y, index)
+
+
+def _distribution(choice: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """An Optuna distribution for ``choice`` and the function that turns its values into the
+    parameter's; lists of tuples (hidden sizes) are sampled by their text."""
+    if isinstance(choice, optuna.distributions.BaseDistribution):
+        return choice, lambda v: v
+    if isinstance(choice, (list, tuple)) and choice:
+        simple = all(v is None or isinstance(v, (bool, int, float, str)) for v in choice)
+        if simple:
+            return optuna.distributions.CategoricalDistribution(list(choice)), lambda v: v
+        by_text = {repr(v): v for v in choice}
+        return optuna.distributions.CategoricalDistribution(list(by_text)), by_text.__getitem__
+    raise ConfigError(
+        "NetSearchCV space",
+        [f"{choice!r}: must be an Optuna distribution or a non-empty list of choices"],
+    )
+
+
+def _cv_results(
+    trials: list[optuna.trial.FrozenTrial],
+    params: list[dict[str, Any]],
+    records: dict[int, dict[str, list[float]]],
+    n_splits: int,
+) -> dict[str, Any]:
+    """scikit-learn's ``cv_results_`` columns; a pruned trial's folds that did not run are NaN
+    and so is its mean (it is ranked after every completed trial)."""
+    results: dict[str, Any] = {}
+    rows = [records[t.number] for t in trials]
+    for name in ("fit_time", "score_time"):
+        results[f"mean_{name}"] = np.array([np.mean(r[name]) for r in rows])
+        results[f"std_{name}"] = np.array([np.std(r[name]) for r in rows])
+    for name in sorted({k for p in params for k in p}):
+        column = np.ma.MaskedArray(np.empty(len(trials), dtype=object), mask=True)
+        for i, p in enumerate(params):
+            if name in p:
+                column[i] = p[name]
+        results[f"param_{name}"] = column
+    results["params"] = params
+    scores = np.full((len(trials), n_splits), np.nan)
+    for i, r in enumerate(rows):
+        scores[i, : len(r["scores"])] = r["scores"]
+    for k in range(n_splits):
+        results[f"split{k}_test_score"] = scores[:, k]
+    complete = np.array([t.state == optuna.trial.TrialState.COMPLETE for t in trials])
+    results["mean_test_score"] = np.array(
+        [np.mean(r["scores"]) if c else np.nan for r, c in zip(rows, complete, strict=True)]
+    )
+    results["std_test_score"] = np.array(
+        [np.std(r["scores"]) if c else np.nan for r, c in zip(rows, complete, strict=True)]
+    )
+    order = np.argsort(np.where(complete, -results["mean_test_score"], np.inf), kind="stable")
+    rank = np.empty(len(trials), dtype=np.int32)
+    rank[order] = np.arange(1, len(trials) + 1)
+    results["rank_test_score"] = rank
+    results["state"] = np.array([t.state.name for t in trials])
+    return results
