@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from nndl.data.split import kfold_indices, train_val_split
@@ -255,3 +256,60 @@ def test_a_reused_checkpoint_callback_saves_the_second_runs_best(tmp_path) -> No
 def test_train_config_wrong_types_are_config_errors(field: str, value: object) -> None:
     with pytest.raises(ConfigError, match=f"{field} = "):
         TrainConfig(**{field: value})  # type: ignore[arg-type]
+
+
+def class_data(n: int = 90, seed: int = 0) -> TensorData:
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.tensor([0] * (n // 2) + [1] * (n // 3) + [2] * (n - n // 2 - n // 3))
+    return TensorData(torch.randn(n, 3, generator=g) + labels[:, None], labels)
+
+
+def test_class_labels_are_cut_into_stratified_folds() -> None:
+    data = class_data()
+    cv = KFoldCrossValidator(lambda: nn.Linear(3, 3), TrainConfig(max_epochs=1), k=3)
+    share = np.bincount(data.y.numpy()) / len(data)
+    for train_idx, val_idx in cv.folds(data):
+        assert np.allclose(np.bincount(data.y.numpy()[val_idx]) / len(val_idx), share)
+        assert not set(train_idx) & set(val_idx)
+
+
+def test_any_splitter_cuts_the_folds_and_gets_the_groups() -> None:
+    from sklearn.model_selection import GroupKFold
+
+    data = class_data(60)
+    groups = np.repeat(np.arange(6), 10)
+    cv = KFoldCrossValidator(
+        lambda: nn.Linear(3, 3), TrainConfig(max_epochs=2, patience=None), cv=GroupKFold(3)
+    )
+    assert cv.k == 3
+    result = cv.run(data, groups=groups)
+    assert len(result.folds) == 3
+    for train_idx, val_idx in cv.folds(data, groups):
+        assert not set(groups[train_idx]) & set(groups[val_idx])
+
+
+FITTED: list[np.ndarray] = []
+
+
+class RecordingScaler(StandardScaler):  # type: ignore[misc]
+    """scikit-learn's StandardScaler, recording the rows each fold fits it on."""
+
+    def fit(self, X, y=None, sample_weight=None):  # type: ignore[no-untyped-def]
+        FITTED.append(np.array(X))
+        return super().fit(X, y, sample_weight)
+
+
+def test_preprocessing_is_fitted_on_each_training_fold_only() -> None:
+    data = TensorData(class_data().x * 1000 + 50, class_data().y)
+    FITTED.clear()
+    cv = KFoldCrossValidator(
+        lambda: nn.Linear(3, 3),
+        TrainConfig(max_epochs=2, patience=None),
+        k=3,
+        transform=RecordingScaler(),
+    )
+    result = cv.run(data)
+    assert len(FITTED) == 3
+    for fitted, (train_idx, _) in zip(FITTED, cv.folds(data), strict=True):
+        assert np.allclose(fitted, data.x.numpy()[train_idx])
+    assert all(np.isfinite(f.val_loss) for f in result.folds)

@@ -6,7 +6,7 @@ import numpy as np
 
 from nndl.errors import ConfigError
 
-__all__ = ["kfold_indices", "train_val_split"]
+__all__ = ["kfold_indices", "stratified_kfold_indices", "train_val_split"]
 
 
 def train_val_split(n: int, val_fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -31,6 +31,9 @@ def train_val_split(n: int, val_fraction: float, seed: int = 0) -> tuple[np.ndar
 def kfold_indices(n: int, k: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     """``k`` (train, validation) index pairs; validation parts are disjoint and cover ``range(n)``.
 
+    The same partition as scikit-learn's ``KFold(k, shuffle=True)`` up to which rows are
+    drawn: kept because the regression study's published numbers come from these folds.
+
     Raises:
         ConfigError: when ``k < 2`` or there are fewer rows than folds.
     """
@@ -42,3 +45,23 @@ def kfold_indices(n: int, k: int, seed: int = 0) -> list[tuple[np.ndarray, np.nd
         (np.sort(np.concatenate(parts[:i] + parts[i + 1 :])), np.sort(part))
         for i, part in enumerate(parts)
     ]
+
+
+def stratified_kfold_indices(
+    labels: np.ndarray, k: int, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``k`` (train, validation) index pairs with every class in each fold in its share
+    (scikit-learn's ``StratifiedKFold``, shuffled with ``seed``).
+
+    Raises:
+        ConfigError: when ``k < 2`` or there are fewer rows than folds.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(labels)
+    if k < 2 or len(labels) < k:
+        raise ConfigError(
+            "k-fold", [f"k = {k} folds of {len(labels)} rows: need 2 <= k <= {len(labels)}"]
+        )
+    folds = StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels)
+    return [(np.sort(t), np.sort(v)) for t, v in folds]

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nndl.data.split import kfold_indices
+from nndl.data.split import kfold_indices, stratified_kfold_indices
 from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
 from nndl.training.callbacks import Callback, StopReason
@@ -73,6 +73,9 @@ FoldHook = Callable[[FoldResult], bool]
 class KFoldCrossValidator:
     """Train one configuration on ``k`` folds (optionally only the first ``n_folds``).
 
+    Class labels (integer targets) are cut into stratified folds, numbers into plain shuffled
+    folds, unless ``cv`` gives another splitter.
+
     Args:
         build_model: returns a fresh, untrained net (called once per fold, after seeding).
         config: training settings; fold ``i`` trains with seed ``config.seed + i``.
@@ -80,6 +83,11 @@ class KFoldCrossValidator:
         n_folds: how many of them to run (the report runs 2 of 5); default all.
         split_seed: seeds the shuffle that assigns rows to folds.
         callbacks: extra callbacks for each fold's Evolver, made fresh per fold.
+        cv: any splitter with scikit-learn's ``split(X, y, groups)`` (``GroupKFold``,
+            ``TimeSeriesSplit``, ...); its folds replace the ``k`` above.
+        transform: a scikit-learn transformer (``StandardScaler()``) fitted on each
+            training fold's inputs only and applied to both parts of the fold, so no
+            validation row leaks into the preprocessing.
     """
 
     def __init__(
@@ -90,25 +98,62 @@ class KFoldCrossValidator:
         n_folds: int | None = None,
         split_seed: int = 0,
         callbacks: Callable[[], Iterable[Callback]] = tuple,
+        *,
+        cv: Any = None,
+        transform: Any = None,
     ) -> None:
+        if cv is not None:
+            if not hasattr(cv, "split"):
+                raise ConfigError("k-fold", [f"cv = {cv!r}: needs a split(X, y, groups) method"])
+            k = int(cv.get_n_splits()) if hasattr(cv, "get_n_splits") else k
         if n_folds is not None and not 1 <= n_folds <= k:
             raise ConfigError("k-fold", [f"n_folds = {n_folds}: must be in [1, {k}]"])
         self.build_model, self.config, self.k = build_model, config, k
         self.n_folds = n_folds or k
         self.split_seed = split_seed
         self.callbacks = callbacks
+        self.cv, self.transform = cv, transform
 
-    def run(self, data: TensorData, on_fold_end: FoldHook | None = None) -> CVResult:
-        """Train the folds in order; stop early when ``on_fold_end`` returns ``False``."""
+    def folds(self, data: TensorData, groups: Any = None) -> list[tuple[Any, Any]]:
+        """The (train, validation) row indices of the folds that run."""
+        if self.cv is not None:
+            x = data.x.reshape(len(data), -1).cpu().numpy()
+            folds = list(self.cv.split(x, data.y.cpu().numpy(), groups))
+        elif data.y.is_floating_point():
+            folds = kfold_indices(len(data), self.k, self.split_seed)
+        else:
+            folds = stratified_kfold_indices(data.y.cpu().numpy(), self.k, self.split_seed)
+        return folds[: self.n_folds]
+
+    def run(
+        self, data: TensorData, on_fold_end: FoldHook | None = None, groups: Any = None
+    ) -> CVResult:
+        """Train the folds in order; stop early when ``on_fold_end`` returns ``False``.
+        ``groups`` go to a ``cv`` splitter that takes them."""
         result = CVResult()
-        folds = kfold_indices(len(data), self.k, self.split_seed)[: self.n_folds]
+        folds = self.folds(data, groups)
         for i, (train_idx, val_idx) in enumerate(folds):
-            fold = self.run_fold(i, data.subset(train_idx), data.subset(val_idx))
+            train, val = self._preprocess(data.subset(train_idx), data.subset(val_idx))
+            fold = self.run_fold(i, train, val)
             result.folds.append(fold)
             if on_fold_end is not None and not on_fold_end(fold) and i + 1 < len(folds):
                 result.aborted = True
                 break
         return result
+
+    def _preprocess(self, train: TensorData, val: TensorData) -> tuple[TensorData, TensorData]:
+        if self.transform is None:
+            return train, val
+        from sklearn.base import clone
+
+        transform = clone(self.transform)
+        shape = train.x.shape[1:]
+        fit = transform.fit_transform(train.x.reshape(len(train), -1).cpu().numpy())
+        applied = transform.transform(val.x.reshape(len(val), -1).cpu().numpy())
+        return (
+            TensorData(torch.as_tensor(fit).reshape(len(train), *shape), train.y),
+            TensorData(torch.as_tensor(applied).reshape(len(val), *shape), val.y),
+        )
 
     def run_fold(self, i: int, train: TensorData, val: TensorData) -> FoldResult:
         """Train a fresh net on one fold."""
