@@ -26,7 +26,8 @@ def nndl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
 
 
 COMMANDS = (
-    *("train", "regression", "classify", "study", "reproduce", "report", "dashboard", "data"),
+    *("train", "predict", "regression", "classify", "study", "reproduce", "report", "dashboard"),
+    "data",
     "summary",
 )
 
@@ -82,6 +83,25 @@ def test_regression_run_writes_every_output(tmp_path: Path) -> None:
     rows = (out / "history.csv").read_text().splitlines()
     assert rows[0].startswith("epoch,train_loss,val_loss") and len(rows) == metrics["epochs"] + 1
     assert json.loads(result.stdout)["out"] == str(out)
+
+
+def test_any_torch_optimizer_loss_and_lr_schedule_by_name(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    flags = ["--optimizer", "adamw", "--loss", "huber", "--lr-schedule", "step", "--lr-step", "2"]
+    result = nndl("train", "--task", "regression", "--epochs", "5", *flags, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "config.json").read_text())["train"]
+    assert (config["optimizer"], config["loss"], config["lr_schedule"]) == (
+        "adamw",
+        "huber",
+        "step",
+    )
+    rows = (out / "history.csv").read_text().splitlines()
+    lrs = [float(r.split(",")[rows[0].split(",").index("lr")]) for r in rows[1:]]
+    assert lrs == pytest.approx([1e-3, 1e-3, 1e-4, 1e-4, 1e-5])
+    bad = nndl("train", "--task", "regression", "--optimizer", "nesterov", "--out", str(out))
+    assert bad.returncode == 2 and "optimizer 'nesterov'" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_regression_run_on_user_csv_files(tmp_path: Path) -> None:

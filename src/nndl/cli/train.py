@@ -60,8 +60,21 @@ def add_training_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--batch-size", type=integer)
     group.add_argument("--lr", type=number, help="learning rate")
     group.add_argument("--weight-decay", type=number)
-    group.add_argument("--optimizer", choices=("adam", "sgd"))
+    group.add_argument(
+        "--optimizer", help="adam, sgd or any torch.optim optimizer by name (adamw, rmsprop, ...)"
+    )
     group.add_argument("--momentum", type=number, help="SGD momentum")
+    group.add_argument(
+        "--loss", help="the task's loss, or any torch.nn loss by name (huber, l1, smooth_l1, ...)"
+    )
+    group.add_argument(
+        "--lr-schedule",
+        choices=("constant", "step", "cosine", "plateau"),
+        help="step: times --lr-factor every --lr-step epochs; cosine: to 0 over --epochs; "
+        "plateau: times --lr-factor after --lr-step epochs without a new validation minimum",
+    )
+    group.add_argument("--lr-step", type=integer, help="epochs per step or plateau (default 10)")
+    group.add_argument("--lr-factor", type=number, help="the schedule's factor (default 0.1)")
     group.add_argument(
         "--seed", type=integer, help="seeds weights, batch order and dropout (default 0)"
     )
@@ -216,6 +229,10 @@ _TRAIN_FLAGS = (
     "weight_decay",
     "optimizer",
     "momentum",
+    "loss",
+    "lr_schedule",
+    "lr_step",
+    "lr_factor",
     "seed",
     "device",
     "val_fraction",
@@ -224,7 +241,19 @@ _TRAIN_FLAGS = (
 
 
 def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    names = ("max_epochs", "batch_size", "lr", "weight_decay", "optimizer", "momentum", "seed")
+    names = (
+        "max_epochs",
+        "batch_size",
+        "lr",
+        "weight_decay",
+        "optimizer",
+        "momentum",
+        "loss",
+        "lr_schedule",
+        "lr_step",
+        "lr_factor",
+        "seed",
+    )
     overrides = {name: getattr(args, name) for name in (*names, "device", "val_fraction")}
     overrides["patience"] = args.patience if args.patience != 0 else None
     return overrides

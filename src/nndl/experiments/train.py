@@ -122,14 +122,13 @@ def _write_outputs(
     write_json(out / "config.json", settings)
     write_text(out / "settings.toml", run_settings_toml(job))
     write_text(out / "history.csv", history_csv(history))
-    extra = {"task": job.task.name, "arch": job.arch, "task_settings": job.task.settings()}
-    if job.task.class_names:
-        extra["classes"] = list(job.task.class_names)
+    extra = {
+        **job.task.checkpoint_extra(),  # what nndl.load needs to predict on raw inputs
+        "arch": job.arch,
+        "task_settings": job.task.settings(),
+    }
     if job.plugins:
         extra["plugins"] = list(job.plugins)
-    scaling: Any = getattr(job.task, "scaling", None)
-    if scaling is not None and hasattr(scaling, "to_dict"):  # a regression task's
-        extra["scaling"] = scaling.to_dict()  # load_regressor() applies it
     save_checkpoint(out / "model.pt", evolver.model, job.train, extra)
     write_text(out / "summary.md", model_summary(evolver.model, data).table() + "\n")
     fig = plot_loss_curves(
@@ -171,7 +170,7 @@ def _settings(job: TrainJob, config: Any, data: TaskData, evolver: Evolver) -> d
 
 def history_csv(history: History) -> str:
     """The history as CSV text, one row per epoch."""
-    columns = ["epoch", "train_loss", "val_loss", "val_accuracy", "seconds"]
+    columns = ["epoch", "train_loss", "val_loss", "val_accuracy", "lr", "seconds"]
     present = [c for c in columns if any(c in r for r in history.rows)]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=present, extrasaction="ignore", lineterminator="\n")
