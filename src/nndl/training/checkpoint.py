@@ -119,12 +119,14 @@ def save_regressor(
 def load_regressor(path: str | os.PathLike[str], map_location: str = "cpu") -> Any:
     """A regression checkpoint as a :class:`~nndl.models.scaled.ScaledRegressor` that takes and
     returns the data's units: ``load_regressor(p).predict(x, return_std=True)``. Works for an
-    ensemble (``refit/ensemble.pt``) and for one net's checkpoint (one member)."""
-    from nndl.data.scaling import Scaling
+    ensemble (``refit/ensemble.pt``), one net's checkpoint (one member) and a run folder."""
     from nndl.models.scaled import ScaledRegressor
 
-    payload = _read(Path(path), map_location)
+    path = Path(path) / "model.pt" if Path(path).is_dir() else Path(path)
+    payload = _read(path, map_location)
     _check_builder(path, payload)
+    extra = payload.get("extra") or {}
+    _check_regression(path, extra)
     states = payload.get("member_states") or [payload.get("state_dict")]
     try:
         config = config_from_dict(payload["model_config"])
@@ -134,10 +136,35 @@ def load_regressor(path: str | os.PathLike[str], map_location: str = "cpu") -> A
             net = build_model(config)
             net.load_state_dict(state)
             members.append(net)
-        scaling = (payload.get("extra") or {}).get("scaling")
-        return ScaledRegressor(members, Scaling.from_dict(scaling) if scaling else None)
+        return ScaledRegressor(members, _regression_scaling(extra))
     except (KeyError, TypeError, ValueError, RuntimeError, NNDLError) as exc:
         raise DataError(f"checkpoint {path}: not a regression net's checkpoint ({exc})") from exc
+
+
+def _check_regression(path: str | os.PathLike[str], extra: dict[str, Any]) -> None:
+    """A classification task's checkpoint: say what it holds and what loads it."""
+    if not (extra.get("classes") or extra.get("estimator") == "NetClassifier"):
+        return
+    task = str(extra.get("task") or "classification")
+    kind = task if task == "classification" else f"{task} (classification)"
+    article = "an" if kind[0] in "aeiou" else "a"
+    raise DataError(
+        f"checkpoint {path} holds {article} {kind} net, not a regression net: use nndl.load(path)"
+    )
+
+
+def _regression_scaling(extra: dict[str, Any]) -> Any:
+    """The one Scaling of inputs and target; a NetRegressor's file keeps the target's apart."""
+    from nndl.data.scaling import Scaling
+
+    scaling = Scaling.from_dict(extra["scaling"]) if extra.get("scaling") else None
+    target = extra.get("target_scaling")
+    if not target or scaling is None:
+        return scaling
+    t = Scaling.from_dict(target)
+    if len(t.input_mean) != 1:
+        raise ValueError("a net with several outputs: load it with nndl.load(path)")
+    return Scaling(scaling.input_mean, scaling.input_std, t.input_mean[0], t.input_std[0])
 
 
 def _check_builder(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:

@@ -173,12 +173,13 @@ class Evolver:
 
     @torch.no_grad()
     def _check_loss(self, train: TensorData) -> Loss:
-        """The loss, checked on the net's outputs for two rows (eval mode: no randomness)."""
+        """The loss, checked on the net's outputs for two rows (eval mode: no randomness)
+        and on every target."""
         was_training = self.model.training
         self.model.eval()
         outputs = self.model(train.x[:2])
         self.model.train(was_training)
-        return make_loss(self.config, outputs, train.y[:2])
+        return make_loss(self.config, outputs, train.y)  # every label checked against outputs
 
     def _layout(self, data: TensorData) -> TensorData:
         """Images and weights in channels-last layout on the CPU (see ``TrainConfig``)."""
