@@ -120,18 +120,20 @@ def test_in_memory_unless_a_storage_is_named_and_then_resumed(tmp_path: Path) ->
 class TabularWidth(SearchSpace):
     """A user's space: one hidden layer's width and the learning rate."""
 
-    columns = ("width", "lr")
+    columns = ("width", "lr", "lr_schedule")
 
     def suggest(self, trial: optuna.Trial) -> Run:
         return self.run(
             {
                 "width": trial.suggest_int("width", 4, 64, log=True),
                 "lr": trial.suggest_float("lr", 1e-3, 3e-2, log=True),
+                "lr_schedule": trial.suggest_categorical("lr_schedule", ["constant", "cosine"]),
             }
         )
 
     def run(self, params: dict[str, Any]) -> Run:
-        return Run(FCNConfig(1, (params["width"],), "relu"), {"lr": params["lr"]}, params)
+        train = {"lr": params["lr"], "lr_schedule": params["lr_schedule"], "lr_step": 5}
+        return Run(FCNConfig(1, (params["width"],), "relu"), train, params)
 
 
 def test_a_search_space_object_chooses_the_net_and_its_settings() -> None:
@@ -139,7 +141,8 @@ def test_a_search_space_object_chooses_the_net_and_its_settings() -> None:
     search = NetSearchCV(
         NetClassifier(max_epochs=10, random_state=0), TabularWidth(), n_trials=3, cv=2
     ).fit(X, y)
-    assert set(search.best_params_) == {"width", "lr"}
+    assert set(search.best_params_) == {"width", "lr", "lr_schedule"}
+    assert search.best_estimator_.lr_schedule == search.best_params_["lr_schedule"]
     assert search.best_estimator_.net_config_.hidden_sizes == (search.best_params_["width"],)
     assert search.best_estimator_.net_config_.input_size == 13
 

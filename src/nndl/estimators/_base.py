@@ -42,6 +42,9 @@ class NetEstimator(BaseEstimator):
         optimizer: Any = "adam",
         loss: Any = "auto",
         lr_schedule: str = "constant",
+        lr_step: int = 10,
+        lr_factor: float = 0.1,
+        momentum: float = 0.0,
         val_fraction: float = 0.1,
         standardize: bool = True,
         random_state: int | np.random.RandomState | None = None,
@@ -58,6 +61,9 @@ class NetEstimator(BaseEstimator):
         self.optimizer = optimizer
         self.loss = loss
         self.lr_schedule = lr_schedule
+        self.lr_step = lr_step
+        self.lr_factor = lr_factor
+        self.momentum = momentum
         self.val_fraction = val_fraction
         self.standardize = standardize
         self.random_state = random_state
@@ -104,6 +110,9 @@ class NetEstimator(BaseEstimator):
             optimizer=self.optimizer,
             loss=self.loss,
             lr_schedule=self.lr_schedule,
+            lr_step=self.lr_step,
+            lr_factor=self.lr_factor,
+            momentum=self.momentum,
             val_fraction=self.val_fraction,
             seed=seed,
             device=self.device,

@@ -34,7 +34,8 @@ class NetRegressor(RegressorMixin, NetEstimator):
         max_epochs, patience, lr, weight_decay, batch_size: training settings; None takes
             the architecture's defaults (``"mlp"``: 300 epochs, patience 30, lr 1e-3,
             batch 32). ``patience=0`` turns early stopping off.
-        optimizer, loss, lr_schedule: as in :class:`nndl.TrainConfig` (names or callables).
+        optimizer, loss, lr_schedule, lr_step, lr_factor, momentum: as in
+            :class:`nndl.TrainConfig` (the optimizer and loss by name or as callables).
         val_fraction: rows held out for early stopping, in [0, 1); 0 trains on every row
             for ``max_epochs``.
         standardize: standardize the inputs and the target on the training rows.
@@ -67,6 +68,9 @@ class NetRegressor(RegressorMixin, NetEstimator):
         optimizer: Any = "adam",
         loss: Any = "auto",
         lr_schedule: str = "constant",
+        lr_step: int = 10,
+        lr_factor: float = 0.1,
+        momentum: float = 0.0,
         val_fraction: float = 0.1,
         standardize: bool = True,
         n_members: int = 1,
@@ -85,6 +89,9 @@ class NetRegressor(RegressorMixin, NetEstimator):
             optimizer=optimizer,
             loss=loss,
             lr_schedule=lr_schedule,
+            lr_step=lr_step,
+            lr_factor=lr_factor,
+            momentum=momentum,
             val_fraction=val_fraction,
             standardize=standardize,
             random_state=random_state,

@@ -31,7 +31,17 @@ from nndl.errors import ConfigError, UsageError
 
 __all__ = ["Run", "SearchSpace", "get_space", "register_space", "space_names"]
 
-TRAIN_KEYS = ("lr", "weight_decay", "batch_size", "patience", "optimizer", "momentum")
+TRAIN_KEYS = (
+    "lr",
+    "weight_decay",
+    "batch_size",
+    "patience",
+    "optimizer",
+    "momentum",
+    "lr_schedule",
+    "lr_step",
+    "lr_factor",
+)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ command again resumes it. Resuming checks that the study was made with the same 
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import warnings
@@ -89,6 +90,15 @@ class StudySpec:
     pruner: str = "none"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.out, (str, os.PathLike)):
+            raise ConfigError(
+                "search",
+                [
+                    f"out = {self.out!r}: must be a folder for the study's files (a search in "
+                    "memory is nndl.NetSearchCV)"
+                ],
+            )
+        object.__setattr__(self, "out", Path(self.out))
         if self.pruner not in PRUNERS:
             raise ConfigError(
                 "search", [f"pruner {self.pruner!r}: must be one of {', '.join(PRUNERS)}"]
