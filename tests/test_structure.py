@@ -15,7 +15,7 @@ LAYERS = {  # a module may import from its own layer and the layers below it
     "_inputs": 1, "plugins": 1,
     "data": 2, "models": 2, "evaluation": 2, "report": 2, "studies": 2,
     "tasks": 3, "training": 3, "viz": 3,
-    "search": 4,
+    "search": 4, "estimators": 4,
     "experiments": 5,
     "cli": 6, "__main__": 6,
 }  # fmt: skip

@@ -48,6 +48,7 @@ _EXPORTS = {
     "NetRegressor": "nndl.estimators.regressor",
     "NetSearchCV": "nndl.estimators.search",
     "load": "nndl.estimators._persist",
+    "predict_file": "nndl.experiments.predict",
     "load_mnist": "nndl.data.mnist",
     "load_csv": "nndl.data.regression",
     "default_data": "nndl.data.regression",

@@ -11,12 +11,22 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from nndl import __version__
-from nndl.cli import classify, dashboard, data, regression, reproduce, study, summary, train
+from nndl.cli import (
+    classify,
+    dashboard,
+    data,
+    predict,
+    regression,
+    reproduce,
+    study,
+    summary,
+    train,
+)
 from nndl.errors import NNDLError
 
 __all__ = ["build_parser", "describe_error", "main"]
 
-COMMANDS = (train, regression, classify, study, reproduce, dashboard, data, summary)
+COMMANDS = (train, predict, regression, classify, study, reproduce, dashboard, data, summary)
 _MESSAGE_CHARS = 300
 
 

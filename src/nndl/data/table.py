@@ -75,7 +75,11 @@ def sorted_classes(values: list[str]) -> tuple[str, ...]:
 
 
 def read_table(
-    path: str | Path, flag: str, min_rows: int = 10, columns: tuple[str, ...] | None = None
+    path: str | Path,
+    flag: str,
+    min_rows: int = 10,
+    columns: tuple[str, ...] | None = None,
+    min_columns: int = 2,
 ) -> Table:
     """Read a CSV file with a header row; every data row must have the header's width.
 
@@ -88,6 +92,7 @@ def read_table(
         min_rows: The fewest data rows accepted.
         columns: The header the file must have (``("input", "label")``); any header of
             distinct names when None.
+        min_columns: The fewest columns accepted (inputs and a target: 2).
 
     Raises:
         DataError: For any problem with the file, in one line naming the file, the line and
@@ -96,7 +101,7 @@ def read_table(
     name = str(path)
     expected = _expected(columns)
     header, *rows = _cells(_text(path, flag, expected), name, expected)
-    _check_header(header, name, columns)
+    _check_header(header, name, columns, min_columns)
     for number, row in enumerate(rows, start=2):
         _check_row(row, header, f"{name}, line {number}")
     if not rows:
@@ -140,7 +145,9 @@ def _cells(text: str, name: str, expected: str) -> list[tuple[str, ...]]:
     return lines
 
 
-def _check_header(header: tuple[str, ...], name: str, columns: tuple[str, ...] | None) -> None:
+def _check_header(
+    header: tuple[str, ...], name: str, columns: tuple[str, ...] | None, min_columns: int
+) -> None:
     if columns is not None:
         if header != columns:
             raise DataError(
@@ -148,8 +155,10 @@ def _check_header(header: tuple[str, ...], name: str, columns: tuple[str, ...] |
                 f"{','.join(columns)!r} (columns {', '.join(map(repr, columns))})"
             )
         return
-    if len(header) < 2:
-        raise DataError(f"{name}, line 1: expected a header with at least two column names")
+    if len(header) < min_columns:
+        raise DataError(
+            f"{name}, line 1: expected a header with at least {min_columns} column name(s)"
+        )
     if all(_is_number(c) for c in header):
         raise DataError(
             f"{name}, line 1: {', '.join(header[:4])} are numbers, not column names; expected 'input,label' "

@@ -17,7 +17,7 @@ import numpy as np
 
 from nndl.errors import DataError
 
-__all__ = ["load", "save"]
+__all__ = ["load", "load_with_extra", "save"]
 
 CLASSIFICATION_TASKS = ("mnist", "images", "tabular")
 
@@ -57,6 +57,11 @@ def load(path: str | os.PathLike[str]) -> Any:
     Raises:
         DataError: when the file is not an nndl checkpoint or lacks what predicting needs.
     """
+    return load_with_extra(path)[0]
+
+
+def load_with_extra(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
+    """As :func:`load`, with the checkpoint's ``extra`` (the task, the ``target`` column)."""
     from nndl.models.nets import build_model
     from nndl.training.checkpoint import _read, load_checkpoint
 
@@ -80,7 +85,7 @@ def load(path: str | os.PathLike[str]) -> Any:
     if extra.get("feature_names"):
         estimator.feature_names_in_ = np.asarray(extra["feature_names"], dtype=object)
     _set_scaling(estimator, extra)
-    return estimator
+    return estimator, extra
 
 
 def _estimator(file: Path, extra: dict[str, Any]) -> Any:
@@ -88,9 +93,10 @@ def _estimator(file: Path, extra: dict[str, Any]) -> Any:
     from nndl.estimators.regressor import NetRegressor
 
     task = str(extra.get("task", ""))
-    classifier = extra.get("estimator") == "NetClassifier" or task in (
-        "classification",
-        *CLASSIFICATION_TASKS,
+    classifier = (
+        extra.get("estimator") == "NetClassifier"
+        or task in ("classification", *CLASSIFICATION_TASKS)
+        or bool(extra.get("classes"))  # a user's classification task
     )
     if classifier and not extra.get("classes"):
         raise DataError(f"checkpoint {file}: a {task} net's checkpoint without its classes")

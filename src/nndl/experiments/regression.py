@@ -141,7 +141,7 @@ def run_basic(study: RegressionStudy) -> dict[str, Any]:
         "test_loss": evolver.evaluate(data.test)["loss"] * task.loss_scale,
         "epochs": history.epochs,
     }
-    extra = {"arch": "reg-basic", "scaling": _scaling(study)}
+    extra = {**study.task.checkpoint_extra(), "arch": "reg-basic"}
     save_checkpoint(study.out / "basic" / "model.pt", evolver.model, config, extra)
     fit = _fit([scaled(study, [evolver.model])], _raw_split(study))
     _save_run_figure(study, "figure_1_basic.png", "basic net", history, fit)
@@ -162,11 +162,6 @@ def _raw_split(study: RegressionStudy) -> dict[str, TensorData]:
     full, test = study.task.points(data_units=True)
     train_idx, val_idx = train_val_split(len(full), 0.1, study.seed)
     return {"train": full.subset(train_idx), "val": full.subset(val_idx), "test": test}
-
-
-def _scaling(study: RegressionStudy) -> dict[str, Any] | None:
-    scaling = study.task.scaling
-    return None if scaling is None else scaling.to_dict()
 
 
 def _fit(
@@ -204,7 +199,7 @@ def run_best(study: RegressionStudy, params: Run) -> dict[str, Any]:
         "fold_val_losses": [f.val_loss * units for f in folds],
         "params": params.to_dict(),
     }
-    extra = {"params": params.to_dict(), "scaling": _scaling(study)}
+    extra = {**study.task.checkpoint_extra(), "params": params.to_dict()}
     save_checkpoint(study.out / "best" / "model.pt", best.model, None, extra)
     write_json(study.out / "best" / "metrics.json", row)
     refit_row, ensemble = run_refit(study, params, folds)

@@ -56,7 +56,12 @@ def run_refit(
         "fold_best_epochs": [f.history.best_epoch or f.epochs for f in folds],
         "test_std": float(std.mean()),
     }
-    extra = {"params": params.to_dict(), "epochs": epochs, "members": study.refit_members}
+    extra = {
+        **study.task.checkpoint_extra(),
+        "params": params.to_dict(),
+        "epochs": epochs,
+        "members": study.refit_members,
+    }
     save_regressor(study.out / "refit" / "ensemble.pt", ensemble, None, extra)
     write_json(study.out / "refit" / "metrics.json", row)
     return row, ensemble

@@ -84,6 +84,15 @@ class Task(ABC):
         """Where the data came from, for the run's record."""
         return {"task": self.name}
 
+    def checkpoint_extra(self) -> dict[str, Any]:
+        """What predicting on raw inputs needs, kept in each checkpoint (:func:`nndl.load`
+        reads it): the task, one sample's shape, the classes; tasks that scale their inputs
+        add the ``scaling``, and table tasks the ``feature_names`` and ``target`` columns."""
+        extra: dict[str, Any] = {"task": self.name, "input_shape": list(self.shapes()[0])}
+        if self.class_names:
+            extra["classes"] = list(self.class_names)
+        return extra
+
     def load(self, val_fraction: float, split_seed: int, limit: int | None = None) -> TaskData:
         """The training rows split into train / validation by a seeded fraction, and the test rows."""
         from nndl.data.split import train_val_split

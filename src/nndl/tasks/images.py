@@ -86,6 +86,17 @@ class ImageTask(Task):
         side = int(self.mnist.train_images.shape[1])
         return (1, side, side), len(self.class_names)
 
+    def checkpoint_extra(self) -> dict[str, Any]:
+        """Raw images ``(n, h, w)`` of uint8 values, divided by 255 as :meth:`points` does."""
+        from nndl.data.scaling import Scaling
+
+        _, side, width = self.shapes()[0]
+        return {
+            **super().checkpoint_extra(),
+            "input_shape": [side, width],
+            "scaling": Scaling((0.0,), (255.0,), 0.0, 1.0).to_dict(),
+        }
+
     def check(self) -> None:
         if self.class_names_file is not None:
             check_readable_file(self.class_names_file, "--class-names", 1 << 20)

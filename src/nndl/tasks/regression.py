@@ -109,6 +109,16 @@ class RegressionTask(Task):
             return None
         return Scaling.fit(*self.raw[:2])
 
+    def checkpoint_extra(self) -> dict[str, Any]:
+        extra = {
+            **super().checkpoint_extra(),
+            "feature_names": list(self.input_names),
+            "target": self.arrays[5],
+        }
+        if self.scaling is not None:  # the inputs' and the target's: load_regressor applies it
+            extra["scaling"] = self.scaling.to_dict()
+        return extra
+
     @property
     def loss_scale(self) -> float:
         """An MSE of the standardized numbers times this is the MSE in the data's units."""

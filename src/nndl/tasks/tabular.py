@@ -90,6 +90,20 @@ class TabularTask(Task):
             record,
         )
 
+    @property
+    def scaling(self) -> Scaling:
+        """The features' mean and std on the training rows (what the nets' inputs are scaled by)."""
+        return Scaling.from_dict(self.arrays[5])
+
+    def checkpoint_extra(self) -> dict[str, Any]:
+        record = self.arrays[5]
+        return {
+            **super().checkpoint_extra(),
+            "scaling": self.scaling.to_dict(),
+            "feature_names": list(record["inputs"]),
+            "target": record["target"],
+        }
+
     def check_files(self) -> None:
         if self.train_csv is None or self.test_csv is None:
             raise UsageError(
