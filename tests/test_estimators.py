@@ -186,3 +186,14 @@ def test_saved_estimators_load_and_predict_on_raw_inputs(tmp_path) -> None:  # t
         again.predict(Xr, return_std=True), reg.predict(Xr, return_std=True), strict=True
     ):
         assert np.allclose(got, want)
+
+
+def test_a_classifier_ensemble_averages_its_members_probabilities() -> None:
+    X, y = iris()
+    clf = NetClassifier(max_epochs=5, n_members=3, random_state=0).fit(X, y)
+    assert len(clf.nets_) == 3 and clf.net_ is clf.nets_[0]
+    single = [
+        NetClassifier(max_epochs=5, random_state=seed).fit(X, y).predict_proba(X)
+        for seed in (0, 1, 2)
+    ]
+    assert np.allclose(clf.predict_proba(X), np.mean(single, axis=0), atol=1e-6)

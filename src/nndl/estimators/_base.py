@@ -47,6 +47,7 @@ class NetEstimator(BaseEstimator):
         momentum: float = 0.0,
         val_fraction: float = 0.1,
         standardize: bool = True,
+        n_members: int = 1,
         random_state: int | np.random.RandomState | None = None,
         device: str = "cpu",
         verbose: int = 0,
@@ -66,6 +67,7 @@ class NetEstimator(BaseEstimator):
         self.momentum = momentum
         self.val_fraction = val_fraction
         self.standardize = standardize
+        self.n_members = n_members
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -124,6 +126,8 @@ class NetEstimator(BaseEstimator):
             problems.append(f"standardize = {self.standardize!r}: must be True or False")
         if not isinstance(self.verbose, (bool, int)):
             problems.append(f"verbose = {self.verbose!r}: must be an integer")
+        if not isinstance(self.n_members, (int, np.integer)) or self.n_members < 1:
+            problems.append(f"n_members = {self.n_members!r}: must be an integer >= 1")
         if self.arch_options is not None and not isinstance(self.arch_options, dict):
             problems.append(f"arch_options = {self.arch_options!r}: must be a dict or None")
         if problems:
@@ -147,12 +151,12 @@ class NetEstimator(BaseEstimator):
 
     def _fit_scaling(self, X: np.ndarray) -> None:
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
-        self.scaling_ = _input_scaling(X) if self.standardize else None
+        self.scaling_ = Scaling.fit_channels(X) if self.standardize else None
 
     def _scaled(self, X: np.ndarray) -> np.ndarray:
         if self.scaling_ is None:
             return np.ascontiguousarray(X, np.float32)
-        return _apply_input_scaling(self.scaling_, X)
+        return self.scaling_.channels(X)
 
     # --- the net ---------------------------------------------------------------------------
 
@@ -165,8 +169,8 @@ class NetEstimator(BaseEstimator):
             config = config.for_task(shape, n_outputs)
         return config
 
-    def _train_nets(self, X: np.ndarray, y: torch.Tensor, n_outputs: int, members: int) -> None:
-        """Train ``members`` nets (seeds ``seed + i``) on ``X`` and ``y``; the first one's
+    def _train_nets(self, X: np.ndarray, y: torch.Tensor, n_outputs: int) -> None:
+        """Train ``n_members`` nets (seeds ``seed + i``) on ``X`` and ``y``; the first one's
         history is ``history_``."""
         from nndl.models.nets import build_model
         from nndl.training.callbacks import ProgressBar
@@ -177,7 +181,7 @@ class NetEstimator(BaseEstimator):
         config = self.net_config_ = self._net_config(n_outputs)
         x = self._net_input(X)
         nets, histories = [], []
-        for i in range(members):
+        for i in range(int(self.n_members)):
             train = self._train_config(seed + i)
             with torch.random.fork_rng(devices=rng_devices(resolve_device(train.device))):
                 torch.manual_seed(train.seed)
@@ -293,25 +297,3 @@ def _arch_train_defaults(arch: Any) -> dict[str, Any]:
     if isinstance(arch, str) and ":" not in arch:
         return dict(get_spec(arch).train_defaults)
     return {}
-
-
-def _input_scaling(X: np.ndarray) -> Scaling:
-    """Per column for rows of features; per channel for images (one channel for ``(n, h, w)``)."""
-    return Scaling.fit(_channel_columns(X), np.zeros(1))
-
-
-def _channel_columns(X: np.ndarray) -> np.ndarray:
-    if X.ndim <= 2:
-        return X.reshape(len(X), -1)
-    if X.ndim == 3:
-        return X.reshape(-1, 1)
-    return np.moveaxis(X, 1, -1).reshape(-1, X.shape[1])
-
-
-def _apply_input_scaling(scaling: Scaling, X: np.ndarray) -> np.ndarray:
-    if X.ndim <= 2:
-        return scaling.inputs(X)
-    if X.ndim == 3:
-        return scaling.inputs(X.reshape(-1, 1)).reshape(X.shape)
-    moved = np.moveaxis(X, 1, -1)
-    return np.ascontiguousarray(np.moveaxis(scaling.inputs(moved), -1, 1))

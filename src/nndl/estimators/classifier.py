@@ -24,13 +24,14 @@ class NetClassifier(ClassifierMixin, NetEstimator):
     ``(n, h, w)`` / ``(n, c, h, w)``); ``val_fraction`` of the rows, stratified by class, is
     held out for early stopping, which restores the best epoch.
 
-    Parameters as for :class:`NetRegressor` (without ``n_members``); ``arch="cnn"`` or
-    ``"dcnn"`` for images.
+    Parameters as for :class:`NetRegressor`; ``arch="cnn"`` or ``"dcnn"`` for images, and
+    ``n_members > 1`` averages the probabilities of that many nets.
 
     Attributes:
         classes_: the labels, in the order of ``predict_proba``'s columns.
         history_: one dict per epoch (``train_loss``, ``val_loss``, ``val_accuracy``, ...).
-        net_: the trained ``torch.nn.Module`` (on the CPU, in eval mode).
+        net_: the (first) trained ``torch.nn.Module`` (on the CPU, in eval mode); ``nets_``
+            all of them.
         n_features_in_, feature_names_in_: as scikit-learn's.
 
     Example:
@@ -60,7 +61,7 @@ class NetClassifier(ClassifierMixin, NetEstimator):
         X = X.astype(np.float32, copy=False)
         self._fit_scaling(X)
         labels = torch.from_numpy(encoder.transform(y).astype(np.int64))
-        self._train_nets(X, labels, len(self.classes_), 1)
+        self._train_nets(X, labels, len(self.classes_))
         return self
 
     @property
@@ -83,10 +84,10 @@ class NetClassifier(ClassifierMixin, NetEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n, classes)``, columns in the order of ``classes_``."""
-        logits = torch.from_numpy(self._outputs(X)[0])
-        return torch.softmax(logits, dim=1).numpy()
+        logits = torch.from_numpy(self._outputs(X))
+        return torch.softmax(logits, dim=2).mean(0).numpy()
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable label of each row."""
         check_is_fitted(self)
-        return self.classes_[self._outputs(X)[0].argmax(1)]
+        return self.classes_[self.predict_proba(X).argmax(1)]

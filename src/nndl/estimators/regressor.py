@@ -9,7 +9,6 @@ import torch
 from sklearn.base import RegressorMixin
 
 from nndl.data.scaling import Scaling
-from nndl.errors import ConfigError
 from nndl.estimators._base import NetEstimator, from_tensor
 
 __all__ = ["NetRegressor"]
@@ -39,7 +38,7 @@ class NetRegressor(RegressorMixin, NetEstimator):
         val_fraction: rows held out for early stopping, in [0, 1); 0 trains on every row
             for ``max_epochs``.
         standardize: standardize the inputs and the target on the training rows.
-        n_members: nets in the ensemble.
+        n_members: nets in the ensemble (their mean is the prediction).
         random_state: an int for the same numbers every time; None for fresh ones. The
             global generators of torch, numpy and Python are never touched.
         device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto``.
@@ -55,61 +54,12 @@ class NetRegressor(RegressorMixin, NetEstimator):
         >>> reg.fit(X, y).predict(X_new)
     """
 
-    def __init__(
-        self,
-        arch: Any = "mlp",
-        *,
-        arch_options: dict[str, Any] | None = None,
-        max_epochs: int | None = None,
-        patience: int | None = None,
-        lr: float | None = None,
-        weight_decay: float | None = None,
-        batch_size: int | None = None,
-        optimizer: Any = "adam",
-        loss: Any = "auto",
-        lr_schedule: str = "constant",
-        lr_step: int = 10,
-        lr_factor: float = 0.1,
-        momentum: float = 0.0,
-        val_fraction: float = 0.1,
-        standardize: bool = True,
-        n_members: int = 1,
-        random_state: int | np.random.RandomState | None = None,
-        device: str = "cpu",
-        verbose: int = 0,
-    ) -> None:
-        super().__init__(
-            arch,
-            arch_options=arch_options,
-            max_epochs=max_epochs,
-            patience=patience,
-            lr=lr,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            loss=loss,
-            lr_schedule=lr_schedule,
-            lr_step=lr_step,
-            lr_factor=lr_factor,
-            momentum=momentum,
-            val_fraction=val_fraction,
-            standardize=standardize,
-            random_state=random_state,
-            device=device,
-            verbose=verbose,
-        )
-        self.n_members = n_members
-
     def fit(self, X: Any, y: Any) -> NetRegressor:
         """Train on inputs ``X`` ``(n, features)`` (or images) and targets ``y`` ``(n,)`` or
         ``(n, outputs)``; returns ``self``."""
         from sklearn.utils.validation import validate_data
 
         self._check_params()
-        if not isinstance(self.n_members, (int, np.integer)) or self.n_members < 1:
-            raise ConfigError(
-                "NetRegressor", [f"n_members = {self.n_members!r}: must be an integer >= 1"]
-            )
         X, y = validate_data(
             self,
             from_tensor(X),
@@ -127,7 +77,7 @@ class NetRegressor(RegressorMixin, NetEstimator):
         self.target_scaling_ = Scaling.fit(columns, np.zeros(1)) if self.standardize else None
         scaled = columns if self.target_scaling_ is None else self.target_scaling_.inputs(columns)
         target = torch.from_numpy(np.ascontiguousarray(scaled, np.float32))
-        self._train_nets(X, target, columns.shape[1], int(self.n_members))
+        self._train_nets(X, target, columns.shape[1])
         return self
 
     def predict(self, X: Any, return_std: bool = False) -> Any:

@@ -24,6 +24,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted
 
 from nndl.errors import ConfigError, SearchFailed
+from nndl.search.spaces import distribution_of, suggest
 
 __all__ = ["NetSearchCV"]
 
@@ -153,9 +154,9 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
             return {"arch": run.model, **run.train}
         params = {}
         for name, choice in self.space.items():
-            distribution, decode = _distribution(choice)
+            distribution, decode = distribution_of(choice)
             value = (
-                _suggest(trial, name, distribution)
+                suggest(trial, name, distribution)
                 if isinstance(trial, optuna.Trial)
                 else trial.params[name]
             )
@@ -243,52 +244,8 @@ class _Objective:
         return statistics.fmean(record["scores"])
 
 
-def _suggest(trial: optuna.Trial, name: str, distribution: Any) -> Any:
-    """Sample ``name`` from ``distribution`` through the trial's public ``suggest_*`` calls."""
-    d = optuna.distributions
-    if isinstance(distribution, d.FloatDistribution):
-        low, high, log, step = (
-            distribution.low,
-            distribution.high,
-            distribution.log,
-            distribution.step,
-        )
-        return trial.suggest_float(name, low, high, log=log, step=step)
-    if isinstance(distribution, d.IntDistribution):
-        low, high, log, step = (
-            distribution.low,
-            distribution.high,
-            distribution.log,
-            distribution.step,
-        )
-        return trial.suggest_int(name, low, high, log=log, step=step)
-    if isinstance(distribution, d.CategoricalDistribution):
-        return trial.suggest_categorical(name, distribution.choices)
-    raise ConfigError(
-        "NetSearchCV space",
-        [f"{name}: {type(distribution).__name__} is not supported (float, int or categorical)"],
-    )
-
-
 def _rows(y: Any, index: np.ndarray) -> Any:
     return None if y is None else _safe_indexing(y, index)
-
-
-def _distribution(choice: Any) -> tuple[Any, Callable[[Any], Any]]:
-    """An Optuna distribution for ``choice`` and the function that turns its values into the
-    parameter's; lists of tuples (hidden sizes) are sampled by their text."""
-    if isinstance(choice, optuna.distributions.BaseDistribution):
-        return choice, lambda v: v
-    if isinstance(choice, (list, tuple)) and choice:
-        simple = all(v is None or isinstance(v, (bool, int, float, str)) for v in choice)
-        if simple:
-            return optuna.distributions.CategoricalDistribution(list(choice)), lambda v: v
-        by_text = {repr(v): v for v in choice}
-        return optuna.distributions.CategoricalDistribution(list(by_text)), by_text.__getitem__
-    raise ConfigError(
-        "NetSearchCV space",
-        [f"{choice!r}: must be an Optuna distribution or a non-empty list of choices"],
-    )
 
 
 def _cv_results(
@@ -299,33 +256,34 @@ def _cv_results(
 ) -> dict[str, Any]:
     """scikit-learn's ``cv_results_`` columns; a pruned trial's folds that did not run are NaN
     and so is its mean (it is ranked after every completed trial)."""
-    results: dict[str, Any] = {}
     rows = [records[t.number] for t in trials]
+    results: dict[str, Any] = {}
     for name in ("fit_time", "score_time"):
         results[f"mean_{name}"] = np.array([np.mean(r[name]) for r in rows])
         results[f"std_{name}"] = np.array([np.std(r[name]) for r in rows])
-    for name in sorted({k for p in params for k in p}):
-        column = np.ma.MaskedArray(np.empty(len(trials), dtype=object), mask=True)
-        for i, p in enumerate(params):
-            if name in p:
-                column[i] = p[name]
-        results[f"param_{name}"] = column
-    results["params"] = params
+    results.update(_param_columns(params))
     scores = np.full((len(trials), n_splits), np.nan)
     for i, r in enumerate(rows):
         scores[i, : len(r["scores"])] = r["scores"]
-    for k in range(n_splits):
-        results[f"split{k}_test_score"] = scores[:, k]
+    results.update({f"split{k}_test_score": scores[:, k] for k in range(n_splits)})
     complete = np.array([t.state == optuna.trial.TrialState.COMPLETE for t in trials])
-    results["mean_test_score"] = np.array(
-        [np.mean(r["scores"]) if c else np.nan for r, c in zip(rows, complete, strict=True)]
-    )
-    results["std_test_score"] = np.array(
-        [np.std(r["scores"]) if c else np.nan for r, c in zip(rows, complete, strict=True)]
-    )
+    full = np.where(complete[:, None], scores, 0.0)
+    results["mean_test_score"] = np.where(complete, full.mean(1), np.nan)
+    results["std_test_score"] = np.where(complete, full.std(1), np.nan)
     order = np.argsort(np.where(complete, -results["mean_test_score"], np.inf), kind="stable")
-    rank = np.empty(len(trials), dtype=np.int32)
-    rank[order] = np.arange(1, len(trials) + 1)
-    results["rank_test_score"] = rank
+    results["rank_test_score"] = np.empty(len(trials), dtype=np.int32)
+    results["rank_test_score"][order] = np.arange(1, len(trials) + 1)
     results["state"] = np.array([t.state.name for t in trials])
     return results
+
+
+def _param_columns(params: list[dict[str, Any]]) -> dict[str, Any]:
+    """``param_NAME`` masked arrays (masked where a trial has no such parameter) and ``params``."""
+    columns: dict[str, Any] = {}
+    for name in sorted({k for p in params for k in p}):
+        column = np.ma.MaskedArray(np.empty(len(params), dtype=object), mask=True)
+        for i, p in enumerate(params):
+            if name in p:
+                column[i] = p[name]
+        columns[f"param_{name}"] = column
+    return {**columns, "params": params}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -29,7 +30,15 @@ import optuna
 
 from nndl.errors import ConfigError, UsageError
 
-__all__ = ["Run", "SearchSpace", "get_space", "register_space", "space_names"]
+__all__ = [
+    "Run",
+    "SearchSpace",
+    "distribution_of",
+    "get_space",
+    "register_space",
+    "space_names",
+    "suggest",
+]
 
 TRAIN_KEYS = (
     "lr",
@@ -147,3 +156,47 @@ def get_space(value: str, study: str) -> SearchSpace:
     if cls.study != study:
         raise UsageError(f"--space {value}: a {cls.study} space, not one for the {study} study")
     return cls()
+
+
+def distribution_of(choice: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """An Optuna distribution for ``choice`` and the function that turns its values into the
+    parameter's; lists of tuples (hidden sizes) are sampled by their text."""
+    if isinstance(choice, optuna.distributions.BaseDistribution):
+        return choice, lambda v: v
+    if isinstance(choice, (list, tuple)) and choice:
+        simple = all(v is None or isinstance(v, (bool, int, float, str)) for v in choice)
+        if simple:
+            return optuna.distributions.CategoricalDistribution(list(choice)), lambda v: v
+        by_text = {repr(v): v for v in choice}
+        return optuna.distributions.CategoricalDistribution(list(by_text)), by_text.__getitem__
+    raise ConfigError(
+        "search space",
+        [f"{choice!r}: must be an Optuna distribution or a non-empty list of choices"],
+    )
+
+
+def suggest(trial: optuna.Trial, name: str, distribution: Any) -> Any:
+    """Sample ``name`` from ``distribution`` through the trial's public ``suggest_*`` calls."""
+    d = optuna.distributions
+    if isinstance(distribution, d.FloatDistribution):
+        low, high, log, step = (
+            distribution.low,
+            distribution.high,
+            distribution.log,
+            distribution.step,
+        )
+        return trial.suggest_float(name, low, high, log=log, step=step)
+    if isinstance(distribution, d.IntDistribution):
+        low, high, log, step = (
+            distribution.low,
+            distribution.high,
+            distribution.log,
+            distribution.step,
+        )
+        return trial.suggest_int(name, low, high, log=log, step=step)
+    if isinstance(distribution, d.CategoricalDistribution):
+        return trial.suggest_categorical(name, distribution.choices)
+    raise ConfigError(
+        "search space",
+        [f"{name}: {type(distribution).__name__} is not supported (float, int or categorical)"],
+    )
