@@ -37,6 +37,7 @@ bench: setup
 	$(BIN)/python bench/pipelines.py
 	$(BIN)/python bench/search_workers.py
 	$(BIN)/python bench/frameworks.py
+	$(BIN)/python bench/estimators.py
 	$(BIN)/python bench/whole_study.py --budget quick
 	$(BIN)/python bench/summary.py
 

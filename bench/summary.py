@@ -53,6 +53,11 @@ FIGURES = {  # results.json entry -> (what, key path of its figure, format)
         ("ratio",),
         "{:.1f}x",
     ),
+    "estimators": (
+        "11. skorch NeuralNetClassifier / nndl NetClassifier, fit s",
+        ("ratio",),
+        "{}",
+    ),
     "whole_study_quick": ("8. nndl reproduce --quick, wall s", ("wall_seconds",), "{:.1f}"),
     "whole_study_default": (
         "8. nndl reproduce (default budget), wall s",
