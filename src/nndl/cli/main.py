@@ -20,13 +20,25 @@ from nndl.cli import (
     reproduce,
     study,
     summary,
+    tabular,
     train,
 )
 from nndl.errors import NNDLError
 
 __all__ = ["build_parser", "describe_error", "main"]
 
-COMMANDS = (train, predict, regression, classify, study, reproduce, dashboard, data, summary)
+COMMANDS = (
+    train,
+    predict,
+    regression,
+    classify,
+    tabular,
+    study,
+    reproduce,
+    dashboard,
+    data,
+    summary,
+)
 _MESSAGE_CHARS = 300
 
 

@@ -62,10 +62,11 @@ class TabularTask(Task):
         return str(self.train_csv)
 
     @cached_property
-    def arrays(
+    def raw(
         self,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], dict[str, Any]]:
-        """train x, train labels, test x, test labels, class names, feature scaling record."""
+        """train x, train labels, test x, test labels as the files have them (labels as class
+        indices), class names, and the columns read (``inputs``, ``target``)."""
         self.check_files()
         train = read_table(str(self.train_csv), "--train-csv")
         test = read_table(str(self.test_csv), "--test-csv")
@@ -79,16 +80,18 @@ class TabularTask(Task):
                 f"a classification needs 2 to {MAX_CLASSES} (a numeric target: --task regression)"
             )
         tx, sx = train.numbers(inputs, "--inputs"), test.numbers(inputs, "--inputs")
+        ty, sy = train.labels(target, classes), test.labels(target, classes)
+        return tx, ty, sx, sy, classes, {"inputs": list(inputs), "target": target}
+
+    @cached_property
+    def arrays(
+        self,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], dict[str, Any]]:
+        """train x, train labels, test x, test labels, class names, feature scaling record."""
+        tx, ty, sx, sy, classes, columns = self.raw
         scaling = Scaling.fit_inputs(tx)
-        record = {"inputs": list(inputs), "target": target, **scaling.to_dict()}
-        return (
-            scaling.inputs_float32(tx),
-            train.labels(target, classes),
-            scaling.inputs_float32(sx),
-            test.labels(target, classes),
-            classes,
-            record,
-        )
+        record = {**columns, **scaling.to_dict()}
+        return scaling.inputs_float32(tx), ty, scaling.inputs_float32(sx), sy, classes, record
 
     @property
     def scaling(self) -> Scaling:
