@@ -53,21 +53,10 @@ def search_table(
     Returns:
         the metrics written to ``metrics.json``.
     """
-    from nndl.estimators import NetClassifier, NetSearchCV
-
     tx, ty, sx, sy, classes, columns = task.raw
     names = np.asarray(classes, dtype=object)
-    estimator = NetClassifier(max_epochs=max_epochs, patience=10, random_state=seed)
-    search = NetSearchCV(
-        estimator,
-        tabular_space(),
-        n_trials=trials,
-        cv=folds,
-        storage=storage,
-        study_name="tabular" if storage else None,
-        random_state=seed,
-        verbose=int(progress),
-    ).fit(tx, names[ty])
+    search = _search(trials=trials, folds=folds, max_epochs=max_epochs, seed=seed, storage=storage)
+    search.set_params(verbose=int(progress)).fit(tx, names[ty])
     best = search.best_estimator_
     metrics = _metrics(search, float(best.score(sx, names[sy])))
     best.feature_names_in_ = np.asarray(columns["inputs"], dtype=object)  # predict by column
@@ -77,6 +66,20 @@ def search_table(
         write_json(staging / "metrics.json", metrics)
         best.save(staging / "model.pt")
     return metrics
+
+
+def _search(*, trials: int, folds: int, max_epochs: int, seed: int, storage: str | None) -> Any:
+    from nndl.estimators import NetClassifier, NetSearchCV
+
+    return NetSearchCV(
+        NetClassifier(max_epochs=max_epochs, patience=10, random_state=seed),
+        tabular_space(),
+        n_trials=trials,
+        cv=folds,
+        storage=storage,
+        study_name="tabular" if storage else None,
+        random_state=seed,
+    )
 
 
 def _metrics(search: Any, test_accuracy: float) -> dict[str, Any]:
