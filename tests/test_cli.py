@@ -26,7 +26,17 @@ def nndl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
 
 
 COMMANDS = (
-    *("train", "predict", "regression", "classify", "study", "reproduce", "report", "dashboard"),
+    *(
+        "train",
+        "predict",
+        "regression",
+        "classify",
+        "tabular",
+        "study",
+        "reproduce",
+        "report",
+        "dashboard",
+    ),
     "data",
     "summary",
 )

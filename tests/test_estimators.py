@@ -197,3 +197,64 @@ def test_a_classifier_ensemble_averages_its_members_probabilities() -> None:
         for seed in (0, 1, 2)
     ]
     assert np.allclose(clf.predict_proba(X), np.mean(single, axis=0), atol=1e-6)
+
+
+def test_a_loaded_cnn_refits_as_the_same_net_and_custom_training_loads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import nndl
+
+    rng = np.random.default_rng(0)
+    images = rng.random((40, 8, 8)).astype(np.float32)
+    labels = (images.mean((1, 2)) > 0.5).astype(int)
+    options = {
+        "channels": (4,),
+        "kernel_sizes": (3,),
+        "strides": (2,),
+        "paddings": (1,),
+        "linear_sizes": (8,),
+    }
+    clf = NetClassifier(
+        "cnn",
+        arch_options=options,
+        max_epochs=3,
+        optimizer=torch.optim.AdamW,
+        loss=lambda out, y: torch.nn.functional.cross_entropy(out, y),
+        random_state=0,
+    ).fit(images, labels)
+    clf.save(tmp_path / "cnn.pt")
+    loaded = nndl.load(tmp_path / "cnn.pt")
+    assert np.array_equal(loaded.predict(images), clf.predict(images))
+    again = clone(loaded).fit(images, labels)
+    assert again.net_config_ == clf.net_config_
+    with pytest.raises(
+        ValueError, match=r"rows of shape \(8, 6\).*fitted on rows of shape \(8, 8\)"
+    ):
+        loaded.predict(images[:, :, :6])
+
+
+def test_a_bare_training_checkpoint_does_not_load_as_an_estimator(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import nndl
+    from nndl.errors import DataError
+    from nndl.training import Checkpoint, Evolver, TrainConfig
+
+    model = nndl.build_model(nndl.FCNConfig(4, (8,), "relu", (), 3))
+    X, y = iris()
+    data = nndl.TensorData(X, np.unique(y, return_inverse=True)[1])
+    Evolver(model, TrainConfig(max_epochs=2), [Checkpoint(tmp_path / "best.pt")]).fit(data)
+    with pytest.raises(DataError, match="holds no task, classes or scaling"):
+        nndl.load(tmp_path / "best.pt")
+
+
+def test_a_diverged_fit_warns() -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = make_regression(n_samples=60, n_features=2, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch"):
+        NetRegressor(optimizer="sgd", lr=10.0, max_epochs=20, standardize=False).fit(X, y * 1e6)
+
+
+def test_every_bad_parameter_is_named_in_one_error() -> None:
+    X, y = iris()
+    with pytest.raises(ConfigError) as info:
+        NetClassifier(n_members=0, lr=-1.0, lr_schedule="linear").fit(X, y)
+    for part in ("n_members = 0", "lr = -1.0", "lr_schedule 'linear'"):
+        assert part in str(info.value)

@@ -140,8 +140,9 @@ def test_a_signal_ends_a_search_in_one_line_and_it_resumes(
     lines = err.strip().splitlines()
     assert proc.returncode == 130 and len(lines) == 1 and "interrupted" in lines[0], err
     states = [t.state for t in _load(out).trials]
-    assert optuna.trial.TrialState.RUNNING not in states  # the trials in flight are recorded
-    assert optuna.trial.TrialState.FAIL in states
+    # the trials in flight are recorded as failed (none is when the signal lands between two
+    # trials, which a quick budget's short trials make likely: seen once in a suite run)
+    assert optuna.trial.TrialState.RUNNING not in states
     again = run_cli(*search, "--trials", "2", "--out", str(out), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["trials_before"] == len(states)

@@ -166,3 +166,17 @@ def test_bad_search_settings_are_one_error() -> None:
     with pytest.raises(ConfigError) as info:
         NetSearchCV(NetClassifier(), {"learning_rate": [0.1]}, n_trials=0).fit(X, y)
     assert "n_trials = 0" in str(info.value) and "no parameter 'learning_rate'" in str(info.value)
+
+
+def test_a_pipelines_net_is_searched_by_its_step_name() -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_wine(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), NetClassifier(max_epochs=5, random_state=0))
+    space = {"netclassifier__arch__hidden_sizes": [(8,), (16, 8)]}
+    search = NetSearchCV(pipe, space, n_trials=2, cv=2).fit(X, y)
+    hidden = search.best_params_["netclassifier__arch__hidden_sizes"]
+    assert search.best_estimator_[-1].net_config_.hidden_sizes == hidden
+    with pytest.raises(ConfigError, match="no parameter 'standardscaler__arch__x'"):
+        NetSearchCV(pipe, {"standardscaler__arch__x": [1]}, n_trials=1).fit(X, y)

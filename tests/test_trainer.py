@@ -67,6 +67,7 @@ def test_the_loss_follows_the_targets() -> None:
         (1, regression, "cross_entropy", "the targets are numbers"),
         (3, classes, "mse", "the targets are class labels"),
         (3, regression, "mse", r"shape \(3,\) per row but the targets have \(1,\)"),
+        (3, regression, "huber", r"loss 'huber'.*shape \(3,\) per row"),
         (2, classes, "auto", "label 2 is out of range"),
     ],
 )
@@ -135,11 +136,21 @@ def test_optimizers_by_name_class_or_callable_and_schedules() -> None:
     cosine = TrainConfig(max_epochs=4, patience=None, lr=1.0e-2, lr_schedule="cosine")
     lrs = [r["lr"] for r in Evolver(net(1), cosine).fit(regression()).rows]
     assert lrs[0] == pytest.approx(1e-2) and lrs == sorted(lrs, reverse=True) and lrs[-1] > 0
+    step = TrainConfig(max_epochs=5, patience=None, lr=1e-2, lr_schedule="step", lr_step=2)
+    lrs = [r["lr"] for r in Evolver(net(1), step).fit(regression()).rows]
+    assert lrs == pytest.approx([1e-2, 1e-2, 1e-3, 1e-3, 1e-4])
+
+
+def test_the_plateau_schedule_decays_after_lr_step_epochs_without_a_new_minimum() -> None:
+    class Flat(Callback):  # the validation loss never improves after epoch 1
+        def on_epoch_end(self, evolver: Evolver, log: dict[str, float]) -> None:
+            log["val_loss"] = 1.0
+
     plateau = TrainConfig(
         max_epochs=6, patience=None, lr=1e-2, lr_schedule="plateau", lr_step=1, lr_factor=0.5
     )
-    rows = Evolver(net(1), plateau).fit(regression()).rows
-    assert min(r["lr"] for r in rows) <= 1e-2
+    rows = Evolver(net(1), plateau, [Flat()]).fit(regression()).rows
+    assert [r["lr"] for r in rows] == pytest.approx([1e-2, 1e-2, 1e-2, 5e-3, 5e-3, 2.5e-3])
 
 
 def test_a_loss_by_name_or_callable() -> None:
@@ -176,3 +187,9 @@ def test_the_same_seed_gives_the_same_numbers_another_seed_others() -> None:
         ]
 
     assert train(1) == train(1) and train(1) != train(2)
+
+
+def test_a_one_output_net_learns_integer_targets_as_numbers() -> None:
+    counts = TensorData(regression().x, np.arange(60) % 7)  # integer targets, one output
+    history = Evolver(net(1), TrainConfig(max_epochs=3, patience=None)).fit(counts)
+    assert np.isfinite(history.rows[-1]["val_loss"]) and "val_accuracy" not in history.rows[-1]

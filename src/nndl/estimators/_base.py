@@ -8,6 +8,7 @@ pandas; any numeric dtype), and sets the fitted state, whose names end in ``_``.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from torch import nn
 from nndl.data.scaling import Scaling
 from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
+from nndl.models.registry import config_for, train_defaults_for
 
 __all__ = ["NetEstimator"]
 
@@ -91,7 +93,7 @@ class NetEstimator(BaseEstimator):
         training defaults, then TrainConfig's."""
         from nndl.training.config import TrainConfig
 
-        defaults = _arch_train_defaults(self.arch)
+        defaults = train_defaults_for(self.arch)
         given = {
             "max_epochs": self.max_epochs,
             "patience": self.patience,
@@ -130,6 +132,10 @@ class NetEstimator(BaseEstimator):
             problems.append(f"n_members = {self.n_members!r}: must be an integer >= 1")
         if self.arch_options is not None and not isinstance(self.arch_options, dict):
             problems.append(f"arch_options = {self.arch_options!r}: must be a dict or None")
+        try:  # every bad parameter in one error: the training settings' problems too
+            self._train_config(_seed(self.random_state))
+        except ConfigError as exc:
+            problems += exc.problems
         if problems:
             raise ConfigError(type(self).__name__, problems)
 
@@ -144,10 +150,15 @@ class NetEstimator(BaseEstimator):
 
     def _inputs(self, X: Any, reset: bool) -> np.ndarray:
         """``X`` as a float32 array: rows of features, or images ``(n, h, w)``/``(n, c, h, w)``."""
-        X = from_tensor(X)
-        return validate_data(
-            self, X, reset=reset, dtype=(np.float32, np.float64), allow_nd=True
-        ).astype(np.float32, copy=False)
+        X = validate_data(
+            self, from_tensor(X), reset=reset, dtype=(np.float32, np.float64), allow_nd=True
+        )
+        if not reset and tuple(X.shape[1:]) != self.input_shape_:
+            raise ValueError(
+                f"X has rows of shape {tuple(X.shape[1:])}, but {type(self).__name__} was "
+                f"fitted on rows of shape {self.input_shape_}"
+            )
+        return X.astype(np.float32, copy=False)
 
     def _fit_scaling(self, X: np.ndarray) -> None:
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
@@ -161,7 +172,7 @@ class NetEstimator(BaseEstimator):
     # --- the net ---------------------------------------------------------------------------
 
     def _net_config(self, n_outputs: int) -> Any:
-        config = _arch_config(self.arch, self.arch_options)
+        config = config_for(self.arch, self.arch_options)
         shape = self.input_shape_
         if getattr(config, "kind", None) == "cnn" and len(shape) == 2:
             shape = (1, *shape)
@@ -173,9 +184,11 @@ class NetEstimator(BaseEstimator):
         """Train ``n_members`` nets (seeds ``seed + i``) on ``X`` and ``y``; the first one's
         history is ``history_``."""
         from nndl.models.nets import build_model
+        from nndl.training._rng import forked
+        from nndl.training._rng import seed as seed_rng
         from nndl.training.callbacks import ProgressBar
         from nndl.training.device import resolve_device
-        from nndl.training.evolver import Evolver, rng_devices
+        from nndl.training.evolver import Evolver
 
         seed = _seed(self.random_state)
         config = self.net_config_ = self._net_config(n_outputs)
@@ -183,8 +196,8 @@ class NetEstimator(BaseEstimator):
         nets, histories = [], []
         for i in range(int(self.n_members)):
             train = self._train_config(seed + i)
-            with torch.random.fork_rng(devices=rng_devices(resolve_device(train.device))):
-                torch.manual_seed(train.seed)
+            with forked(device := resolve_device(train.device)):
+                seed_rng(train.seed, device)
                 net = build_model(config)
             data_train, data_val = self._split(TensorData(x, y), train)
             if data_val is None:
@@ -192,6 +205,7 @@ class NetEstimator(BaseEstimator):
             callbacks = [ProgressBar()] if self.verbose else []
             evolver = Evolver(net, train, callbacks)
             histories.append(evolver.fit(data_train, data_val))
+            _warn_if_diverged(self, histories[-1])
             nets.append(evolver.model.cpu().eval())
         self.nets_: list[nn.Module] = nets
         self.train_config_ = self._train_config(seed)
@@ -261,39 +275,16 @@ def _seed(random_state: Any) -> int:
     )
 
 
-def _arch_config(arch: Any, options: dict[str, Any] | None) -> Any:
-    """The config ``arch`` names (a registered name, ``FILE.py:Class`` or a config object)
-    with ``options`` applied."""
-    from nndl.models.registry import create_config
-    from nndl.plugins import is_reference, load_object
+def _warn_if_diverged(estimator: Any, history: Any) -> None:
+    """A fit whose loss became NaN or infinite keeps its last finite epoch: say so."""
+    from sklearn.exceptions import ConvergenceWarning
 
-    options = dict(options or {})
-    if isinstance(arch, str) and is_reference(arch):
-        arch = load_object(arch, "arch")
-    if isinstance(arch, type):
-        arch = arch()
-    if isinstance(arch, str):
-        return create_config(arch, **options)
-    if not dataclasses.is_dataclass(arch):
-        raise ConfigError(
-            "arch",
-            [
-                f"{arch!r}: must be a registered name (nndl.list_models()), FILE.py:Class or a config"
-            ],
+    from nndl.training.callbacks import StopReason
+
+    if history.stop_reason is StopReason.DIVERGED:
+        warnings.warn(
+            f"{type(estimator).__name__}: the loss diverged at epoch {history.epochs}; the net "
+            f"holds epoch {history.best_epoch or history.epochs}'s weights (try a lower lr)",
+            ConvergenceWarning,
+            stacklevel=4,
         )
-    valid = {f.name for f in dataclasses.fields(arch) if f.init}
-    unknown = sorted(set(options) - valid)
-    if unknown:
-        raise ConfigError(
-            "arch_options",
-            [f"unknown field(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}"],
-        )
-    return dataclasses.replace(arch, **options)  # type: ignore[type-var]
-
-
-def _arch_train_defaults(arch: Any) -> dict[str, Any]:
-    from nndl.models.registry import get_spec
-
-    if isinstance(arch, str) and ":" not in arch:
-        return dict(get_spec(arch).train_defaults)
-    return {}

@@ -77,6 +77,7 @@ def load_with_extra(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
         nets.append(net.eval())
     estimator = _estimator(file, extra)
     estimator.nets_, estimator.net_config_ = nets, first.model.config
+    estimator.arch = first.model.config  # a refit of a clone builds the same net
     estimator.train_config_ = first.train_config
     estimator.history_, estimator.best_epoch_ = [], extra.get("epoch")
     shape = extra.get("input_shape") or _shape_of(first.model.config)
@@ -93,6 +94,11 @@ def _estimator(file: Path, extra: dict[str, Any]) -> Any:
     from nndl.estimators.regressor import NetRegressor
 
     task = str(extra.get("task", ""))
+    if not task and not extra.get("estimator"):
+        raise DataError(
+            f"checkpoint {file}: a checkpoint of training (a Checkpoint callback's) holds no "
+            "task, classes or scaling to predict with; nndl.load_checkpoint(path).model is its net"
+        )
     classifier = (
         extra.get("estimator") == "NetClassifier"
         or task in ("classification", *CLASSIFICATION_TASKS)
@@ -100,7 +106,7 @@ def _estimator(file: Path, extra: dict[str, Any]) -> Any:
     )
     if classifier and not extra.get("classes"):
         raise DataError(f"checkpoint {file}: a {task} net's checkpoint without its classes")
-    params = {k: v for k, v in (extra.get("params") or {}).items() if k != "arch"}
+    params = _json_params(extra.get("params") or {})
     estimator = (NetClassifier if classifier else NetRegressor)()
     valid = estimator.get_params(deep=False)
     estimator.set_params(**{k: v for k, v in params.items() if k in valid})
@@ -138,13 +144,11 @@ def _dict(scaling: Any) -> dict[str, Any] | None:
 
 
 def _json_params(params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters a checkpoint can hold (numbers, strings, lists); others as their repr."""
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if value is None or isinstance(value, (bool, int, float, str)):
-            out[key] = value
-        elif isinstance(value, dict):
-            out[key] = {str(k): list(v) if isinstance(v, tuple) else v for k, v in value.items()}
-        else:
-            out[key] = repr(value)
-    return out
+    """The parameters a checkpoint can hold and give back as they were: numbers, strings and
+    None. The rest (the architecture, whose config is in the file; a callable loss; a
+    RandomState) is left out, and a loaded estimator keeps its defaults for them."""
+    return {k: v for k, v in params.items() if k not in ("arch", "arch_options") and _plain(v)}
+
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))

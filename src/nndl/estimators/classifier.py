@@ -79,7 +79,10 @@ class NetClassifier(ClassifierMixin, NetEstimator):
         if counts[counts > 0].min() < 2 or n_val < len(counts[counts > 0]):
             return None, None
         split = StratifiedShuffleSplit(1, test_size=n_val, random_state=seed)
-        train_idx, val_idx = next(split.split(np.zeros(len(labels)), labels))
+        try:
+            train_idx, val_idx = next(split.split(np.zeros(len(labels)), labels))
+        except ValueError:  # too few training rows left for every class: split at random
+            return None, None
         return np.sort(train_idx), np.sort(val_idx)
 
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -1,11 +1,8 @@
 """NetSearchCV: a hyperparameter search over an Optuna study, as a scikit-learn meta-estimator.
 
-Each trial samples the estimator's parameters, cross-validates them on folds that are cut
-once, before the first trial, and reports each fold's running mean score to the pruner: a
-trial that is pruned stops between folds, never in the middle of one, and no trial sees
-other folds than the rest (optuna-integration's ``OptunaSearchCV`` re-splits its folds at
-every pruning step, optuna-integration #317). The study lives in memory unless ``storage``
-names a database.
+The folds are cut once, before the first trial, and each fold's running mean score goes to
+the pruner, so a pruned trial stops between folds on the same split as every other trial
+(optuna-integration's ``OptunaSearchCV`` re-splits at every pruning step: its issue #317).
 """
 
 from __future__ import annotations
@@ -123,10 +120,10 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
                 "distribution or list of choices, or a SearchSpace"
             )
         if isinstance(self.space, dict):
-            valid = self.estimator.get_params(deep=True)
-            unknown = [k for k in self.space if k not in valid and not k.startswith("arch__")]
             problems += [
-                f"space: {type(self.estimator).__name__} has no parameter {k!r}" for k in unknown
+                f"space: {type(self.estimator).__name__} has no parameter {k!r}"
+                for k in self.space
+                if not _settable(self.estimator, k)
             ]
         if problems:
             raise ConfigError("NetSearchCV", problems)
@@ -222,7 +219,8 @@ class _Objective:
     def __init__(
         self, search: NetSearchCV, X: Any, y: Any, splits: list[Any], scorer: Callable[..., float]
     ) -> None:
-        self.search, self.X, self.y, self.splits, self.scorer = search, X, y, splits, scorer
+        self.search, self.X, self.splits, self.scorer = search, X, splits, scorer
+        self.y = None if y is None else np.asarray(y)
         self.records: dict[int, dict[str, list[float]]] = {}
 
     def __call__(self, trial: optuna.Trial) -> float:
@@ -231,9 +229,10 @@ class _Objective:
         for fold, (train, test) in enumerate(self.splits):
             estimator = self.search._candidate(trial)
             start = time.perf_counter()
-            estimator.fit(_safe_indexing(self.X, train), _rows(self.y, train))
+            y_train, y_test = (None, None) if self.y is None else (self.y[train], self.y[test])
+            estimator.fit(_safe_indexing(self.X, train), y_train)
             fitted = time.perf_counter()
-            score = self.scorer(estimator, _safe_indexing(self.X, test), _rows(self.y, test))
+            score = self.scorer(estimator, _safe_indexing(self.X, test), y_test)
             record["fit_time"].append(fitted - start)
             record["score_time"].append(time.perf_counter() - fitted)
             record["scores"].append(float(score))
@@ -244,8 +243,19 @@ class _Objective:
         return statistics.fmean(record["scores"])
 
 
-def _rows(y: Any, index: np.ndarray) -> Any:
-    return None if y is None else _safe_indexing(y, index)
+def _settable(estimator: Any, name: str) -> bool:
+    """``set_params`` takes ``name``: one of ``get_params(deep=True)``, or ``arch__FIELD`` of
+    an nndl net (the estimator itself or a step of its pipeline: ``step__arch__FIELD``)."""
+    from nndl.estimators._base import NetEstimator
+
+    params = estimator.get_params(deep=True)
+    if name in params:
+        return True
+    owner, found, _ = name.rpartition("arch__")
+    if not found:
+        return False
+    target = estimator if not owner else params.get(owner.removesuffix("__"))
+    return isinstance(target, NetEstimator)
 
 
 def _cv_results(

@@ -50,7 +50,7 @@ def run_train(job: TrainJob) -> dict[str, Any]:
     evolver = Evolver(build_model(config), job.train, callbacks, transform)
     history = evolver.fit(data.train, data.val)
     check_converged(history, lambda: _metrics(job, history, None))
-    history = history.scaled(job.task.loss_scale)  # losses in the data's units from here on
+    history = history.scaled(_loss_scale(job))  # an MSE in the data's units from here on
     metrics = _metrics(job, history, evolver.evaluate(data.test))
     with staged_folder(job.out) as staging:  # the run folder is all new or all as it was
         _write_outputs(replace(job, out=staging), config, data, evolver, history, metrics)
@@ -92,6 +92,12 @@ def check_fits_in_memory(config: Any) -> None:
         )
 
 
+def _loss_scale(job: TrainJob) -> float:
+    """The task's scale into the data's units, which holds for a mean squared error only
+    (another loss, as ``--loss huber``, is reported on the standardized numbers)."""
+    return job.task.loss_scale if job.train.loss in ("mse", "auto") else 1.0
+
+
 def _metrics(job: TrainJob, history: History, test: dict[str, float] | None) -> dict[str, Any]:
     """The run's numbers; without ``test`` (a failed run) the test metrics are None."""
     best = history.best_row()
@@ -99,7 +105,7 @@ def _metrics(job: TrainJob, history: History, test: dict[str, float] | None) -> 
     if job.task.loss == "cross_entropy":
         metrics["val_accuracy"] = best.get("val_accuracy")
         metrics["test_accuracy"] = test["accuracy"] if test else None
-    metrics["test_loss"] = test["loss"] * job.task.loss_scale if test else None
+    metrics["test_loss"] = test["loss"] * _loss_scale(job) if test else None
     reason = history.stop_reason.value if history.stop_reason else None
     metrics.update(epochs=history.epochs, best_epoch=history.best_epoch, stop_reason=reason)
     metrics["seconds_per_epoch"] = history.seconds_per_epoch()

@@ -32,6 +32,7 @@ __all__ = [
     "ModelSpec",
     "builder_kind",
     "config_class",
+    "config_for",
     "create_config",
     "create_model",
     "get_spec",
@@ -39,6 +40,7 @@ __all__ = [
     "register_architecture",
     "register_builder",
     "register_model",
+    "train_defaults_for",
 ]
 
 
@@ -160,6 +162,40 @@ def create_config(name: str, **overrides: Any) -> Any:
 def create_model(name: str, **overrides: Any) -> nn.Module:
     """Build the net registered as ``name`` with ``overrides`` applied to its config."""
     return builder(config := create_config(name, **overrides))(config)
+
+
+def config_for(arch: Any, options: dict[str, Any] | None = None) -> Any:
+    """The config ``arch`` names: a registered name, ``FILE.py:Class`` (a registered config
+    class in a user's file) or a config object, with the fields in ``options`` replaced."""
+    from nndl.plugins import is_reference, load_object
+
+    options = dict(options or {})
+    if isinstance(arch, str) and is_reference(arch):
+        arch = load_object(arch, "arch")
+    if isinstance(arch, type):
+        arch = arch()
+    if isinstance(arch, str):
+        return create_config(arch, **options)
+    if not dataclasses.is_dataclass(arch):
+        raise ConfigError(
+            "arch",
+            [f"{arch!r}: must be a registered name (list_models()), FILE.py:Class or a config"],
+        )
+    valid = {f.name for f in dataclasses.fields(arch) if f.init}
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise ConfigError(
+            "arch_options",
+            [f"unknown field(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}"],
+        )
+    return dataclasses.replace(arch, **options)  # type: ignore[type-var]
+
+
+def train_defaults_for(arch: Any) -> dict[str, Any]:
+    """The training defaults of a registered architecture's name (none for anything else)."""
+    if isinstance(arch, str) and ":" not in arch:
+        return dict(get_spec(arch).train_defaults)
+    return {}
 
 
 _CNN_TRAIN = {"lr": 1e-3, "weight_decay": 1e-4, "batch_size": 256, "patience": 10}

@@ -21,11 +21,13 @@ LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 @dataclass(frozen=True)
 class Loss:
-    """The batch-mean loss, the batch-sum loss, and whether accuracy is measured."""
+    """The batch-mean loss, the batch-sum loss, whether accuracy is measured, and whether
+    integer targets are trained on as numbers (``auto`` with a one-output net)."""
 
     mean: LossFn
     sum: LossFn
     classification: bool
+    numeric_labels: bool = False
 
 
 def make_loss(config: TrainConfig, outputs: torch.Tensor, targets: torch.Tensor) -> Loss:
@@ -36,14 +38,17 @@ def make_loss(config: TrainConfig, outputs: torch.Tensor, targets: torch.Tensor)
     if callable(name):
         fn = name
         return Loss(fn, lambda o, y: fn(o, y) * len(y), labels and outputs.dim() == 2)
+    one_output = tuple(outputs.shape[1:]) == (1,)
+    if name == "auto" and labels and one_output:  # integers as numbers: a one-output net
+        return Loss(nn.MSELoss(), nn.MSELoss(reduction="sum"), False, numeric_labels=True)
     if name == "auto":
         name = "cross_entropy" if labels else "mse"
     if name == "cross_entropy":
         _check_class_outputs(outputs, targets)
         return Loss(nn.CrossEntropyLoss(), nn.CrossEntropyLoss(reduction="sum"), True)
     cls: Any = nn.MSELoss if name == "mse" else loss_class(str(name))
-    if name == "mse":
-        _check_numeric_outputs(outputs, targets)
+    if name == "mse" or not labels:
+        _check_numeric_outputs(outputs, targets, str(name))
     return Loss(cls(), cls(reduction="sum"), labels and outputs.dim() == 2 and outputs.shape[1] > 1)
 
 
@@ -70,10 +75,10 @@ def _check_class_outputs(outputs: torch.Tensor, targets: torch.Tensor) -> None:
         raise ConfigError("loss 'cross_entropy'", problems)
 
 
-def _check_numeric_outputs(outputs: torch.Tensor, targets: torch.Tensor) -> None:
+def _check_numeric_outputs(outputs: torch.Tensor, targets: torch.Tensor, name: str) -> None:
     if not targets.is_floating_point():
         raise ConfigError(
-            "loss 'mse'",
+            f"loss {name!r}",
             [
                 f"the targets are class labels ({targets.dtype}): use loss='cross_entropy' "
                 "(or 'auto'), or give float targets"
@@ -81,7 +86,7 @@ def _check_numeric_outputs(outputs: torch.Tensor, targets: torch.Tensor) -> None
         )
     if tuple(outputs.shape[1:]) != tuple(targets.shape[1:]):
         raise ConfigError(
-            "loss 'mse'",
+            f"loss {name!r}",
             [
                 f"the net gives outputs of shape {tuple(outputs.shape[1:])} per row but the "
                 f"targets have {tuple(targets.shape[1:])}: they must match"

@@ -25,10 +25,11 @@ from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
 from nndl.models.configs import FCNConfig
 from nndl.models.nets import FCN
+from nndl.training._rng import forked, seed
 from nndl.training.callbacks import StopReason
 from nndl.training.config import TrainConfig
 from nndl.training.device import resolve_device
-from nndl.training.evolver import History, rng_devices
+from nndl.training.evolver import History
 from nndl.training.kfold import CVResult, FoldHook, FoldResult
 from nndl.training.stacked import StackedAdam, StackedFCN
 from nndl.training.stopping import Plateau, diverged
@@ -62,7 +63,7 @@ class BatchedKFoldCrossValidator:
         problems = []
         if train_config.optimizer != "adam":
             problems.append("batched folds train with Adam; use sequential folds for SGD")
-        if train_config.loss != "mse":
+        if train_config.loss not in ("mse", "auto"):
             problems.append("batched folds train regression (mse); use sequential folds")
         if n_folds is not None and not 1 <= n_folds <= k:
             problems.append(f"n_folds = {n_folds}: must be in [1, {k}]")
@@ -74,7 +75,7 @@ class BatchedKFoldCrossValidator:
 
     def run(self, data: TensorData, on_fold_end: FoldHook | None = None) -> CVResult:
         """Train every fold at once; ``on_fold_end`` is called as each fold stops."""
-        with torch.random.fork_rng(devices=rng_devices(resolve_device(self.train_config.device))):
+        with forked(resolve_device(self.train_config.device)):
             run = _Run(self, data)
             return run.train(on_fold_end)
 
@@ -117,9 +118,9 @@ class _Run:
         folds = kfold_indices(len(data), cv.k, cv.split_seed)[: cv.n_folds]
         nets = []
         for i in range(len(folds)):
-            torch.manual_seed(cfg.seed + i)
+            seed(cfg.seed + i, self.device)
             nets.append(FCN(cv.config))
-        torch.manual_seed(cfg.seed)
+        seed(cfg.seed, self.device)
         self.model = StackedFCN(cv.config, nets, self.device)
         self.opt = StackedAdam(self.model, cfg.lr, cfg.weight_decay)
         self.best = [p.detach().clone() for p in self.model.parameters()]

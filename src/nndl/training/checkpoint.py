@@ -96,7 +96,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
         model.load_state_dict(payload["state_dict"])
         train = payload.get("train_config")
         return LoadedCheckpoint(
-            model, TrainConfig(**train) if train else None, payload.get("extra", {})
+            model, _train_config(train) if train else None, payload.get("extra", {})
         )
     except (KeyError, TypeError, RuntimeError, NNDLError) as exc:
         raise DataError(f"checkpoint {path}: does not match its own config ({exc})") from exc
@@ -165,6 +165,16 @@ def _regression_scaling(extra: dict[str, Any]) -> Any:
     if len(t.input_mean) != 1:
         raise ValueError("a net with several outputs: load it with nndl.load(path)")
     return Scaling(scaling.input_mean, scaling.input_std, t.input_mean[0], t.input_std[0])
+
+
+def _train_config(settings: dict[str, Any]) -> TrainConfig:
+    """The saved training settings; a callable optimizer or loss was saved by its name
+    (``module:name``), which cannot be rebuilt: the default stands in for it."""
+    settings = dict(settings)
+    for key, default in (("optimizer", "adam"), ("loss", "auto")):
+        if isinstance(settings.get(key), str) and ":" in settings[key]:
+            settings[key] = default
+    return TrainConfig(**settings)
 
 
 def _check_builder(path: str | os.PathLike[str], payload: dict[str, Any]) -> None:

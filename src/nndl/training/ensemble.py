@@ -35,26 +35,32 @@ def train_ensemble(
     dropout the stacked members are the ones trained alone (tested)."""
     from nndl.models.configs import FCNConfig
 
-    stackable = isinstance(config, FCNConfig) and train.optimizer == "adam" and train.loss == "mse"
+    stackable = (
+        isinstance(config, FCNConfig)
+        and train.optimizer == "adam"
+        and train.loss in ("mse", "auto")
+    )
     if batched if batched is not None else stackable:
+        from nndl.training._rng import forked
         from nndl.training.device import resolve_device
-        from nndl.training.evolver import rng_devices
 
-        with torch.random.fork_rng(devices=rng_devices(resolve_device(train.device))):
+        with forked(resolve_device(train.device)):
             return _stacked(config, train, data, members, epochs)
     return [_alone(config, train, data, train.seed + i, epochs) for i in range(members)]
 
 
 def _alone(config: Any, train: TrainConfig, data: TensorData, seed: int, epochs: int) -> nn.Module:
     from nndl.models.nets import build_model
+    from nndl.training._rng import forked
+    from nndl.training._rng import seed as seed_rng
     from nndl.training.device import resolve_device
-    from nndl.training.evolver import Evolver, rng_devices
+    from nndl.training.evolver import Evolver
 
     settings = dataclasses.replace(
         train, seed=seed, max_epochs=epochs, patience=None, val_fraction=0.0
     )
-    with torch.random.fork_rng(devices=rng_devices(resolve_device(train.device))):
-        torch.manual_seed(seed)
+    with forked(device := resolve_device(train.device)):
+        seed_rng(seed, device)
         model = build_model(config)
     evolver = Evolver(model, settings)
     evolver.fit(data)
@@ -65,15 +71,16 @@ def _stacked(
     config: Any, train: TrainConfig, data: TensorData, members: int, epochs: int
 ) -> list[nn.Module]:
     from nndl.models.nets import FCN
+    from nndl.training._rng import seed as seed_rng
     from nndl.training.device import resolve_device
     from nndl.training.stacked import StackedAdam, StackedFCN
 
     device = resolve_device(train.device)
     nets = []
     for i in range(members):
-        torch.manual_seed(train.seed + i)
+        seed_rng(train.seed + i, device)
         nets.append(FCN(config))
-    torch.manual_seed(train.seed)
+    seed_rng(train.seed, device)
     model = StackedFCN(config, nets, device)
     opt = StackedAdam(model, train.lr, train.weight_decay)
     orders = [torch.Generator().manual_seed(train.seed + i) for i in range(members)]

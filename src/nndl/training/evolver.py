@@ -20,12 +20,13 @@ from nndl.data.split import train_val_split
 from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
 from nndl.training._components import Loss, make_loss, make_optimizer, make_schedule
+from nndl.training._rng import forked, seed
 from nndl.training.callbacks import Callback, EarlyStopping, StopReason
 from nndl.training.config import TrainConfig
 from nndl.training.device import resolve_device
 from nndl.training.stopping import diverged
 
-__all__ = ["BatchTransform", "Evolver", "History", "rng_devices"]
+__all__ = ["BatchTransform", "Evolver", "History"]
 
 BatchTransform = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
@@ -122,11 +123,12 @@ class Evolver:
         train = self._layout(train.to(self.device))
         val = self._layout(val.to(self.device)) if val is not None else None
         self.loss = self._check_loss(train)
+        train, val = self._targets(train), self._targets(val) if val is not None else None
         generator = torch.Generator().manual_seed(self.config.seed)
         schedule = make_schedule(self.optimizer, self.config)
         self.history, self.should_stop = History(), False
-        with torch.random.fork_rng(devices=rng_devices(self.device)):
-            torch.manual_seed(self.config.seed)  # dropout masks
+        with forked(self.device):
+            seed(self.config.seed, self.device)  # dropout masks
             self._call("on_train_begin")
             for epoch in range(1, self.config.max_epochs + 1):
                 self._run_epoch(epoch, train, val, generator)
@@ -181,6 +183,12 @@ class Evolver:
         self.model.train(was_training)
         return make_loss(self.config, outputs, train.y)  # every label checked against outputs
 
+    def _targets(self, data: TensorData) -> TensorData:
+        """Integer targets as one column of numbers where the loss takes them so."""
+        if self.loss is None or not self.loss.numeric_labels or data.y.is_floating_point():
+            return data
+        return TensorData(data.x, data.y.float().reshape(-1, 1))
+
     def _layout(self, data: TensorData) -> TensorData:
         """Images and weights in channels-last layout on the CPU (see ``TrainConfig``)."""
         if not (self.config.channels_last and self.device.type == "cpu" and data.x.dim() == 4):
@@ -230,6 +238,7 @@ class Evolver:
         data = data.to(self.device)
         if self.loss is None:
             self.loss = self._check_loss(data)
+        data = self._targets(data)
         classification = self.loss.classification
         loss = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
@@ -262,10 +271,3 @@ class Evolver:
             if isinstance(callback, EarlyStopping) and callback.best_epoch is not None:
                 return callback.best_epoch
         return None
-
-
-def rng_devices(device: torch.device) -> list[int]:
-    """The CUDA devices whose generators a fit forks (none on the CPU)."""
-    if device.type != "cuda":
-        return []
-    return [device.index if device.index is not None else torch.cuda.current_device()]

@@ -15,10 +15,11 @@ from torch import nn
 from nndl.data.split import kfold_indices, stratified_kfold_indices
 from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
+from nndl.training._rng import forked, seed
 from nndl.training.callbacks import Callback, StopReason
 from nndl.training.config import TrainConfig
 from nndl.training.device import resolve_device
-from nndl.training.evolver import Evolver, History, rng_devices
+from nndl.training.evolver import Evolver, History
 
 __all__ = ["CVResult", "FoldHook", "FoldResult", "KFoldCrossValidator"]
 
@@ -105,7 +106,10 @@ class KFoldCrossValidator:
         if cv is not None:
             if not hasattr(cv, "split"):
                 raise ConfigError("k-fold", [f"cv = {cv!r}: needs a split(X, y, groups) method"])
-            k = int(cv.get_n_splits()) if hasattr(cv, "get_n_splits") else k
+            try:  # LeaveOneOut and the like know their folds only from the data
+                k = int(cv.get_n_splits())
+            except (AttributeError, TypeError, ValueError):
+                k = n_folds or k
         if n_folds is not None and not 1 <= n_folds <= k:
             raise ConfigError("k-fold", [f"n_folds = {n_folds}: must be in [1, {k}]"])
         self.build_model, self.config, self.k = build_model, config, k
@@ -158,8 +162,8 @@ class KFoldCrossValidator:
     def run_fold(self, i: int, train: TensorData, val: TensorData) -> FoldResult:
         """Train a fresh net on one fold."""
         config = dataclasses.replace(self.config, seed=self.config.seed + i)
-        with torch.random.fork_rng(devices=rng_devices(resolve_device(config.device))):
-            torch.manual_seed(config.seed)  # the fold's initial weights
+        with forked(device := resolve_device(config.device)):
+            seed(config.seed, device)  # the fold's initial weights
             model = self.build_model()
         evolver = Evolver(model, config, self.callbacks())
         start = time.perf_counter()
@@ -193,7 +197,11 @@ def cross_validator(
     from nndl.models.configs import FCNConfig
     from nndl.models.nets import build_model
 
-    stackable = isinstance(config, FCNConfig) and train.optimizer == "adam" and train.loss == "mse"
+    stackable = (
+        isinstance(config, FCNConfig)
+        and train.optimizer == "adam"
+        and train.loss in ("mse", "auto")
+    )
     if batched if batched is not None else stackable:
         from nndl.training.batched_kfold import BatchedKFoldCrossValidator
 
