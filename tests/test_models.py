@@ -178,10 +178,10 @@ def test_cnn_validation_reports_every_bad_field_at_once():
 
 
 def test_fcn_validation_reports_every_bad_field_at_once():
-    problems = _problems(lambda: FCNConfig(hidden_sizes=(0, 4), activation="gelu", dropout=(1.0,)))
+    problems = _problems(lambda: FCNConfig(hidden_sizes=(0, 4), activation="swish", dropout=(1.0,)))
     assert len(problems) == 4
     assert any(p.startswith("hidden_sizes[0] = 0") for p in problems)
-    assert any("'gelu'" in p and "sigmoid, relu, tanh" in p for p in problems)
+    assert any("'swish'" in p and "sigmoid, relu, tanh" in p for p in problems)
     assert any(p.startswith("dropout: 1 values given, expected 2") for p in problems)
     assert any(p.startswith("dropout[0] = 1.0") for p in problems)
 
@@ -191,7 +191,7 @@ def test_fcn_validation_reports_every_bad_field_at_once():
     [
         lambda: CNNConfig(channels=()),
         lambda: CNNConfig(paddings=(1, 1, -1)),
-        lambda: CNNConfig(activation="gelu"),
+        lambda: CNNConfig(activation="swish"),
         lambda: CNNConfig(num_classes=0),
         lambda: CNNConfig(dropout=(0.5,)),
         lambda: FCNConfig(hidden_sizes=()),

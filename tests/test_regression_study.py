@@ -136,7 +136,7 @@ def test_batched_folds_match_sequential_folds() -> None:
         torch.testing.assert_close(b.model(x), s.model.cpu().eval()(x), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh"])
+@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh", "silu", "gelu", "softplus"])
 def test_stacked_hand_written_gradients_equal_autograd(activation: str) -> None:
     config = FCNConfig(1, (8, 16, 12), activation, (0.0, 0.5, 0.2), 2)
     torch.manual_seed(0)

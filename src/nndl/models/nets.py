@@ -13,7 +13,14 @@ from nndl.models.configs import CNNConfig, FCNConfig
 
 __all__ = ["CNN", "FCN", "build_model", "config_from_dict", "config_to_dict"]
 
-_ACTIVATIONS: dict[str, type[nn.Module]] = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}
+_ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "sigmoid": nn.Sigmoid,
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "silu": nn.SiLU,
+    "gelu": nn.GELU,
+    "softplus": nn.Softplus,
+}
 
 
 class FCN(nn.Module):

@@ -20,7 +20,15 @@ from nndl.models.nets import FCN
 
 __all__ = ["StackedAdam", "StackedFCN"]
 
-_ACT = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh}
+_ACT = {
+    "sigmoid": torch.sigmoid,
+    "relu": torch.relu,
+    "tanh": torch.tanh,
+    "silu": torch.nn.functional.silu,
+    "gelu": torch.nn.functional.gelu,
+    "softplus": torch.nn.functional.softplus,
+}
+_FROM_INPUT = ("silu", "gelu")  # their slope needs the activation's input, not its output
 
 
 def _dropout_mask(x: torch.Tensor, p: float) -> torch.Tensor:
@@ -29,12 +37,24 @@ def _dropout_mask(x: torch.Tensor, p: float) -> torch.Tensor:
     return (torch.rand(x.shape, device=x.device) >= p).to(x.dtype).mul_(1.0 / (1.0 - p))
 
 
-def _act_slope(name: str, out: torch.Tensor) -> torch.Tensor:
-    """The activation's derivative, from its output."""
+def _act_slope(name: str, out: torch.Tensor, pre: torch.Tensor | None = None) -> torch.Tensor:
+    """The activation's derivative, from its output (or, for SiLU and GELU, its input)."""
     if name == "tanh":
         return 1.0 - out * out
     if name == "sigmoid":
         return out * (1.0 - out)
+    if name == "softplus":  # sigmoid(z) = 1 - exp(-softplus(z))
+        return -torch.expm1(-out)
+    if name == "silu":
+        assert pre is not None
+        s = torch.sigmoid(pre)
+        return s * (1.0 + pre * (1.0 - s))
+    if name == "gelu":  # exact (erf) GELU, as nn.GELU(): Phi(z) + z phi(z)
+        assert pre is not None
+        return (
+            0.5 * (1.0 + torch.erf(pre * 0.7071067811865476))
+            + pre * torch.exp(-0.5 * pre * pre) * 0.3989422804014327
+        )
     return (out > 0).to(out.dtype)
 
 
@@ -44,6 +64,7 @@ class _Trace:
 
     inputs: list[torch.Tensor] = field(default_factory=list)  # per layer, its input
     outs: list[torch.Tensor] = field(default_factory=list)  # per hidden layer, its activation
+    pres: list[torch.Tensor] = field(default_factory=list)  # its input (SiLU and GELU only)
     keeps: list[torch.Tensor | None] = field(default_factory=list)  # its scaled dropout mask
 
 
@@ -87,6 +108,8 @@ class StackedFCN(nn.Module):
                 trace.inputs.append(x)
             x = torch.baddbmm(b, x, w)
             if i < last:
+                if trace is not None and self.config.activation in _FROM_INPUT:
+                    trace.pres.append(x)
                 x = act(x)
                 keep = None
                 if self.training and dropout and dropout[i] > 0:
@@ -120,7 +143,8 @@ class StackedFCN(nn.Module):
                 keep = trace.keeps[i - 1]
                 if keep is not None:
                     g.mul_(keep)
-                g.mul_(_act_slope(self.config.activation, trace.outs[i - 1]))
+                pre = trace.pres[i - 1] if trace.pres else None
+                g.mul_(_act_slope(self.config.activation, trace.outs[i - 1], pre))
         return loss
 
     @torch.no_grad()
