@@ -63,6 +63,13 @@ def _data_flags(parser: argparse.ArgumentParser) -> None:
         help="search space: report (default) or FILE.py:Class (a nndl.search.SearchSpace)",
     )
     parser.add_argument(
+        "--folds",
+        choices=("random", "blocked"),
+        default="random",
+        help="the search's and the best net's 5 folds: random rows (the report's), or blocked: "
+        "contiguous stretches of the inputs, validation that looks like a gap",
+    )
+    parser.add_argument(
         "--no-batch-folds",
         dest="batch_folds",
         action="store_false",
@@ -77,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from nndl.experiments import regression as reg
 
     names = ("train_csv", "test_csv", "device", "seed", "storage", "batch_folds", "quiet")
-    options = study_options(args, (*names, "inputs", "target", "space", "standardize"))
+    options = study_options(args, (*names, "inputs", "target", "space", "standardize", "folds"))
     options.update(
         {k: getattr(args, k) for k in ("prune_fraction", "refit_members") if hasattr(args, k)}
     )

@@ -66,6 +66,7 @@ class RegressionStudy(StudyFolders):
     standardize: bool | None = None
     refit_members: int = 5
     prune_fraction: float | None = None
+    folds: str = "random"
 
     @cached_property
     def prune_at(self) -> dict[str, float]:
@@ -186,7 +187,14 @@ def run_best(study: RegressionStudy, params: Run) -> dict[str, Any]:
 
     data, test = study.task.points()
     result = cross_validate(
-        params, data, study.budget.max_epochs, 5, study.seed, study.device, study.batch_folds
+        params,
+        data,
+        study.budget.max_epochs,
+        5,
+        study.seed,
+        study.device,
+        study.batch_folds,
+        folds=study.folds,
     )
     folds = sorted(result.folds, key=lambda f: f.fold)
     best, units = result.best(), study.task.loss_scale

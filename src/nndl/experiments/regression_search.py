@@ -32,6 +32,7 @@ def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
             study.seed,
             study.space,
             study.prune_at["threshold"],
+            study.folds,
         ),
         sampler="random",
         storage=study.storage,
@@ -58,6 +59,7 @@ def run_search(study: RegressionStudy) -> dict[str, Any]:
         study.batch_folds,
         study.space,
         study.prune_at["threshold"],
+        study.folds,
     )
     summary = run_study(spec, job)
     summary["csv_rows"] = export_search_csv(study, data)

@@ -64,16 +64,39 @@ def cross_validate(
     device: str = "cpu",
     batch_folds: bool = True,
     on_fold_end: Callable[[FoldResult], bool] | None = None,
+    folds: str = "random",
 ) -> CVResult:
     """Train ``run`` on ``k`` folds, batched as one ensemble (nets that stack) or one after the
-    other; the net is sized for the data's input columns."""
+    other; the net is sized for the data's input columns. ``folds``: ``random`` (shuffled
+    rows) or ``blocked`` (contiguous stretches of the inputs, :class:`BlockedKFold`)."""
     from nndl.training.kfold import cross_validator
 
     config, train = _configs(run, data, max_epochs, seed, device)
     validator = cross_validator(
-        config, train, k, split_seed=seed, batched=None if batch_folds else False
+        config,
+        train,
+        k,
+        split_seed=seed,
+        batched=None if batch_folds else False,
+        cv=splitter(folds, k, seed),
     )
     return validator.run(data, on_fold_end)
+
+
+FOLDS = ("random", "blocked")
+
+
+def splitter(folds: str, k: int, seed: int) -> Any:
+    """The splitter ``folds`` names: None for nndl's shuffled folds, or :class:`BlockedKFold`."""
+    if folds not in FOLDS:
+        from nndl.errors import ConfigError
+
+        raise ConfigError("folds", [f"{folds!r}: must be one of {', '.join(FOLDS)}"])
+    if folds == "random":
+        return None
+    from nndl.data.folds import BlockedKFold
+
+    return BlockedKFold(k, random_state=seed)
 
 
 def _configs(run: Run, data: TensorData, max_epochs: int, seed: int, device: str) -> Any:
@@ -120,12 +143,13 @@ def regression_settings(
     seed: int,
     space: str = "report",
     threshold: float = REPORT_PRUNE_THRESHOLD,
+    folds: str = "random",
 ) -> dict[str, Any]:
     """What must match to resume a regression study (``seed``: folds and weights)."""
     described = get_space(space, "regression").describe()
     if space == "report":  # the report's space is recorded as it always was
         described.pop("name")
-    return {
+    settings = {
         "kind": "regression-random-search",
         "space": described if space == "report" else {"space": space, **described},
         "k": k,
@@ -134,6 +158,7 @@ def regression_settings(
         "prune": [PRUNE_FOLDS, threshold],
         "data": data.fingerprint(),
     }
+    return settings if folds == "random" else {**settings, "folds": folds}
 
 
 @dataclass(frozen=True)
@@ -148,6 +173,7 @@ class RegressionSearchJob:
     batch_folds: bool = True
     space: str = "report"
     prune_at: float = REPORT_PRUNE_THRESHOLD  # the validation MSE, in the data's units
+    folds: str = "random"
 
     def data(self) -> TensorData:
         """All training points (the folds split them)."""
@@ -169,6 +195,7 @@ class RegressionSearchJob:
                 self.device,
                 self.batch_folds,
                 on_fold_end=lambda fold: _report_fold(trial, fold, threshold, units),
+                folds=self.folds,
             )
             trial.set_user_attr("train_time_min", (time.perf_counter() - start) / 60)
             return _finish(trial, result, units)
@@ -203,7 +230,9 @@ def _finish(trial: optuna.Trial, result: CVResult, units: float = 1.0) -> float:
     folds = result.folds
     trial.set_user_attr("avg_train_loss", result.mean_train_loss * units)
     trial.set_user_attr("avg_val_loss", result.mean_val_loss * units)
-    trial.set_user_attr("fold_epochs", [f.epochs for f in sorted(folds, key=lambda f: f.fold)])
+    ordered = sorted(folds, key=lambda f: f.fold)
+    trial.set_user_attr("fold_epochs", [f.epochs for f in ordered])
+    trial.set_user_attr("fold_best_epochs", [f.history.best_epoch or f.epochs for f in ordered])
     if "fail_reason" in trial.user_attrs:
         raise TrainingDiverged(trial.user_attrs["fail_reason"])
     if "prune_reason" in trial.user_attrs:

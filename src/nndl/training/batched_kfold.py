@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -59,6 +60,8 @@ class BatchedKFoldCrossValidator:
         k: int = 5,
         n_folds: int | None = None,
         split_seed: int = 0,
+        *,
+        cv: Any = None,
     ) -> None:
         problems = []
         if train_config.optimizer != "adam":
@@ -72,6 +75,14 @@ class BatchedKFoldCrossValidator:
         self.config, self.train_config, self.k = config, train_config, k
         self.n_folds = n_folds or k
         self.split_seed = split_seed
+        self.cv = cv
+
+    def folds(self, data: TensorData) -> list[tuple[Any, Any]]:
+        """The (train, validation) row indices of the folds that run (``cv``'s, if given)."""
+        if self.cv is not None:
+            x = data.x.reshape(len(data), -1).cpu().numpy()
+            return list(self.cv.split(x, data.y.cpu().numpy()))[: self.n_folds]
+        return kfold_indices(len(data), self.k, self.split_seed)[: self.n_folds]
 
     def run(self, data: TensorData, on_fold_end: FoldHook | None = None) -> CVResult:
         """Train every fold at once; ``on_fold_end`` is called as each fold stops."""
@@ -115,7 +126,7 @@ class _Run:
     def __init__(self, cv: BatchedKFoldCrossValidator, data: TensorData) -> None:
         cfg = cv.train_config
         self.cfg, self.device = cfg, resolve_device(cfg.device)
-        folds = kfold_indices(len(data), cv.k, cv.split_seed)[: cv.n_folds]
+        folds = cv.folds(data)
         nets = []
         for i in range(len(folds)):
             seed(cfg.seed + i, self.device)

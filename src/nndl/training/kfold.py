@@ -189,6 +189,7 @@ def cross_validator(
     n_folds: int | None = None,
     split_seed: int = 0,
     batched: bool | None = None,
+    cv: Any = None,
 ) -> Any:
     """A k-fold validator for the net ``config`` describes: the folds batched into one stacked
     ensemble where the nets stack (an FCN with Adam and MSE; ``batched=None`` chooses), else a
@@ -205,5 +206,5 @@ def cross_validator(
     if batched if batched is not None else stackable:
         from nndl.training.batched_kfold import BatchedKFoldCrossValidator
 
-        return BatchedKFoldCrossValidator(config, train, k, n_folds, split_seed)
-    return KFoldCrossValidator(lambda: build_model(config), train, k, n_folds, split_seed)
+        return BatchedKFoldCrossValidator(config, train, k, n_folds, split_seed, cv=cv)
+    return KFoldCrossValidator(lambda: build_model(config), train, k, n_folds, split_seed, cv=cv)
