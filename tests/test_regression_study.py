@@ -377,3 +377,26 @@ def test_best_with_a_params_file_trains_those_params(tmp_path: Path) -> None:
     net = load_checkpoint(out / "best" / "model.pt").model
     assert net.config.hidden_sizes == (32, 128, 64, 256)  # type: ignore[union-attr]
     assert (out / "figures" / "figure_2_best.png").is_file()
+
+
+def test_the_smooth_space_on_blocked_folds_runs_the_whole_study(tmp_path: Path) -> None:
+    out = tmp_path / "smooth"
+    flags = ["--quick", "--space", "smooth", "--folds", "blocked", "--quiet"]
+    result = nndl("regression", "all", *flags, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    results = json.loads((out / "results.json").read_text())
+    params = results["best"]["params"]
+    assert set(params) == {
+        "width",
+        "depth",
+        "activation",
+        "dropout",
+        "lr",
+        "weight_decay",
+        "batch_size",
+    }
+    assert params["activation"] in ("gelu", "silu", "tanh")
+    ensemble = load_regressor(out / "refit" / "ensemble.pt")
+    assert ensemble.members[0].config.hidden_sizes == (params["width"],) * params["depth"]
+    with (out / "random_search.csv").open() as f:
+        assert next(iter(csv.DictReader(f))).keys() >= set(params)

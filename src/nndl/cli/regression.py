@@ -60,7 +60,7 @@ def _data_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--space",
         default="report",
-        help="search space: report (default) or FILE.py:Class (a nndl.search.SearchSpace)",
+        help="search space: report (default), smooth (GELU, SiLU or Tanh, log-scale lr and weight decay) or FILE.py:Class (a nndl.search.SearchSpace)",
     )
     parser.add_argument(
         "--folds",

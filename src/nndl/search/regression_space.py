@@ -159,3 +159,39 @@ class ReportRegressionSpace(SearchSpace):
             "patience": p.patience,
         }
         return Run(p.model_config(), train, p.to_dict())
+
+
+@register_space
+class SmoothRegressionSpace(SearchSpace):
+    """Smooth nets for a function learned through gaps: GELU, SiLU or Tanh (which beat ReLU
+    and Softplus on the regression benchmark's datasets, bench/regression_choices.py), 2-4
+    layers of one width, weight decay and learning rate on log scales, dropout or none."""
+
+    name = "smooth"
+    study = "regression"
+    columns = ("width", "depth", "activation", "dropout", "lr", "weight_decay", "batch_size")
+
+    def suggest(self, trial: optuna.Trial) -> Run:
+        return self.run(
+            {
+                "width": trial.suggest_int("width", 16, 256, log=True),
+                "depth": trial.suggest_int("depth", 2, 4),
+                "activation": trial.suggest_categorical("activation", ["gelu", "silu", "tanh"]),
+                "dropout": trial.suggest_categorical("dropout", [0.0, 0.1]),
+                "lr": trial.suggest_float("lr", 3e-4, 1e-2, log=True),
+                "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
+                "batch_size": trial.suggest_categorical("batch_size", [10, 20, 40]),
+            }
+        )
+
+    def run(self, params: dict[str, Any]) -> Run:
+        depth, width = int(params["depth"]), int(params["width"])
+        dropout = (float(params["dropout"]),) * depth if params["dropout"] else ()
+        config = FCNConfig(1, (width,) * depth, str(params["activation"]), dropout, 1)
+        train = {
+            "lr": float(params["lr"]),
+            "weight_decay": float(params["weight_decay"]),
+            "batch_size": int(params["batch_size"]),
+            "patience": 200,
+        }
+        return Run(config, train, dict(params))
