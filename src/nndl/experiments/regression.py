@@ -186,15 +186,9 @@ def run_best(study: RegressionStudy, params: Run) -> dict[str, Any]:
     from nndl.training.checkpoint import save_checkpoint
 
     data, test = study.task.points()
+    budget, seed, device = study.budget, study.seed, study.device
     result = cross_validate(
-        params,
-        data,
-        study.budget.max_epochs,
-        5,
-        study.seed,
-        study.device,
-        study.batch_folds,
-        folds=study.folds,
+        params, data, budget.max_epochs, 5, seed, device, study.batch_folds, folds=study.folds
     )
     folds = sorted(result.folds, key=lambda f: f.fold)
     best, units = result.best(), study.task.loss_scale
