@@ -2,7 +2,7 @@
 
 Runs the command in a subprocess and reads its ``results.json`` and MNIST search storage:
 wall seconds per stage, each search's trials per minute, Table 2 against the report, and when
-the MNIST search first reached the report's best objective (0.0467). Budgets (README: Budgets):
+the MNIST search first reached the report's best objective (0.0467). Budgets (docs/studies.md: Budgets):
 ``quick`` (target: under 10 minutes), ``default`` (target: at most 45 minutes on 2 cores, every
 Table 2 net within 0.3 points of the report's accuracy, the search's best retrained to at least
 0.990) and ``report`` (the report's protocol: hours on 2 cores).

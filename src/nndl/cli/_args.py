@@ -120,7 +120,7 @@ def add_budget_flags(parser: argparse.ArgumentParser) -> None:
         choices=BUDGET_NAMES,
         default="default",
         help="default: designed for a laptop CPU (the MNIST search multi-fidelity); report: the "
-        "report's protocol exactly; quick: every stage on small budgets (README: Budgets)",
+        "report's protocol exactly; quick: every stage on small budgets (docs/studies.md: Budgets)",
     )
     group.add_argument(
         "--quick", dest="budget", action="store_const", const="quick", help="--budget quick"

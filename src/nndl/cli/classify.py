@@ -89,7 +89,7 @@ def _mnist_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-epochs",
         type=positive_int,
-        help="epochs per net and per search fold (default: the budget's, README: Budgets)",
+        help="epochs per net and per search fold (default: the budget's, docs/studies.md: Budgets)",
     )
     parser.add_argument(
         "--train-rows", type=positive_int, help="use only the first N training images (CPU budget)"
