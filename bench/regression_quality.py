@@ -73,7 +73,12 @@ def dataset(seed: int) -> tuple[RegressionData, RegressionData, dict[str, Any]]:
 
 
 def run_one(
-    folder: Path, train: RegressionData, test: RegressionData, budget: Budget, holes: Any
+    folder: Path,
+    train: RegressionData,
+    test: RegressionData,
+    budget: Budget,
+    holes: Any,
+    choices: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     paths = [folder / "train.csv", folder / "test.csv"]
     for path, data in zip(paths, (train, test), strict=True):
@@ -84,6 +89,7 @@ def run_one(
         test_csv=str(paths[1]),
         budget=budget,
         quiet=True,
+        **(choices or {}),
     )
     start = time.perf_counter()
     r = run_all(study)
@@ -136,7 +142,11 @@ def main() -> None:
         "--trials", type=int, default=20, help="completed search trials per dataset"
     )
     parser.add_argument("--quick", action="store_true", help="the quick budget (a smoke run)")
+    parser.add_argument("--space", default="report", help="the search space (report, smooth)")
+    parser.add_argument("--folds", default="random", choices=("random", "blocked"))
+    parser.add_argument("--no-twins", action="store_true", help="skip the scaled twins")
     args = parser.parse_args()
+    choices = {"space": args.space, "folds": args.folds}
     budget = Budget(trials=args.trials) if not args.quick else QUICK
     quiet_optuna()
     print(
@@ -150,16 +160,17 @@ def main() -> None:
             holes = info["gaps"]
             rows[f"d{seed}"] = {
                 **info,
-                **run_one(Path(tmp) / f"d{seed}", train, test, budget, holes),
+                **run_one(Path(tmp) / f"d{seed}", train, test, budget, holes, choices),
             }
             print_row(f"d{seed}", rows[f"d{seed}"])
-            if seed < 2:  # its twin with labels x 100 and inputs x 1000
+            if seed < 2 and not args.no_twins:  # its twin with labels x 100 and inputs x 1000
                 twin = run_one(
                     Path(tmp) / f"d{seed}x",
                     scaled(train, 1e3, 1e2),
                     scaled(test, 1e3, 1e2),
                     budget,
                     holes,
+                    choices,
                 )
                 rows[f"d{seed} x100"] = twin
                 print_row(f"d{seed} x100", twin, 1e4)
@@ -169,6 +180,7 @@ def main() -> None:
         "regression_quality",
         {
             "budget": "quick" if args.quick else f"full, {args.trials} trials",
+            "choices": choices,
             "rows": rows,
             **summary["figures"],
         },
