@@ -241,19 +241,6 @@ _TRAIN_FLAGS = (
 
 
 def _train_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    names = (
-        "max_epochs",
-        "batch_size",
-        "lr",
-        "weight_decay",
-        "optimizer",
-        "momentum",
-        "loss",
-        "lr_schedule",
-        "lr_step",
-        "lr_factor",
-        "seed",
-    )
-    overrides = {name: getattr(args, name) for name in (*names, "device", "val_fraction")}
+    overrides = {name: getattr(args, name) for name in _TRAIN_FLAGS if name != "patience"}
     overrides["patience"] = args.patience if args.patience != 0 else None
     return overrides

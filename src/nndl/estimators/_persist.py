@@ -62,19 +62,14 @@ def load(path: str | os.PathLike[str]) -> Any:
 
 def load_with_extra(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     """As :func:`load`, with the checkpoint's ``extra`` (the task, the ``target`` column)."""
-    from nndl.models.nets import build_model
-    from nndl.training.checkpoint import _read, load_checkpoint
+    from nndl.training.checkpoint import load_checkpoint
 
     file = Path(path)
     if file.is_dir():
         file = file / "model.pt"
-    first = load_checkpoint(file)  # checks the file, the builder and the weights' shapes
+    first = load_checkpoint(file)  # checks the file, the builder and every member's shapes
     extra = first.extra
-    nets = [first.model.eval()]
-    for state in (_read(file, "cpu").get("member_states") or [])[1:]:
-        net = build_model(first.model.config)
-        net.load_state_dict(state)
-        nets.append(net.eval())
+    nets = [net.eval() for net in first.members]
     estimator = _estimator(file, extra)
     estimator.nets_, estimator.net_config_ = nets, first.model.config
     estimator.arch = first.model.config  # a refit of a clone builds the same net

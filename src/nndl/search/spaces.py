@@ -179,21 +179,11 @@ def suggest(trial: optuna.Trial, name: str, distribution: Any) -> Any:
     """Sample ``name`` from ``distribution`` through the trial's public ``suggest_*`` calls."""
     d = optuna.distributions
     if isinstance(distribution, d.FloatDistribution):
-        low, high, log, step = (
-            distribution.low,
-            distribution.high,
-            distribution.log,
-            distribution.step,
-        )
-        return trial.suggest_float(name, low, high, log=log, step=step)
+        f = distribution
+        return trial.suggest_float(name, f.low, f.high, log=f.log, step=f.step)
     if isinstance(distribution, d.IntDistribution):
-        low, high, log, step = (
-            distribution.low,
-            distribution.high,
-            distribution.log,
-            distribution.step,
-        )
-        return trial.suggest_int(name, low, high, log=log, step=step)
+        i = distribution
+        return trial.suggest_int(name, i.low, i.high, log=i.log, step=i.step)
     if isinstance(distribution, d.CategoricalDistribution):
         return trial.suggest_categorical(name, distribution.choices)
     raise ConfigError(

@@ -42,6 +42,8 @@ class LoadedCheckpoint:
     model: nn.Module
     train_config: TrainConfig | None
     extra: dict[str, Any] = field(default_factory=dict)
+    members: list[nn.Module] = field(default_factory=list)
+    """Every net of an ensemble's file, ``model`` first; ``[model]`` for one net's."""
 
 
 def save_checkpoint(
@@ -91,12 +93,13 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
     _check_builder(path, payload)
     try:
         config = config_from_dict(payload["model_config"])
-        _check_shapes(config, payload["state_dict"])  # before any weight is allocated
-        model = build_model(config)
-        model.load_state_dict(payload["state_dict"])
+        model, *others = _build(config, [payload["state_dict"], *_other_members(payload)])
         train = payload.get("train_config")
         return LoadedCheckpoint(
-            model, _train_config(train) if train else None, payload.get("extra", {})
+            model,
+            _train_config(train) if train else None,
+            payload.get("extra", {}),
+            [model, *others],
         )
     except (KeyError, TypeError, RuntimeError, NNDLError) as exc:
         raise DataError(f"checkpoint {path}: does not match its own config ({exc})") from exc
@@ -129,16 +132,26 @@ def load_regressor(path: str | os.PathLike[str], map_location: str = "cpu") -> A
     _check_regression(path, extra)
     states = payload.get("member_states") or [payload.get("state_dict")]
     try:
-        config = config_from_dict(payload["model_config"])
-        members = []
-        for state in states:
-            _check_shapes(config, state)
-            net = build_model(config)
-            net.load_state_dict(state)
-            members.append(net)
+        members = _build(config_from_dict(payload["model_config"]), states)
         return ScaledRegressor(members, _regression_scaling(extra))
     except (KeyError, TypeError, ValueError, RuntimeError, NNDLError) as exc:
         raise DataError(f"checkpoint {path}: not a regression net's checkpoint ({exc})") from exc
+
+
+def _build(config: Any, states: list[Any]) -> list[nn.Module]:
+    """One net of ``config`` per weights in ``states``, each checked before it is allocated."""
+    nets = []
+    for state in states:
+        _check_shapes(config, state)
+        net = build_model(config)
+        net.load_state_dict(state)
+        nets.append(net)
+    return nets
+
+
+def _other_members(payload: dict[str, Any]) -> list[Any]:
+    """An ensemble's weights after its first member's (which ``state_dict`` holds)."""
+    return list(payload.get("member_states") or [])[1:]
 
 
 def _check_regression(path: str | os.PathLike[str], extra: dict[str, Any]) -> None:
