@@ -1,17 +1,18 @@
 """Regression quality on a suite of datasets of the report's kind: basic net, the report's
 protocol (best of 5 fold nets), nndl's refit ensemble, and a Gaussian process.
 
-Ten seeded datasets: each a different smooth function on [-5, 5] (a sine with a trend, two
-bumps, a step, the damped cubic, a modulated cosine, with seeded parameters), 100 training
-points with two gaps of seeded widths and places and noise of std 0.3-0.6, 100 test points
-over the whole range with noise of std 0.2; plus the first two again with labels x 100 and
-inputs x 1000. Each runs the regression study (`run_all`: basic net at 2000 epochs, the random
-search with `--trials` completed trials, the 5 folds, the refit, the GP), seed 0.
+Fifteen seeded datasets. The first ten: each a different smooth function on [-5, 5] (a sine
+with a trend, two bumps, a step, the damped cubic, a modulated cosine, with seeded parameters),
+100 training points with two gaps of seeded widths and places and noise of std 0.3-0.6. The
+next five have new shapes: a narrow bump, a gap at the left end, noise of std 0.8-1.0, a kink,
+gaps at both ends. Test: 100 points over the whole range with noise of std 0.2. The first two
+come again with labels x 100 and inputs x 1000. Each runs the regression study (`run_all`:
+basic net at 2000 epochs, the search with `--trials` completed trials, the 5 folds, the
+refit, the GP), seed 0.
 
-Targets (issue 14): the refit ensemble beats the report's protocol on at least 8 of the 10
-datasets and by at least 25% on average test MSE; the GP ratio is reported; the scaled twins
-match their originals in relative terms (test MSE / 100^2) within noise, no trial pruned
-for scale alone.
+Targets (issue 22): the refit ensemble's mean test MSE at most 1.3x the GP's and no worse than
+the basic net's; it beats the report's protocol on at least 8 of the first 10 datasets; the
+scaled twins match their originals in relative terms (test MSE / 100^2).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from nndl.search.study import quiet_optuna
 
 DOMAIN = (-5.0, 5.0)
 ROWS = ("basic", "report", "refit", "gp")
+ORIGINAL = 10  # the first ten datasets; those past them have the new shapes
 
 
 def smooth_function(rng: np.random.Generator, kind: int) -> Any:
@@ -57,13 +59,40 @@ def gaps(rng: np.random.Generator) -> list[tuple[float, float]]:
             return [(float(s), float(s + w)) for s, w in zip(starts, widths, strict=True)]
 
 
+def new_shape(rng: np.random.Generator, kind: int) -> tuple[Any, list[tuple[float, float]], float]:
+    """The five datasets past the first ten: a sharp bump, a gap at one end, heavy noise, a
+    kink, gaps at both ends; each with its function, gaps and train noise std."""
+    a, w, p = rng.uniform(1.5, 3.0), rng.uniform(0.6, 1.6), rng.uniform(0, 2 * np.pi)
+    c = rng.uniform(-2.5, 2.5)
+    left, right = rng.uniform(0.8, 1.5), rng.uniform(0.8, 1.5)
+    ends = [(DOMAIN[0], DOMAIN[0] + left), (DOMAIN[1] - right, DOMAIN[1])]
+    if kind == 0:  # a narrow bump on a slow sine
+        f = lambda x: a * np.exp(-((x - c) ** 2) / 0.15) + 0.7 * np.sin(w * x + p)  # noqa: E731
+        return f, gaps(rng), float(rng.uniform(0.3, 0.6))
+    if kind == 1:  # no points near the left end, one gap inside
+        f = lambda x: a * np.sin(w * x + p) + 0.3 * x  # noqa: E731
+        inner = (c + 1.0, c + 1.0 + rng.uniform(1.0, 2.0))
+        return f, [ends[0], inner], float(rng.uniform(0.3, 0.6))
+    if kind == 2:  # heavy noise
+        f = lambda x: a * np.cos(w * x + p) * np.exp(-(x**2) / 12)  # noqa: E731
+        return f, gaps(rng), float(rng.uniform(0.8, 1.0))
+    if kind == 3:  # a kink
+        f = lambda x: a * (np.abs(x - c) - 2) / 2 + 0.5 * np.sin(2 * w * x + p)  # noqa: E731
+        return f, gaps(rng), float(rng.uniform(0.3, 0.6))
+    f = lambda x: a * np.sin(w * x + p) * np.exp(-(x**2) / 20) + 0.2 * x  # noqa: E731
+    return f, ends, float(rng.uniform(0.3, 0.6))
+
+
 def dataset(seed: int) -> tuple[RegressionData, RegressionData, dict[str, Any]]:
     rng = np.random.default_rng(1000 + seed)
-    f, holes, noise = smooth_function(rng, seed), gaps(rng), float(rng.uniform(0.3, 0.6))
+    if seed < ORIGINAL:
+        f, holes, noise = smooth_function(rng, seed), gaps(rng), float(rng.uniform(0.3, 0.6))
+    else:
+        f, holes, noise = new_shape(rng, seed - ORIGINAL)
     x = []
     while len(x) < 100:
         v = rng.uniform(*DOMAIN)
-        if not any(lo < v < hi for lo, hi in holes):
+        if not any(lo <= v <= hi for lo, hi in holes):
             x.append(v)
     tx = np.array(x)
     sx = DOMAIN[0] + (np.arange(100) + rng.uniform(0, 1, 100)) * (DOMAIN[1] - DOMAIN[0]) / 100
@@ -137,7 +166,9 @@ def scaled(data: RegressionData, x: float, y: float) -> RegressionData:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--datasets", type=int, default=10)
+    parser.add_argument(
+        "--datasets", type=int, default=15, help="how many (the first 10: the original shapes)"
+    )
     parser.add_argument(
         "--trials", type=int, default=20, help="completed search trials per dataset"
     )
@@ -150,9 +181,9 @@ def main() -> None:
     budget = Budget(trials=args.trials) if not args.quick else QUICK
     quiet_optuna()
     print(
-        "| dataset | basic | report's protocol | refit ensemble | GP | refit / report | refit / GP | completed / pruned | s |"
+        "| dataset | basic | report's protocol | refit ensemble | GP | refit / report | refit / GP | gaps: refit / GP | completed / pruned | s |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     rows: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.datasets):
@@ -190,25 +221,37 @@ def main() -> None:
 
 def print_row(name: str, row: dict[str, Any], units: float = 1.0) -> None:
     values = " | ".join(f"{row[k] / units:.4f}" for k in ROWS)
+    where = row["regions"]
+    gaps = f"{where['refit']['gaps']:.3f} / {where['gp']['gaps']:.3f}"
     print(
-        f"| {name} | {values} | {row['refit'] / row['report']:.2f} | {row['refit'] / row['gp']:.2f} | {row['completed']} / {row['pruned']} | {row['seconds']:.0f} |",
+        f"| {name} | {values} | {row['refit'] / row['report']:.2f} | {row['refit'] / row['gp']:.2f} | {gaps} | {row['completed']} / {row['pruned']} | {row['seconds']:.0f} |",
         flush=True,
     )
 
 
 def summarize(rows: dict[str, dict[str, Any]], n: int) -> dict[str, Any]:
+    """Means over every dataset and over the original ten; wins over the report's protocol on
+    the original ten (the issue's target); the error by region."""
     plain = [rows[f"d{i}"] for i in range(n)]
+    original = plain[:ORIGINAL]
     mean = {k: statistics.fmean(r[k] for r in plain) for k in ROWS}
-    wins = sum(r["refit"] < r["report"] for r in plain)
+    mean_original = {k: statistics.fmean(r[k] for r in original) for k in ROWS}
+    wins = sum(r["refit"] < r["report"] for r in original)
     figures = {
         "mean": mean,
+        "mean_original": mean_original,
         "refit_wins_over_report": wins,
         "refit_vs_report_mean_mse": 1 - mean["refit"] / mean["report"],
         "refit_over_gp_mean_mse": mean["refit"] / mean["gp"],
+        "refit_over_gp_mean_mse_original": mean_original["refit"] / mean_original["gp"],
         "mean_of_ratios_refit_over_gp": statistics.fmean(r["refit"] / r["gp"] for r in plain),
-        "target": f">= 25% and wins on >= {round(0.8 * n)} of {n}",
+        "target": f"refit / GP <= 1.3, wins on >= 8 of the first {len(original)}, refit <= basic",
     }
-    figures["met"] = wins >= round(0.8 * n) and figures["refit_vs_report_mean_mse"] >= 0.25
+    figures["met"] = (
+        figures["refit_over_gp_mean_mse"] <= 1.3
+        and wins >= round(0.8 * len(original))
+        and mean["refit"] <= mean["basic"]
+    )
     twins = {k: rows[k] for k in rows if k.endswith("x100")}
     figures["scaled_twins"] = {
         k: {
@@ -221,16 +264,21 @@ def summarize(rows: dict[str, dict[str, Any]], n: int) -> dict[str, Any]:
     }
     where = {
         model: {
-            k: statistics.fmean(r["regions"][model][k] for r in plain)
+            k: statistics.fmean(
+                r["regions"][model][k]
+                for r in plain
+                if r["regions"][model][k] == r["regions"][model][k]
+            )
             for k in ("gaps", "ends", "rest")
         }
         for model in ("refit", "gp")
     }
     figures["regions"] = where
     text = (
-        f"mean test MSE: basic {mean['basic']:.4f}, report's protocol {mean['report']:.4f}, refit ensemble {mean['refit']:.4f}, GP {mean['gp']:.4f}\n"
-        f"refit beats the report's protocol on {wins} of {n} (target >= 8), by {figures['refit_vs_report_mean_mse']:.0%} on mean MSE (target >= 25%)\n"
-        f"refit / GP: {figures['refit_over_gp_mean_mse']:.2f} on mean MSE, {figures['mean_of_ratios_refit_over_gp']:.2f} mean of ratios (goal <= 1.0)\n"
+        f"mean test MSE over {n}: basic {mean['basic']:.4f}, report's protocol {mean['report']:.4f}, refit ensemble {mean['refit']:.4f}, GP {mean['gp']:.4f}\n"
+        f"over the first {len(original)}: basic {mean_original['basic']:.4f}, report's protocol {mean_original['report']:.4f}, refit ensemble {mean_original['refit']:.4f}, GP {mean_original['gp']:.4f}\n"
+        f"refit beats the report's protocol on {wins} of the first {len(original)} (target >= 8)\n"
+        f"refit / GP: {figures['refit_over_gp_mean_mse']:.2f} on mean MSE over {n} ({figures['refit_over_gp_mean_mse_original']:.2f} over the first {len(original)}), {figures['mean_of_ratios_refit_over_gp']:.2f} mean of ratios (target <= 1.3)\n"
         f"test MSE by region, in (label range / 10)^2, refit vs GP: "
         + ", ".join(f"{k} {where['refit'][k]:.4f} vs {where['gp'][k]:.4f}" for k in where["refit"])
         + "\n"

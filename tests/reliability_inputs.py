@@ -43,6 +43,9 @@ def make_csvs(root: Path) -> None:
     _csv(root / "inf.csv", "inf")
     _csv(root / "huge_labels.csv", "3e38")  # finite, but its squared error is not
     _csv(root / "few.csv", rows=4)
+    (root / "semicolon.csv").write_text(
+        "input;label\n" + "".join(f"{i};{i % 3}\n" for i in range(30)), encoding="utf-8"
+    )
     (root / "header.csv").write_text("x,y\n1,2\n", encoding="utf-8")
     (root / "latin1.csv").write_bytes(b"input,label\n1,\xe9\n")
     (root / "empty.csv").write_text("", encoding="utf-8")
@@ -71,6 +74,8 @@ def make_params(root: Path) -> None:
         "patience": 10,
     }
     (root / "huge.json").write_text(json.dumps(huge), encoding="utf-8")
+    wide = {**huge, "lr": 1e-3, "Nh1": 1e300}
+    (root / "wide.json").write_text(json.dumps(wide), encoding="utf-8")
     (root / "long.json").write_text(json.dumps({**huge, "lr": "9" * 2_000_000}), encoding="utf-8")
     (root / "results_list").mkdir()
     (root / "results_list" / "results.json").write_text("[]", encoding="utf-8")
@@ -102,6 +107,8 @@ def _mnist_dir(root: Path, train: int = 20, test: int = 10) -> Path:
 def make_idx_dirs(root: Path) -> None:
     _mnist_dir(root / "idx_ok")
     _mnist_dir(root / "idx_no_test", test=0)
+    labels = _mnist_dir(root / "idx_label_255") / _IDX_NAMES[1]
+    write_idx(labels, np.array([*range(10), *range(9), 255], dtype=np.uint8))
     images = root / "{}" / _IDX_NAMES[0]
     bomb = _mnist_dir(root / "idx_bomb") / _IDX_NAMES[0]  # a header that promises 785 GB
     bomb.write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 10**9, 28, 28)))

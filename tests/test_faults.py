@@ -108,6 +108,17 @@ def test_a_full_disk_leaves_the_earlier_run_intact(small_disk: Path) -> None:
     assert not list(small_disk.glob(".*staging-*"))
 
 
+def test_a_study_part_on_a_full_disk_says_one_line_naming_its_folder(small_disk: Path) -> None:
+    stat = os.statvfs(small_disk)
+    (small_disk / "filler").write_bytes(bytes(stat.f_bavail * stat.f_frsize - 40_000))
+    out = small_disk / "study"
+    done = run_cli("regression", "basic", "--quick", "--quiet", "--out", str(out), cwd=small_disk)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"nndl: error: {out}/basic/") and "No space left" in lines[0]
+    assert not list(small_disk.glob(".*staging-*"))
+
+
 def _wait_for(path: Path, text: str, timeout: float = 240) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -188,3 +199,22 @@ def test_a_fifo_checkpoint_is_refused_at_once(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "model.pt")
     with pytest.raises(DataError, match="not a regular file"):
         load_checkpoint(tmp_path / "model.pt")
+
+
+def test_a_ctrl_c_while_nndl_exits_prints_no_traceback(tmp_path: Path) -> None:
+    # a Ctrl-C that lands after the command's work, while Python shuts down (atexit handlers:
+    # Optuna's storage, tqdm's monitor); the command's own exit status stands
+    script = (
+        "import atexit, os, signal, sys\n"
+        "sys.argv = ['nndl', 'train', '--task', 'regression', '--epochs', '1', '--quiet',"
+        f" '--out', {str(tmp_path / 'run')!r}]\n"
+        "atexit.register(lambda: os.kill(os.getpid(), signal.SIGINT))\n"
+        "from nndl.cli.main import entry\n"
+        "entry()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr
+    assert (tmp_path / "run" / "model.pt").exists()

@@ -66,6 +66,7 @@ CASES = [
     Case("csv-fullwidth-digits", [*T, *OUT, "--train-csv", "fullwidth.csv", *CSV], 1, "fullwidth"),
     Case("csv-nan", [*T, *OUT, "--train-csv", "nan.csv", *CSV], 1, "'nan'"),
     Case("csv-inf", [*T, *OUT, "--train-csv", "inf.csv", *CSV], 1, "'inf'"),
+    Case("csv-semicolons", [*T, *OUT, "--train-csv", "semicolon.csv", *CSV], 1, "by ';'"),
     Case("csv-header", [*T, *OUT, "--train-csv", "header.csv", *CSV], 1, "header"),
     Case("csv-latin1", [*T, *OUT, "--train-csv", "latin1.csv", *CSV], 1, "UTF-8"),
     Case("csv-empty-file", [*T, *OUT, "--train-csv", "empty.csv", *CSV], 1, "empty"),
@@ -107,6 +108,12 @@ CASES = [
         "params-1e300", ["regression", "best", "--out", "study", "--params", "huge.json"], 2, "lr"
     ),
     Case(
+        "params-width-1e300",
+        ["regression", "best", "--out", "study", "--params", "wide.json"],
+        2,
+        "Nh1 = 1e+300: must be an integer in [1, 65536]",
+    ),
+    Case(
         "params-2mb-value",
         ["regression", "best", "--out", "study", "--params", "long.json"],
         2,
@@ -127,6 +134,7 @@ CASES = [
     Case("idx-longer-than-header", [*MNIST, "idx_long"], 1, "longer than its header"),
     Case("idx-65-dims", [*MNIST, "idx_dims"], 1, "65 dimensions"),
     Case("idx-overflowing-sizes", [*MNIST, "idx_overflow"], 1, "promises"),
+    Case("idx-label-255", [*MNIST, "idx_label_255"], 1, "245 of those classes have no image"),
     Case("idx-no-test-images", [*MNIST, "idx_no_test"], 1, "0 image"),
     Case("idx-fifo", [*MNIST, "idx_fifo"], 1, "not a regular file"),
     Case("idx-dir-missing", [*MNIST, "nowhere"], 1, "nowhere"),

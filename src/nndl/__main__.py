@@ -1,7 +1,5 @@
 """``python -m nndl``."""
 
-import sys
+from nndl.cli.main import entry
 
-from nndl.cli.main import main
-
-sys.exit(main())
+entry()

@@ -71,29 +71,34 @@ def log_to_file(path: Path) -> Iterator[None]:
     except BaseException as exc:  # the log says how the run ended, then the error goes on
         log.error("stopped by %s: %s", type(exc).__name__, exc)
         raise
+    else:  # a run that failed says why in its one error line; one that finished, here
+        if handler.failure is not None:
+            print(
+                f"nndl: warning: the run finished, but its log {path} could not be written "
+                f"({handler.failure})",
+                file=sys.stderr,
+            )
     finally:
         log.removeHandler(handler)
         log.setLevel(level)
-        handler.close()
+        try:
+            handler.close()
+        except OSError as exc:  # its last flush on a full disk
+            handler.failure = handler.failure or exc
 
 
 class _LogFile(logging.FileHandler):
-    """A log file that, when it cannot be written (a full disk), says so once and stops."""
+    """A log file that, when it cannot be written (a full disk), stops and keeps the reason:
+    :func:`log_to_file` reports it once, unless the run fails anyway (then its error says)."""
 
-    failed = False
+    failure: BaseException | None = None
 
     def handleError(self, record: logging.LogRecord) -> None:
-        if not self.failed:
-            self.failed = True
-            reason = sys.exc_info()[1]
-            print(
-                f"nndl: warning: cannot write the log {self.baseFilename} ({reason}); "
-                "the run goes on without it",
-                file=sys.stderr,
-            )
+        if self.failure is None:
+            self.failure = sys.exc_info()[1]
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not self.failed:
+        if self.failure is None:
             super().emit(record)
 
 

@@ -86,7 +86,9 @@ def _add_threads_flag(commands: Any) -> None:
 def describe_error(exc: BaseException) -> str:
     """One short line for an error nndl did not phrase itself (Optuna, SQLAlchemy, torch, OS)."""
     if isinstance(exc, OSError) and exc.strerror:
-        where = f"{exc.filename}: " if exc.filename else ""
+        # a run's files are written in a hidden staging folder: name the folder the user gave
+        filename = re.sub(r"\.([^/]+)\.staging-[^/]+", r"\1", str(exc.filename or ""))
+        where = f"{filename}: " if filename else ""
         text = f"{where}{exc.strerror}"
     else:
         origin = type(exc).__module__.split(".")[0]
@@ -146,12 +148,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         set_threads(getattr(args, "threads", None))
     previous = signal.signal(signal.SIGTERM, _terminate)
+    previous_int = signal.getsignal(signal.SIGINT)
     try:
         return int(args.run(args) or 0)
     except NNDLError as exc:
         print(f"nndl: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: no traceback
         print(
             "nndl: interrupted; finished results are kept, a search resumes with the same command",
             file=sys.stderr,
@@ -165,7 +169,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
+
+
+def entry() -> NoReturn:
+    """The ``nndl`` command: :func:`main`, then an exit that a late Ctrl-C cannot interrupt
+    (the results are written by then; Python's shutdown would print its traceback)."""
+    status = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(status)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -142,7 +142,20 @@ def _cells(text: str, name: str, expected: str) -> list[tuple[str, ...]]:
         lines.pop()
     if not lines:
         raise DataError(f"{name}: the file is empty; {expected}")
+    _check_separator(lines[0], name)
     return lines
+
+
+def _check_separator(header: tuple[str, ...], name: str) -> None:
+    """A one-cell header holding another separator: say so, not "one column"."""
+    if len(header) != 1:
+        return
+    for separator, word in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+        if separator in header[0]:
+            raise DataError(
+                f"{name}, line 1: the columns are separated by {word}; nndl reads CSV separated "
+                f"by commas: line 1 would read {shorten(header[0].replace(separator, ','), 40)}"
+            )
 
 
 def _check_header(

@@ -7,13 +7,14 @@ below, sampled uniformly (Optuna's RandomSampler over categorical choices).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import optuna
 
 from nndl.errors import ConfigError
-from nndl.models.configs import FCNConfig
+from nndl.models.configs import ACTIVATIONS, FCNConfig
 from nndl.search.spaces import Run, SearchSpace, register_space
 from nndl.training.config import TrainConfig
 
@@ -102,20 +103,39 @@ class RegressionParams:
         return cls(**values)
 
 
-def _value_problems(key: str, value: Any) -> list[str]:
-    if key == "activation_function":
-        ok = value in ("Tanh", "ReLU", "Sigmoid")
-        return [] if ok else [f"activation_function = {value!r}: must be Tanh, ReLU or Sigmoid"]
+MAX_WIDTH = 65536  # units in one layer: a net of 4 such layers fills ~50 GB
+MAX_COUNT = 10**6  # batch size, patience
+
+
+def _whole(top: int) -> tuple[str, Callable[[float], bool]]:
+    return f"an integer in [1, {top}]", lambda v: 1 <= v <= top and float(v).is_integer()
+
+
+_FRACTION = ("in [0, 1)", lambda v: 0 <= v < 1)
+_RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
+    "dropout_prob_2": _FRACTION,
+    "dropout_prob_3": _FRACTION,
+    "dropout": _FRACTION,
+    "lr": ("in (0, 10]", lambda v: 0 < v <= 10),
+    "weight_decay": (">= 0", lambda v: v >= 0),
+    "depth": _whole(16),
+    "width": _whole(MAX_WIDTH),
+    **{f"Nh{i}": _whole(MAX_WIDTH) for i in range(1, 5)},
+}
+
+
+def _value_problems(
+    key: str, value: Any, activations: tuple[str, ...] = ("Tanh", "ReLU", "Sigmoid")
+) -> list[str]:
+    """What is wrong with one parameter's value (nothing: an empty list)."""
+    if key.startswith("activation"):
+        if value in activations:
+            return []
+        return [f"{key} = {value!r}: must be one of {', '.join(activations)}"]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return [f"{key} = {value!r}: must be a number"]
-    ranges = {
-        "dropout_prob_2": (0 <= value < 1, "in [0, 1)"),
-        "dropout_prob_3": (0 <= value < 1, "in [0, 1)"),
-        "lr": (0 < value <= 10, "in (0, 10]"),
-        "weight_decay": (value >= 0, ">= 0"),
-    }
-    ok, valid = ranges.get(key, (value >= 1 and float(value).is_integer(), "an integer >= 1"))
-    return [] if ok else [f"{key} = {value!r}: must be {valid}"]
+    valid, test = _RANGES.get(key, _whole(MAX_COUNT))
+    return [] if test(value) else [f"{key} = {value!r}: must be {valid}"]
 
 
 def suggest_regression(trial: optuna.Trial) -> RegressionParams:
@@ -185,6 +205,9 @@ class SmoothRegressionSpace(SearchSpace):
         )
 
     def run(self, params: dict[str, Any]) -> Run:
+        problems = [p for k in self.columns for p in _value_problems(k, params[k], ACTIVATIONS)]
+        if problems:
+            raise ConfigError("params", problems)
         depth, width = int(params["depth"]), int(params["width"])
         dropout = (float(params["dropout"]),) * depth if params["dropout"] else ()
         config = FCNConfig(1, (width,) * depth, str(params["activation"]), dropout, 1)

@@ -12,6 +12,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from nndl._inputs import check_readable_file, read_bytes
 from nndl.errors import DataError, UsageError
 from nndl.tasks.base import Task, register_task
@@ -50,6 +52,13 @@ class ImageTask(Task):
 
         data = load_mnist(self.data_dir)
         classes = int(data.train_labels.max()) + 1
+        empty = np.setdiff1d(np.arange(classes), data.train_labels)
+        if empty.size:
+            raise DataError(
+                f"{self.data_dir}: the training labels run 0-{classes - 1} but {empty.size} of "
+                f"those classes have no image ({', '.join(map(str, empty[:5]))}"
+                f"{', ...' if empty.size > 5 else ''}); labels must be 0 to K-1, each present"
+            )
         if data.test_labels.size and int(data.test_labels.max()) >= classes:
             raise DataError(
                 f"{self.data_dir}: test label {int(data.test_labels.max())} never occurs in the "
