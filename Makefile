@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint demo bench clean
+.PHONY: setup test lint demo docs bench clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,10 @@ test: lint
 demo: setup
 	$(BIN)/nndl reproduce --quick --out runs/demo
 	@echo "report: runs/demo/report.html (and runs/demo/report.md)"
+
+docs: setup
+	$(BIN)/mkdocs build --strict
+	@echo "site: site/index.html"
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"

@@ -30,9 +30,10 @@ class NetClassifier(ClassifierMixin, NetEstimator):
     Attributes:
         classes_: the labels, in the order of ``predict_proba``'s columns.
         history_: one dict per epoch (``train_loss``, ``val_loss``, ``val_accuracy``, ...).
-        net_: the (first) trained ``torch.nn.Module`` (on the CPU, in eval mode); ``nets_``
-            all of them.
-        n_features_in_, feature_names_in_: as scikit-learn's.
+        net_: the (first) trained ``torch.nn.Module`` (on the CPU, in eval mode).
+        nets_: all of them.
+        n_features_in_: as scikit-learn's.
+        feature_names_in_: as scikit-learn's (only for inputs with column names).
 
     Example:
         >>> clf = NetClassifier(max_epochs=50, random_state=0).fit(X, labels)

@@ -30,11 +30,20 @@ class NetRegressor(RegressorMixin, NetEstimator):
         arch_options: fields of the architecture's config to override
             (``{"hidden_sizes": (64, 64), "activation": "tanh"}``); ``set_params`` and the
             searches also take them one by one as ``arch__hidden_sizes``.
-        max_epochs, patience, lr, weight_decay, batch_size: training settings; None takes
-            the architecture's defaults (``"mlp"``: 300 epochs, patience 30, lr 1e-3,
-            batch 32). ``patience=0`` turns early stopping off.
-        optimizer, loss, lr_schedule, lr_step, lr_factor, momentum: as in
-            :class:`nndl.TrainConfig` (the optimizer and loss by name or as callables).
+        max_epochs: the most epochs; None (as for the four below) takes the
+            architecture's default (``"mlp"``: 300 epochs, patience 30, lr 1e-3, batch 32).
+        patience: epochs without a better validation loss before training stops; 0 turns
+            early stopping off.
+        lr: the learning rate.
+        weight_decay: the optimizer's weight decay.
+        batch_size: rows per step.
+        optimizer: as in :class:`nndl.TrainConfig`: a ``torch.optim`` name or a callable.
+        loss: as in :class:`nndl.TrainConfig`: ``"auto"``, a ``torch.nn`` loss name or a
+            callable.
+        lr_schedule: ``None``, ``"step"``, ``"cosine"`` or ``"plateau"``.
+        lr_step: the epochs between steps of the ``"step"`` schedule.
+        lr_factor: the factor of the ``"step"`` and ``"plateau"`` schedules.
+        momentum: SGD's momentum.
         val_fraction: rows held out for early stopping, in [0, 1); 0 trains on every row
             for ``max_epochs``.
         standardize: standardize the inputs and the target on the training rows.
@@ -47,7 +56,9 @@ class NetRegressor(RegressorMixin, NetEstimator):
     Attributes:
         history_: one dict per epoch of the first net (``train_loss``, ``val_loss``, ...).
         nets_: the trained ``torch.nn.Module``s (on the CPU, in eval mode).
-        n_features_in_, feature_names_in_: as scikit-learn's.
+        best_epoch_: the epoch whose weights the first net kept.
+        n_features_in_: as scikit-learn's.
+        feature_names_in_: as scikit-learn's (only for inputs with column names).
 
     Example:
         >>> reg = NetRegressor(arch_options={"hidden_sizes": (64, 64)}, random_state=0)

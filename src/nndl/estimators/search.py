@@ -41,19 +41,27 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
         cv: folds: an int (stratified for classifiers, as scikit-learn's), or any splitter
             with scikit-learn's ``split(X, y, groups)``.
         scoring: scikit-learn's scoring (None: the estimator's ``score``); higher is better.
-        sampler, pruner: Optuna's; default ``TPESampler(seed=random_state)`` and
-            ``MedianPruner(n_startup_trials=5)`` over the running mean of the fold scores.
-            ``optuna.pruners.NopPruner()`` runs every fold of every trial.
-        storage, study_name: an Optuna storage URL (``sqlite:///search.db``) to keep and
-            resume the study; None keeps it in memory.
+        sampler: Optuna's sampler; default ``TPESampler(seed=random_state)``.
+        pruner: Optuna's pruner over the running mean of the fold scores; default
+            ``MedianPruner(n_startup_trials=5)``. ``optuna.pruners.NopPruner()`` runs every
+            fold of every trial.
+        storage: an Optuna storage URL (``sqlite:///search.db``) to keep and resume the
+            study; None keeps it in memory.
+        study_name: the study's name in ``storage``.
         refit: train ``best_estimator_`` on every row with the best parameters.
         timeout: seconds after which no new trial starts.
         random_state: seeds the sampler and, where unset, the estimator's ``random_state``.
         verbose: 1 shows Optuna's progress bar.
 
     Attributes:
-        best_params_, best_score_, best_index_, best_estimator_, cv_results_ (scikit-learn's
-        format, with a ``state`` column: ``COMPLETE`` or ``PRUNED``), n_splits_, study_.
+        best_params_: the best trial's parameters.
+        best_score_: its mean score over the folds.
+        best_index_: its row in ``cv_results_``.
+        best_estimator_: the estimator refit on every row with ``best_params_``.
+        cv_results_: every trial in scikit-learn's format, with a ``state`` column
+            (``COMPLETE`` or ``PRUNED``).
+        n_splits_: the number of folds.
+        study_: the ``optuna.Study``.
     """
 
     def __init__(
