@@ -28,7 +28,8 @@ import numpy as np
 
 from _common import machine, record
 from nndl.data.regression import RegressionData, write_csv
-from nndl.experiments.regression import QUICK, Budget, RegressionStudy, run_all
+from nndl.experiments.budgets import RegressionBudget
+from nndl.experiments.regression import QUICK, RegressionStudy, run_all
 from nndl.search.study import quiet_optuna
 
 DOMAIN = (-5.0, 5.0)
@@ -105,7 +106,7 @@ def run_one(
     folder: Path,
     train: RegressionData,
     test: RegressionData,
-    budget: Budget,
+    budget: RegressionBudget,
     holes: Any,
     choices: dict[str, str] | None = None,
 ) -> dict[str, Any]:
@@ -178,7 +179,7 @@ def main() -> None:
     parser.add_argument("--no-twins", action="store_true", help="skip the scaled twins")
     args = parser.parse_args()
     choices = {"space": args.space, "folds": args.folds}
-    budget = Budget(trials=args.trials) if not args.quick else QUICK
+    budget = RegressionBudget(trials=args.trials) if not args.quick else QUICK
     quiet_optuna()
     print(
         "| dataset | basic | report's protocol | refit ensemble | GP | refit / report | refit / GP | gaps: refit / GP | completed / pruned | s |"

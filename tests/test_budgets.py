@@ -13,6 +13,7 @@ import optuna
 import pytest
 import torch
 
+from nndl.errors import UsageError
 from nndl.experiments import classification as cls
 from nndl.experiments.budgets import BUDGET_NAMES, classify_budget, regression_budget
 from nndl.experiments.classification_search import _search_job, _study_spec
@@ -32,11 +33,10 @@ def nndl(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_report_budget_is_the_reports_protocol_and_full_is_its_old_name() -> None:
+def test_report_budget_is_the_reports_protocol() -> None:
     report = classify_budget("report")
-    assert classify_budget("full") is report and regression_budget("full") is regression_budget(
-        "report"
-    )
+    with pytest.raises(UsageError, match="budget 'full': valid: default, report, quick"):
+        regression_budget("full")
     assert (report.max_epochs, report.trials, report.max_trials, report.search_max_epochs) == (
         100,
         50,

@@ -114,3 +114,63 @@ def test_importing_every_module_changes_nothing_outside_nndl() -> None:
     env = {"PYTHONPATH": str(SRC.parent), "PATH": "/usr/bin:/bin"}
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert result.stdout.strip() == "unchanged", result.stderr[-2000:]
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """The nndl modules ``path`` imports when it runs (``if TYPE_CHECKING:`` blocks left out),
+    ``from a import b`` counted as an import of ``a.b`` where that is a module."""
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            node.body = []
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("nndl"):
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("nndl")}
+    return found
+
+
+def test_no_import_cycle_inside_a_folder() -> None:
+    modules = {_module(p): p for p in FILES}
+    graph = {
+        m: {i for i in _runtime_imports(p) if i in modules and i != m and _folder(i) == _folder(m)}
+        for m, p in modules.items()
+    }
+    cycles = []
+    for start in graph:  # a module that reaches itself through its folder's modules
+        seen, todo = set(), list(graph[start])
+        while todo:
+            m = todo.pop()
+            if m == start:
+                cycles.append(start)
+                break
+            if m not in seen:
+                seen.add(m)
+                todo.extend(graph[m])
+    assert not cycles, f"modules in an import cycle inside their folder: {sorted(cycles)}"
+
+
+def _folder(module: str) -> str:
+    return module.rsplit(".", 1)[0]
+
+
+def test_no_module_that_runs_studies_compares_a_study_name() -> None:
+    from nndl.experiments.study import studies
+
+    names = set(studies())
+    found = []
+    for path in FILES:
+        if _part(_module(path)) not in ("experiments", "report", "cli"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Compare):
+                continue
+            values = set()
+            for side in (node.left, *node.comparators):
+                items = side.elts if isinstance(side, (ast.Tuple, ast.List, ast.Set)) else [side]
+                values |= {i.value for i in items if isinstance(i, ast.Constant)}
+            if values & names:
+                found.append(f"{path.relative_to(SRC)}:{node.lineno} {ast.unparse(node)}")
+    assert not found, f"loop over the registry of studies instead: {found}"

@@ -48,6 +48,8 @@ _EXPORTS = {
     "NetRegressor": "nndl.estimators.regressor",
     "NetSearchCV": "nndl.estimators.search",
     "load": "nndl.estimators._persist",
+    "Study": "nndl.experiments.study",
+    "register_study": "nndl.experiments.study",
     "predict_file": "nndl.experiments.predict",
     "load_mnist": "nndl.data.mnist",
     "load_csv": "nndl.data.regression",

@@ -67,11 +67,12 @@ def run(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     from nndl._inputs import check_output_dir
     from nndl._io import staged_folder
+    from nndl.experiments.study import report_sections
     from nndl.report.build import write_report
 
     check_output_dir(args.dir, "report folder")
     with staged_folder(args.dir) as staging:  # both files new, or both as they were
-        write_report(args.dir, staging)
+        write_report(args.dir, staging, sections=report_sections())
     md, html = args.dir / "report.md", args.dir / "report.html"
     print(json.dumps({"report_md": str(md), "report_html": str(html)}))
     return 0

@@ -105,35 +105,27 @@ def run(args: argparse.Namespace) -> int:
 def job_from_study(data: dict[str, Any], out: Path, quiet: bool, toml: str | None) -> Any:
     """The ReproduceJob of a checked study file (its data and spaces checked before any work)."""
     from nndl.experiments.reproduce import ReproduceJob
+    from nndl.experiments.study import studies
 
     study = data["study"]
-    regression, classification = data.get("regression"), data.get("classification")
-    for section, values in (("regression", regression), ("classification", classification)):
-        if values is not None and "inputs" in values:
+    options = {}
+    for name, kind in studies().items():
+        if name not in data:
+            continue
+        values = dict(data[name])
+        if "inputs" in values:
             values["inputs"] = tuple(values["inputs"])
-        if values is not None:
-            _check_section(section, values)
+        kind(Path("."), **values).check()  # type: ignore[call-arg]
+        options[name] = values
     return ReproduceJob(
         out,
         budget=study["budget"],
         device=str(study.get("device", "cpu")),
         seed=int(study.get("seed", 0)),
         quiet=quiet,
-        regression_options=regression,
-        classification_options=classification,
+        options=options,
         study_toml=toml,
     )
-
-
-def _check_section(section: str, values: dict[str, Any]) -> None:
-    from nndl.experiments.classification import ClassifyStudy
-    from nndl.experiments.regression import RegressionStudy
-
-    cls = RegressionStudy if section == "regression" else ClassifyStudy
-    study = cls(Path("."), **values)
-    if section == "regression" or values.get("data_dir") or values.get("class_names"):
-        study.task.check()
-    study.search_space  # noqa: B018
 
 
 def run_show(args: argparse.Namespace) -> int:

@@ -32,7 +32,7 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from nndl._io import dumps_json
     from nndl.errors import UsageError
-    from nndl.experiments.tabular_search import search_table
+    from nndl.experiments.tabular import search_table
     from nndl.search.study import quiet_optuna
     from nndl.tasks.tabular import TabularTask
     from nndl.training.config import check_seeds

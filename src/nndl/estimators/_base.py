@@ -142,7 +142,7 @@ class NetEstimator(BaseEstimator):
     def save(self, path: Any) -> None:
         """Write the fitted estimator to one checkpoint file that :func:`nndl.load` reads
         back: the nets, their config, the scaling, the classes and the feature names."""
-        from nndl.estimators._persist import save
+        from nndl.estimators._checkpoint import save
 
         save(self, path)
 

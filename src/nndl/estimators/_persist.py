@@ -16,37 +16,11 @@ from typing import Any
 import numpy as np
 
 from nndl.errors import DataError
+from nndl.estimators._checkpoint import input_shape, json_params
 
-__all__ = ["load", "load_with_extra", "save"]
+__all__ = ["load", "load_with_extra"]
 
 CLASSIFICATION_TASKS = ("mnist", "images", "tabular")
-
-
-def save(estimator: Any, path: str | os.PathLike[str]) -> None:
-    """Write a fitted estimator to ``path`` (atomically)."""
-    from sklearn.utils.validation import check_is_fitted
-
-    from nndl.training.checkpoint import save_checkpoint
-
-    check_is_fitted(estimator)
-    extra: dict[str, Any] = {
-        "estimator": type(estimator).__name__,
-        "task": "classification" if hasattr(estimator, "classes_") else "regression",
-        "params": _json_params(estimator.get_params(deep=False)),
-        "input_shape": list(estimator.input_shape_),
-        "scaling": _dict(estimator.scaling_),
-    }
-    if hasattr(estimator, "classes_"):
-        extra["classes"] = estimator.classes_.tolist()
-    if hasattr(estimator, "target_scaling_"):
-        extra["target_scaling"] = _dict(estimator.target_scaling_)
-        extra["target_ndim"] = int(estimator.target_ndim_)
-    if hasattr(estimator, "feature_names_in_"):
-        extra["feature_names"] = [str(n) for n in estimator.feature_names_in_]
-    nets = estimator.nets_
-    save_checkpoint(
-        path, nets[0], estimator.train_config_, extra, config=estimator.net_config_, members=nets
-    )
 
 
 def load(path: str | os.PathLike[str]) -> Any:
@@ -75,7 +49,7 @@ def load_with_extra(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     estimator.arch = first.model.config  # a refit of a clone builds the same net
     estimator.train_config_ = first.train_config
     estimator.history_, estimator.best_epoch_ = [], extra.get("epoch")
-    shape = extra.get("input_shape") or _shape_of(first.model.config)
+    shape = extra.get("input_shape") or input_shape(first.model.config)
     estimator.input_shape_ = tuple(int(s) for s in shape)
     estimator.n_features_in_ = int(estimator.input_shape_[0])
     if extra.get("feature_names"):
@@ -101,7 +75,7 @@ def _estimator(file: Path, extra: dict[str, Any]) -> Any:
     )
     if classifier and not extra.get("classes"):
         raise DataError(f"checkpoint {file}: a {task} net's checkpoint without its classes")
-    params = _json_params(extra.get("params") or {})
+    params = json_params(extra.get("params") or {})
     estimator = (NetClassifier if classifier else NetRegressor)()
     valid = estimator.get_params(deep=False)
     estimator.set_params(**{k: v for k, v in params.items() if k in valid})
@@ -126,24 +100,3 @@ def _set_scaling(estimator: Any, extra: dict[str, Any]) -> None:
         estimator.target_scaling_ = Scaling((s.target_mean,), (s.target_std,), 0.0, 1.0)
     else:
         estimator.target_scaling_ = None
-
-
-def _shape_of(config: Any) -> tuple[int, ...]:
-    if getattr(config, "kind", None) == "cnn":
-        return (config.in_channels, config.input_size, config.input_size)
-    return (int(config.input_size),)
-
-
-def _dict(scaling: Any) -> dict[str, Any] | None:
-    return scaling.to_dict() if scaling is not None else None
-
-
-def _json_params(params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters a checkpoint can hold and give back as they were: numbers, strings and
-    None. The rest (the architecture, whose config is in the file; a callable loss; a
-    RandomState) is left out, and a loaded estimator keeps its defaults for them."""
-    return {k: v for k, v in params.items() if k not in ("arch", "arch_options") and _plain(v)}
-
-
-def _plain(value: Any) -> bool:
-    return value is None or isinstance(value, (bool, int, float, str))

@@ -43,25 +43,18 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
         scoring: scikit-learn's scoring (None: the estimator's ``score``); higher is better.
         sampler: Optuna's sampler; default ``TPESampler(seed=random_state)``.
         pruner: Optuna's pruner over the running mean of the fold scores; default
-            ``MedianPruner(n_startup_trials=5)``. ``optuna.pruners.NopPruner()`` runs every
-            fold of every trial.
-        storage: an Optuna storage URL (``sqlite:///search.db``) to keep and resume the
-            study; None keeps it in memory.
-        study_name: the study's name in ``storage``.
+            ``MedianPruner(n_startup_trials=5)``; ``NopPruner()`` runs every fold.
+        storage: an Optuna storage URL to keep the study (``study_name``); None: in memory.
         refit: train ``best_estimator_`` on every row with the best parameters.
         timeout: seconds after which no new trial starts.
         random_state: seeds the sampler and, where unset, the estimator's ``random_state``.
         verbose: 1 shows Optuna's progress bar.
 
     Attributes:
-        best_params_: the best trial's parameters.
-        best_score_: its mean score over the folds.
-        best_index_: its row in ``cv_results_``.
+        best_params_: the best trial's (``best_score_``: its mean, ``best_index_``: its row).
         best_estimator_: the estimator refit on every row with ``best_params_``.
-        cv_results_: every trial in scikit-learn's format, with a ``state`` column
-            (``COMPLETE`` or ``PRUNED``).
-        n_splits_: the number of folds.
-        study_: the ``optuna.Study``.
+        cv_results_: every trial in scikit-learn's format, ``state`` COMPLETE or PRUNED.
+        study_: the ``optuna.Study`` (``n_splits_``: the number of folds).
     """
 
     def __init__(

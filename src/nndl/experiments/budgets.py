@@ -13,25 +13,22 @@ to its early stop.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from nndl.errors import UsageError
 from nndl.search.limits import DCNN_MACS, PRUNE_FRACTION
 
 __all__ = [
-    "ALIASES",
     "BUDGET_NAMES",
     "ClassifyBudget",
     "RegressionBudget",
+    "TabularBudget",
     "budget_name",
-    "budget_settings",
     "classify_budget",
     "regression_budget",
 ]
 
 BUDGET_NAMES = ("default", "report", "quick")
-ALIASES = {"full": "report"}  # the report's budget before the budgets had names
 
 
 @dataclass(frozen=True)
@@ -98,10 +95,25 @@ CLASSIFY = {
 }
 
 
+@dataclass(frozen=True)
+class TabularBudget:
+    """How much the tabular study trains: trials, stratified folds, epochs per fit."""
+
+    name: str = "default"
+    trials: int = 20
+    folds: int = 5
+    max_epochs: int = 100
+
+
+TABULAR = {
+    "default": TabularBudget(),
+    "report": TabularBudget("report"),  # the report has no tabular study: the default's
+    "quick": TabularBudget("quick", trials=4, folds=3, max_epochs=10),
+}
+
+
 def budget_name(name: str) -> str:
-    """The budget ``name`` names (``full``, its name before the default budget, is ``report``);
-    one line naming the valid ones for any other."""
-    name = ALIASES.get(name, name)
+    """``name`` when it names a budget; one line naming the valid ones for any other."""
     if name not in BUDGET_NAMES:
         raise UsageError(f"budget {name!r}: valid: {', '.join(BUDGET_NAMES)}")
     return name
@@ -115,12 +127,3 @@ def regression_budget(name: str) -> RegressionBudget:
 def classify_budget(name: str) -> ClassifyBudget:
     """The MNIST study's budget called ``name``."""
     return CLASSIFY[budget_name(name)]
-
-
-def budget_settings(name: str, parts: Any = ("regression", "classification")) -> dict[str, Any]:
-    """The settings of budget ``name`` for the studies in ``parts`` (for results.json)."""
-    settings = {
-        "regression": asdict(regression_budget(name)),
-        "classification": asdict(classify_budget(name)),
-    }
-    return {part: values for part, values in settings.items() if part in parts}

@@ -13,9 +13,9 @@ import torch
 from torch import nn
 
 from nndl._io import write_json
-from nndl.experiments._study import StudyFolders
 from nndl.experiments.budgets import CLASSIFY, ClassifyBudget
 from nndl.experiments.classification_search import best_params, run_search
+from nndl.experiments.study import Study, register_study
 
 __all__ = [
     "DEFAULT",
@@ -36,8 +36,9 @@ NETS = ("fcn", "cnn", "dcnn", "pdcnn")
 FULL, DEFAULT, QUICK = (CLASSIFY[name] for name in ("report", "default", "quick"))
 
 
+@register_study
 @dataclass(frozen=True)
-class ClassifyStudy(StudyFolders):
+class ClassifyStudy(Study):
     """Where MNIST is, where results go, and how to run (``budget``: the default one).
 
     ``seed`` seeds the splits, folds and weights (a study resumes only with the same one);
@@ -61,7 +62,11 @@ class ClassifyStudy(StudyFolders):
     class_names: str | None = None
     max_macs: int | None = None
 
+    name = "classification"
+    budgets = CLASSIFY
+
     def __post_init__(self) -> None:
+        super().__post_init__()
         # the budget's search space and pruner unless the study names its own
         if not self.space:
             object.__setattr__(self, "space", self.budget.space)
@@ -82,6 +87,20 @@ class ClassifyStudy(StudyFolders):
 
         name = "mnist" if self.data_dir is None and self.class_names is None else "images"
         return make_task(name, data_dir=self.data_dir, class_names_file=self.class_names)
+
+    def check(self) -> None:
+        if self.data_dir or self.class_names:  # MNIST itself is fetched when the study runs
+            self.task.check()
+        self.search_space  # noqa: B018
+
+    def run(self, timings: dict[str, float]) -> dict[str, Any]:
+        return run_all(self, timings=timings)
+
+    @staticmethod
+    def report_section(doc: Any, results: dict[str, Any]) -> None:
+        from nndl.report.sections import classification_section
+
+        classification_section(doc, results)
 
 
 def train_net(

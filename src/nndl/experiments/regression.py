@@ -15,17 +15,16 @@ import torch
 
 from nndl._io import write_json
 from nndl.data.tensors import TensorData
-from nndl.experiments._study import StudyFolders
 from nndl.experiments.budgets import REGRESSION, RegressionBudget
 from nndl.experiments.regression_answer import scaled
 from nndl.experiments.regression_search import best_params, run_search
+from nndl.experiments.study import Study, register_study
 from nndl.search.spaces import Run
 
 __all__ = [
     "DEFAULT",
     "FULL",
     "QUICK",
-    "Budget",
     "RegressionStudy",
     "run_all",
     "run_basic",
@@ -34,12 +33,12 @@ __all__ = [
 ]
 
 
-Budget = RegressionBudget  # the name before the budgets had names
 FULL, DEFAULT, QUICK = (REGRESSION[name] for name in ("report", "default", "quick"))
 
 
+@register_study
 @dataclass(frozen=True)
-class RegressionStudy(StudyFolders):
+class RegressionStudy(Study):
     """Where the data is, where results go, and how to run.
 
     ``seed`` seeds the splits, folds and weights (a study resumes only with the same one);
@@ -92,12 +91,28 @@ class RegressionStudy(StudyFolders):
             self.train_csv, self.test_csv, self.inputs, self.target, self.standardize
         )
 
+    name = "regression"
+    budgets = REGRESSION
+
     @property
     def search_space(self) -> Any:
         """The search space ``space`` names (a built-in name or ``FILE.py:Class``)."""
         from nndl.search.spaces import get_space
 
         return get_space(self.space, "regression")
+
+    def check(self) -> None:
+        self.task.check()
+        self.search_space  # noqa: B018
+
+    def run(self, timings: dict[str, float]) -> dict[str, Any]:
+        return run_all(self, timings=timings)
+
+    @staticmethod
+    def report_section(doc: Any, results: dict[str, Any]) -> None:
+        from nndl.report.sections import regression_section
+
+        regression_section(doc, results)
 
 
 def _save_run_figure(

@@ -1,4 +1,8 @@
-"""``nndl reproduce``: the regression study and the MNIST study end to end, then the report."""
+"""A whole study: each kind of study its section names, in registry order, then the report.
+
+``nndl reproduce`` runs the shipped study file (the report's regression and MNIST studies);
+``nndl study run`` runs any study file.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +12,24 @@ from typing import Any
 
 from nndl._io import write_json
 from nndl._timing import machine_info, timed
-from nndl.experiments import classification as cls
-from nndl.experiments import regression as reg
-from nndl.experiments.budgets import (
-    budget_name,
-    budget_settings,
-    classify_budget,
-    regression_budget,
-)
+from nndl.experiments.budgets import budget_name
+from nndl.experiments.study import budget_settings, report_sections, studies
 
 __all__ = ["ReproduceJob", "reproduce"]
 
 
 @dataclass(frozen=True)
 class ReproduceJob:
-    """Where to write, which budget, which data."""
+    """Where to write, which budget, and each study's options by its kind's name (a kind that
+    is not there is skipped)."""
 
     out: Path
     budget: str = "default"  # default, report or quick (nndl.experiments.budgets)
     device: str = "cpu"
     seed: int = 0
     quiet: bool = False
-    data_dir: str | None = None
-    train_csv: str | None = None
-    test_csv: str | None = None
     store_dir: Path | None = None
-    regression_options: dict[str, Any] | None = field(default_factory=dict)  # None: skipped
-    classification_options: dict[str, Any] | None = field(default_factory=dict)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
     study_toml: str | None = None  # the resolved study file, written next to the results
 
     def __post_init__(self) -> None:
@@ -47,50 +42,31 @@ class ReproduceJob:
         """Where the searches' storages and logs live (``out`` may be a staging folder)."""
         return self.store_dir or self.out
 
-
-def _regression(job: ReproduceJob, timings: dict[str, float]) -> dict[str, Any]:
-    options = {
-        "train_csv": job.train_csv,
-        "test_csv": job.test_csv,
-        **(job.regression_options or {}),
-    }
-    study = reg.RegressionStudy(
-        job.out / "regression",
-        device=job.device,
-        budget=regression_budget(job.budget),
-        seed=job.seed,
-        quiet=job.quiet,
-        store_dir=job.home / "regression",
-        **options,
-    )
-    return reg.run_all(study, timings=timings)
-
-
-def _classification(job: ReproduceJob, timings: dict[str, float]) -> dict[str, Any]:
-    options = {"data_dir": job.data_dir, **(job.classification_options or {})}
-    study = cls.ClassifyStudy(
-        job.out / "classification",
-        device=job.device,
-        budget=classify_budget(job.budget),
-        seed=job.seed,
-        quiet=job.quiet,
-        store_dir=job.home / "classification",
-        **options,
-    )
-    return cls.run_all(study, timings=timings)
+    def studies(self) -> list[Any]:
+        """The studies to run, in registry order."""
+        common = {"device": self.device, "seed": self.seed, "quiet": self.quiet}
+        return [
+            kind.create(
+                self.out / name,
+                budget=self.budget,
+                common={**common, "store_dir": self.home / name},
+                options=self.options[name],
+            )
+            for name, kind in studies().items()
+            if name in self.options
+        ]
 
 
 def reproduce(job: ReproduceJob) -> dict[str, Any]:
-    """Run both studies, write ``results.json``, ``report.md`` and ``report.html``; returns the results."""
+    """Run the job's studies, write ``results.json``, ``report.md`` and ``report.html``; returns
+    the results."""
     from nndl.report.build import write_report
 
     timings: dict[str, float] = {}
     parts: dict[str, Any] = {}
     with timed(timings, "total"):
-        if job.regression_options is not None:
-            parts["regression"] = _regression(job, timings)
-        if job.classification_options is not None:
-            parts["classification"] = _classification(job, timings)
+        for study in job.studies():
+            parts[study.name] = study.run(timings)
     results = {
         **parts,
         "timings": timings,
@@ -103,5 +79,5 @@ def reproduce(job: ReproduceJob) -> dict[str, Any]:
         from nndl._io import write_text
 
         write_text(job.out / "study.toml", job.study_toml)
-    write_report(job.out)
+    write_report(job.out, sections=report_sections())
     return results

@@ -2,193 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from nndl._inputs import read_json_object
 from nndl._io import write_text
 from nndl.errors import DataError
-from nndl.report import reference as ref
-from nndl.report.captions import MNIST_FIGURES, REGRESSION_FIGURES, in_words_of
 from nndl.report.document import Document, Figure, Heading, Paragraph, Table, to_html, to_markdown
+from nndl.report.sections import number, short, user_data
 
 __all__ = ["build_document", "write_report"]
 
-
-def _f(value: Any, digits: int = 4) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, (int, float)) else "-"
-
-
-def _user_data(reg: dict[str, Any]) -> bool:
-    """A user's table (several columns or scaled): no comparison with the report's numbers."""
-    return "inputs" in reg.get("data", {})
-
-
-def _without_report(table: Table) -> Table:
-    """The table without its "report ..." columns (a user's data has no report to compare)."""
-    keep = [i for i, h in enumerate(table.header) if not h.startswith("report")]
-    rows = [[r[i] for i in keep] for r in table.rows]
-    caption = table.caption.replace(", ours next to the report's", "")
-    return Table([table.header[i] for i in keep], rows, caption)
-
-
-def _table_1(reg: dict[str, Any]) -> Table:
-    rows = []
-    names = {"basic": "basic", "best": "best of 5 folds (the report's protocol)"}
-    for name, label in names.items():
-        ours, theirs = reg[name], ref.TABLE_1[name]
-        rows.append(
-            [label]
-            + [_f(ours[k]) for k in ("train_loss", "val_loss", "test_loss")]
-            + [_f(theirs[k]) for k in ("train_loss", "val_loss", "test_loss")]
-        )
-    ensemble = _f(reg["best"].get("ensemble_test_loss"))
-    rows.append(["best: mean of the 5 fold nets", "-", "-", ensemble, "-", "-", "-"])
-    refit, gp = reg.get("refit"), reg.get("gp") or {}
-    if refit:
-        label = f"refit ensemble: {refit['members']} seeds on all points, {refit['epochs']} epochs"
-        rows.append([label, _f(refit["train_loss"]), "-", _f(refit["test_loss"]), "-", "-", "-"])
-    if "test_loss" in gp:
-        rows.append(["Gaussian process (reference)", _f(gp["train_loss"]), "-"])
-        rows[-1] += [_f(gp["test_loss"]), "-", "-", "-"]
-    header = ["net", "train loss", "val loss", "test loss", *_REPORT_COLUMNS[:2], "report test"]
-    caption = (
-        "Table 1: MSE of the regression nets, ours next to the report's; the refit ensemble is "
-        "nndl's answer, the Gaussian process (scikit-learn, RBF + white noise) the classical one."
-    )
-    return Table(header, rows, caption)
-
-
-_REPORT_COLUMNS = ("report train", "report val")
-
-
-def _table_2(nets: dict[str, Any]) -> Table:
-    rows = []
-    for name in ("fcn", "cnn", "dcnn", "pdcnn", "best"):
-        ours, theirs = nets.get(name, {}), ref.TABLE_2[name]
-        keys = ("train_loss", "val_loss", "test_accuracy")
-        rows.append(
-            [name.upper()] + [_f(ours.get(k)) for k in keys] + [_f(theirs[k]) for k in keys]
-        )
-    header = [
-        "net",
-        "train loss",
-        "val loss",
-        "test acc.",
-        "report train",
-        "report val",
-        "report acc.",
-    ]
-    return Table(
-        header, rows, "Table 2: cross-entropy losses and test accuracy, ours next to the report's."
-    )
-
-
-def _search_time(search: dict[str, Any]) -> str:
-    """The search's wall time, saying so when the run resumed a study that had trials."""
-    text = f"{_f(search.get('seconds'), 0)} s"
-    if search.get("trials_before"):
-        text += (
-            f" (this run, which resumed the study after its first {search['trials_before']} trials)"
-        )
-    return text
-
-
-def _users_table(doc: Document, reg: dict[str, Any]) -> None:
-    """Table 1 of a user's table: its columns, no report numbers, the units of its losses."""
-    data = reg["data"]
-    doc.add(Heading(f"Regression: {data['train_csv']}"), _without_report(_table_1(reg)))
-    scaled = data.get("standardized")
-    units = (
-        " The nets train on inputs and target standardized by the training rows; losses are in "
-        f"the target's units squared (its training variance, {scaled['target_std'] ** 2:.4g}, is "
-        "the MSE of predicting the mean)."
-        if scaled
-        else ""
-    )
-    inputs = ", ".join(data.get("inputs", []))
-    doc.add(Paragraph(f"Target {data.get('target')} from {inputs}.{units}"))
-
-
-def _regression_section(doc: Document, reg: dict[str, Any]) -> None:
-    s, user = reg["search"], _user_data(reg)
-    if user:
-        _users_table(doc, reg)
-    else:
-        doc.add(Heading("Regression (report section 2)"), _table_1(reg))
-    reference = (
-        f" (report: {ref.REGRESSION_SEARCH['completed']} completed, best "
-        f"{ref.REGRESSION_SEARCH['best_value']})"
-    )
-    doc.add(
-        Paragraph(
-            f"Random search: {s.get('completed')} completed, {s.get('pruned')} pruned, {s.get('failed')} failed "
-            f"trials in {_search_time(s)}; best mean validation loss {_f(s.get('best_value'))}"
-            f"{'' if user else reference}."
-        )
-    )
-    params = reg["best"].get("params", {})
-    doc.add(Paragraph("Best parameters: " + ", ".join(f"{k} = {v}" for k, v in params.items())))
-    figures = REGRESSION_FIGURES[:2] if user else REGRESSION_FIGURES  # Figure 3 probes 1-D inputs
-    for name, text in figures:
-        shown = text.replace("output with the points", "predicted against true values")
-        doc.add(Figure(Path("regression/figures") / name, shown if user else text))
-
-
-def _mnist_section(doc: Document, cls: dict[str, Any]) -> None:
-    s, ood, dataset = cls["search"], cls["ood"], cls.get("dataset")
-    if dataset is None:
-        doc.add(
-            Heading("MNIST classification (report section 3, appendices A-B)"),
-            _table_2(cls["nets"]),
-        )
-    else:
-        doc.add(Heading(f"Image classification: {dataset}"), _without_report(_table_2(cls["nets"])))
-        doc.add(Paragraph(f"Classes: {', '.join(cls.get('classes', []))}."))
-    doc.add(_search_paragraph(cls, dataset))
-    doc.add(
-        Paragraph(
-            "Best parameters: "
-            + ", ".join(f"{k} = {_short(v)}" for k, v in (s.get("best_params") or {}).items())
-        )
-    )
-    _noise_class(doc, ood, dataset)
-    for name, text in MNIST_FIGURES:
-        doc.add(Figure(Path("classification/figures") / name, in_words_of(dataset, text)))
-
-
-def _search_paragraph(cls: dict[str, Any], dataset: str | None) -> Paragraph:
-    s = cls["search"]
-    return Paragraph(
-        f"Optuna search ({cls.get('space', 'report')} space): {s.get('completed')} completed, "
-        f"{s.get('pruned_invalid')} pruned as invalid architectures {s.get('invalid_by_layer') or ''}, "
-        f"{s.get('pruned_learning_curve', 0)} stopped early by the {cls.get('pruner', 'no')} pruner, "
-        f"{s.get('pruned')} pruned otherwise, {s.get('failed')} failed, in {_search_time(s)}; "
-        f"best objective {_f(s.get('best_value'))}"
-        + (
-            f" (report: {ref.MNIST_SEARCH['completed']} completed, "
-            f"{ref.MNIST_SEARCH['pruned_invalid']} invalid, best {ref.MNIST_SEARCH['best_value']})."
-            if dataset is None
-            else "."
-        )
-    )
-
-
-def _noise_class(doc: Document, ood: dict[str, Any], dataset: str | None) -> None:
-    """The PDCNN's extra class: how well it separates noise from the data's images."""
-    rows = [
-        ["fresh Perlin noise called 'not a digit'", _f(ood.get("noise_called_not_a_digit"))],
-        ["MNIST test digits called 'not a digit'", _f(ood.get("digits_called_not_a_digit"))],
-        ["AUROC of P(not a digit), noise vs digits", _f(ood.get("auroc"))],
-    ]
-    doc.add(
-        Heading(in_words_of(dataset, "Not a digit (PDCNN)"), 3),
-        Table(["measure", "value"], [[in_words_of(dataset, r[0]), r[1]] for r in rows]),
-    )
-
-
-def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+Section = Callable[[Document, dict[str, Any]], None]
 
 
 def _run_section(doc: Document, results: dict[str, Any]) -> None:
@@ -203,7 +29,7 @@ def _run_section(doc: Document, results: dict[str, Any]) -> None:
     doc.add(
         Table(
             ["stage", "seconds"],
-            [[k, _f(v, 1)] for k, v in timings.items()],
+            [[k, number(v, 1)] for k, v in timings.items()],
             "Wall time of each stage.",
         )
     )
@@ -215,12 +41,16 @@ def _run_section(doc: Document, results: dict[str, Any]) -> None:
 
 
 def _budget_line(values: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {_short(v)}" for k, v in values.items() if k != "name" and v is not None)
+    return ", ".join(f"{k} {short(v)}" for k, v in values.items() if k != "name" and v is not None)
 
 
-def build_document(root: Path, results: dict[str, Any]) -> Document:
-    """The report's blocks from ``results`` (a reproduce folder's results.json)."""
-    user = _user_data(results.get("regression", {})) or "dataset" in results.get(
+def build_document(
+    root: Path, results: dict[str, Any], sections: Mapping[str, Section]
+) -> Document:
+    """The report's blocks from ``results`` (a reproduce folder's results.json): the run, then
+    each study's section (``sections``: a kind of study's name to the function that adds its
+    part, :func:`nndl.experiments.study.report_sections`)."""
+    user = user_data(results.get("regression", {})) or "dataset" in results.get(
         "classification", {}
     )
     doc = Document(
@@ -237,14 +67,15 @@ def build_document(root: Path, results: dict[str, Any]) -> Document:
         )
     )
     _run_section(doc, results)
-    if "regression" in results:
-        _regression_section(doc, results["regression"])
-    if "classification" in results:
-        _mnist_section(doc, results["classification"])
+    for name, section in sections.items():
+        if name in results:
+            section(doc, results[name])
     return doc
 
 
-def write_report(root: Path, dest: Path | None = None) -> tuple[Path, Path]:
+def write_report(
+    root: Path, dest: Path | None = None, *, sections: Mapping[str, Section]
+) -> tuple[Path, Path]:
     """(Re)write ``report.md`` and ``report.html`` from ``root``'s results.json and figures.
 
     They go to ``dest`` (default ``root``), e.g. a staging folder that replaces ``root``'s files.
@@ -254,9 +85,9 @@ def write_report(root: Path, dest: Path | None = None) -> tuple[Path, Path]:
     if not path.exists():
         raise DataError(f"{path}: no such file; run `nndl reproduce --out {root}` first")
     results = read_json_object(path, "results")
-    _check_shape(path, results)
+    _check_shape(path, results, sections)
     try:
-        doc = build_document(root, results)
+        doc = build_document(root, results, sections)
     except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
         raise DataError(f"{path}: not the results of `nndl reproduce` (at {exc!r})") from None
     missing = [
@@ -269,9 +100,9 @@ def write_report(root: Path, dest: Path | None = None) -> tuple[Path, Path]:
     return dest / "report.md", dest / "report.html"
 
 
-def _check_shape(path: Path, results: dict[str, Any]) -> None:
+def _check_shape(path: Path, results: dict[str, Any], sections: Mapping[str, Section]) -> None:
     """The parts the report reads must be JSON objects: one line naming the first that is not."""
-    for key in ("regression", "classification", "timings", "machine"):
+    for key in (*sections, "timings", "machine"):
         if key in results and not isinstance(results[key], dict):
             raise DataError(
                 f"{path}: '{key}' is a {type(results[key]).__name__}, expected an object"

@@ -23,6 +23,7 @@ from nndl.search.limits import PRUNE_FRACTION, REPORT_PRUNE_THRESHOLD, prune_thr
 from nndl.search.spaces import Run, get_space
 from nndl.search.study import TrainingDiverged
 from nndl.training.callbacks import StopReason
+from nndl.training.config import TrainConfig
 from nndl.training.kfold import CVResult, FoldResult
 
 __all__ = [
@@ -69,7 +70,6 @@ def cross_validate(
     """Train ``run`` on ``k`` folds, batched as one ensemble (nets that stack) or one after the
     other; the net is sized for the data's input columns. ``folds``: ``random`` (shuffled
     rows) or ``blocked`` (contiguous stretches of the inputs, :class:`BlockedKFold`)."""
-    from nndl.training.kfold import cross_validator
 
     config, train = _configs(run, data, max_epochs, seed, device)
     validator = cross_validator(
@@ -238,3 +238,31 @@ def _finish(trial: optuna.Trial, result: CVResult, units: float = 1.0) -> float:
     if "prune_reason" in trial.user_attrs:
         raise optuna.TrialPruned(trial.user_attrs["prune_reason"])
     return result.mean_val_loss * units
+
+
+def cross_validator(
+    config: Any,
+    train: TrainConfig,
+    k: int = 5,
+    n_folds: int | None = None,
+    split_seed: int = 0,
+    batched: bool | None = None,
+    cv: Any = None,
+) -> Any:
+    """A k-fold validator for the net ``config`` describes: the folds batched into one stacked
+    ensemble where the nets stack (an FCN with Adam and MSE; ``batched=None`` chooses), else a
+    :class:`KFoldCrossValidator`. Both have ``run(data, on_fold_end) -> CVResult`` and share
+    the stopping rules of :mod:`nndl.training.stopping`."""
+    from nndl.models.configs import FCNConfig
+    from nndl.models.nets import build_model
+    from nndl.training.batched_kfold import BatchedKFoldCrossValidator
+    from nndl.training.kfold import KFoldCrossValidator
+
+    stackable = (
+        isinstance(config, FCNConfig)
+        and train.optimizer == "adam"
+        and train.loss in ("mse", "auto")
+    )
+    if batched if batched is not None else stackable:
+        return BatchedKFoldCrossValidator(config, train, k, n_folds, split_seed, cv=cv)
+    return KFoldCrossValidator(lambda: build_model(config), train, k, n_folds, split_seed, cv=cv)

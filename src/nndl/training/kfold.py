@@ -180,31 +180,3 @@ class KFoldCrossValidator:
             model=evolver.model,
             val_accuracy=best.get("val_accuracy"),
         )
-
-
-def cross_validator(
-    config: Any,
-    train: TrainConfig,
-    k: int = 5,
-    n_folds: int | None = None,
-    split_seed: int = 0,
-    batched: bool | None = None,
-    cv: Any = None,
-) -> Any:
-    """A k-fold validator for the net ``config`` describes: the folds batched into one stacked
-    ensemble where the nets stack (an FCN with Adam and MSE; ``batched=None`` chooses), else a
-    :class:`KFoldCrossValidator`. Both have ``run(data, on_fold_end) -> CVResult`` and share
-    the stopping rules of :mod:`nndl.training.stopping`."""
-    from nndl.models.configs import FCNConfig
-    from nndl.models.nets import build_model
-
-    stackable = (
-        isinstance(config, FCNConfig)
-        and train.optimizer == "adam"
-        and train.loss in ("mse", "auto")
-    )
-    if batched if batched is not None else stackable:
-        from nndl.training.batched_kfold import BatchedKFoldCrossValidator
-
-        return BatchedKFoldCrossValidator(config, train, k, n_folds, split_seed, cv=cv)
-    return KFoldCrossValidator(lambda: build_model(config), train, k, n_folds, split_seed, cv=cv)

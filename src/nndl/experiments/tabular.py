@@ -1,11 +1,12 @@
-"""``nndl tabular search``: a classifier for a CSV table, searched with NetSearchCV.
+"""The tabular study: a classifier for a CSV table, searched with NetSearchCV.
 
 The training file's rows are cross-validated in stratified folds (cut once for the whole
 search); each trial's folds go to Optuna's median pruner; the best parameters are refit on
 every training row and scored on the test file. The folder holds the trials
 (``search.csv``, scikit-learn's ``cv_results_`` by rank), ``best_params.json``,
-``metrics.json`` and the refit net (``model.pt``, which ``nndl predict`` applies to raw
-rows).
+``metrics.json``, the refit net (``model.pt``, which ``nndl predict`` applies to raw rows)
+and its confusion matrix on the test rows (``confusion_matrix.png``). ``nndl tabular search``
+runs it alone; a study file's ``[tabular]`` section runs it as a study (:class:`TabularStudy`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,80 @@ from __future__ import annotations
 import csv
 import io
 import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nndl._io import staged_folder, write_json, write_text
+from nndl.experiments.budgets import TABULAR, TabularBudget
+from nndl.experiments.study import Study, register_study
 from nndl.tasks.tabular import TabularTask
 
-__all__ = ["search_table", "tabular_space"]
+__all__ = ["TabularStudy", "search_table", "tabular_space"]
+
+
+@register_study
+@dataclass(frozen=True)
+class TabularStudy(Study):
+    """A classification CSV: the search with stratified folds, the best refit, its test
+    accuracy and confusion matrix. ``trials`` and ``folds`` override the budget's."""
+
+    out: Path
+    train_csv: str | None = None
+    test_csv: str | None = None
+    inputs: tuple[str, ...] | None = None
+    target: str | None = None
+    device: str = "cpu"
+    budget: TabularBudget = field(default_factory=lambda: TABULAR["default"])
+    seed: int = 0
+    sampler_seed: int | None = None
+    storage: str | None = None
+    trials: int | None = None
+    folds: int | None = None
+    quiet: bool = False
+    store_dir: Path | None = None
+
+    name = "tabular"
+    budgets = TABULAR
+
+    @cached_property
+    def task(self) -> TabularTask:
+        inputs = tuple(self.inputs) if self.inputs is not None else None
+        return TabularTask(self.train_csv, self.test_csv, inputs, self.target)
+
+    def check(self) -> None:
+        from nndl.errors import UsageError
+
+        if self.train_csv is None or self.test_csv is None:
+            raise UsageError("[tabular] needs train_csv and test_csv: the table's two files")
+        if self.folds is not None and self.folds < 2:
+            raise UsageError(f"[tabular] folds = {self.folds}: needs at least 2")
+        self.task.check()
+
+    def run(self, timings: dict[str, float]) -> dict[str, Any]:
+        from nndl._timing import timed
+
+        with timed(timings, "tabular search"):
+            metrics = search_table(
+                self.task,
+                self.out,
+                trials=self.trials or self.budget.trials,
+                folds=self.folds or self.budget.folds,
+                max_epochs=self.budget.max_epochs,
+                seed=self.seed if self.sampler_seed is None else self.sampler_seed,
+                storage=self.storage,
+                progress=not self.quiet,
+            )
+        return {**metrics, "classes": list(self.task.class_names)}
+
+    @staticmethod
+    def report_section(doc: Any, results: dict[str, Any]) -> None:
+        from nndl.report.sections import tabular_section
+
+        tabular_section(doc, results)
 
 
 def tabular_space() -> dict[str, Any]:
@@ -59,13 +126,31 @@ def search_table(
     search.set_params(verbose=int(progress)).fit(tx, names[ty])
     best = search.best_estimator_
     metrics = _metrics(search, float(best.score(sx, names[sy])))
+    counts = _confusion(best, sx, names[sy], classes)
+    metrics["confusion_matrix"] = counts.tolist()
     best.feature_names_in_ = np.asarray(columns["inputs"], dtype=object)  # predict by column
     with staged_folder(out) as staging:
         write_text(staging / "search.csv", _trials_csv(search.cv_results_))
         write_json(staging / "best_params.json", _plain(search.best_params_))
         write_json(staging / "metrics.json", metrics)
         best.save(staging / "model.pt")
+        _save_confusion(counts, classes, staging / "confusion_matrix.png")
     return metrics
+
+
+def _confusion(best: Any, x: np.ndarray, labels: np.ndarray, classes: Any) -> np.ndarray:
+    from sklearn.metrics import confusion_matrix
+
+    return confusion_matrix(labels, best.predict(x), labels=np.asarray(classes, dtype=object))
+
+
+def _save_confusion(counts: np.ndarray, classes: Any, path: Path) -> None:
+    import torch
+
+    from nndl.viz._mpl import save_figure
+    from nndl.viz.classification import plot_confusion_matrix
+
+    save_figure(plot_confusion_matrix(torch.from_numpy(counts), list(classes)), path)
 
 
 def _search(*, trials: int, folds: int, max_epochs: int, seed: int, storage: str | None) -> Any:
