@@ -28,8 +28,8 @@ import numpy as np
 
 from _common import machine, record
 from nndl.data.regression import RegressionData, write_csv
-from nndl.experiments.budgets import RegressionBudget
-from nndl.experiments.regression import QUICK, RegressionStudy, run_all
+from nndl.experiments.budgets import REGRESSION, RegressionBudget
+from nndl.experiments.regression import RegressionStudy, run_all
 from nndl.search.study import quiet_optuna
 
 DOMAIN = (-5.0, 5.0)
@@ -174,12 +174,12 @@ def main() -> None:
         "--trials", type=int, default=20, help="completed search trials per dataset"
     )
     parser.add_argument("--quick", action="store_true", help="the quick budget (a smoke run)")
-    parser.add_argument("--space", default="report", help="the search space (report, smooth)")
+    parser.add_argument("--space", default="smooth", help="the search space (smooth, report)")
     parser.add_argument("--folds", default="random", choices=("random", "blocked"))
     parser.add_argument("--no-twins", action="store_true", help="skip the scaled twins")
     args = parser.parse_args()
     choices = {"space": args.space, "folds": args.folds}
-    budget = RegressionBudget(trials=args.trials) if not args.quick else QUICK
+    budget = RegressionBudget(trials=args.trials) if not args.quick else REGRESSION["quick"]
     quiet_optuna()
     print(
         "| dataset | basic | report's protocol | refit ensemble | GP | refit / report | refit / GP | gaps: refit / GP | completed / pruned | s |"

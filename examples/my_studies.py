@@ -77,7 +77,7 @@ class LearningCurve(Study):
         return {"points": points}
 
     @staticmethod
-    def report_section(doc: Any, results: dict[str, Any]) -> None:
+    def report_section(doc: Any, results: dict[str, Any], budget: str) -> None:
         from nndl.report.document import Heading, Table
 
         rows = [[str(p["rows"]), f"{p['test_r2']:.3f}"] for p in results["points"]]

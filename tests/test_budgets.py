@@ -72,7 +72,9 @@ def test_default_budget_searches_multi_fidelity_and_trains_nets_like_the_report(
     # a study's own space and pruner win over the budget's
     own = cls.ClassifyStudy(Path("x"), space="report", pruner="none")
     assert (own.space, own.pruner) == ("report", "none")
-    assert regression_budget("default") == replace(regression_budget("report"), name="default")
+    assert regression_budget("default") == replace(
+        regression_budget("report"), name="default", space="smooth"
+    )
 
 
 def _pruner_of(study: cls.ClassifyStudy) -> optuna.pruners.BasePruner:

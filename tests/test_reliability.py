@@ -105,17 +105,20 @@ CASES = [
         "nan.json",
     ),
     Case(
-        "params-1e300", ["regression", "best", "--out", "study", "--params", "huge.json"], 2, "lr"
+        "params-1e300",
+        ["regression", "best", "--space", "report", "--out", "study", "--params", "huge.json"],
+        2,
+        "lr",
     ),
     Case(
         "params-width-1e300",
-        ["regression", "best", "--out", "study", "--params", "wide.json"],
+        ["regression", "best", "--space", "report", "--out", "study", "--params", "wide.json"],
         2,
         "Nh1 = 1e+300: must be an integer in [1, 65536]",
     ),
     Case(
         "params-2mb-value",
-        ["regression", "best", "--out", "study", "--params", "long.json"],
+        ["regression", "best", "--space", "report", "--out", "study", "--params", "long.json"],
         2,
         "lr",
     ),

@@ -249,7 +249,11 @@ def test_activation_grid_and_plot(tmp_path) -> None:
     assert grid.images.shape == (2, 10, 28, 28) and grid.logits.shape == (2, 10)
     expected = _target_logits(models["pdcnn"], torch.as_tensor(grid.images[1])[:, None])
     np.testing.assert_allclose(grid.logits[1], expected.numpy(), atol=1e-5)
-    save_figure(plot_activation_grid(grid), tmp_path / "actmax.png")
+    fig = plot_activation_grid(grid, [f"c{i}" for i in range(10)])
+    rows = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()]
+    assert rows == ["fcn", "pdcnn"]  # each row names its net, the columns their class
+    assert [ax.get_title() for ax in fig.axes[:10]] == [f"c{i}" for i in range(10)]
+    save_figure(fig, tmp_path / "actmax.png")
     _assert_png(tmp_path / "actmax.png")
     assert (tmp_path / "actmax.png").stat().st_size > 0
 

@@ -59,8 +59,8 @@ def _data_flags(parser: argparse.ArgumentParser) -> None:
     add_table_flags(parser)  # default: the built-in data
     parser.add_argument(
         "--space",
-        default="report",
-        help="search space: report (default), smooth (GELU, SiLU or Tanh, log-scale lr and weight decay) or FILE.py:Class (a nndl.search.SearchSpace)",
+        default="",
+        help="search space: smooth (GELU, SiLU or Tanh, log-scale lr and weight decay; the default budget's), report (the report's; the report and quick budgets') or FILE.py:Class (a nndl.search.SearchSpace)",
     )
     parser.add_argument(
         "--folds",

@@ -17,23 +17,9 @@ from nndl.experiments.budgets import CLASSIFY, ClassifyBudget
 from nndl.experiments.classification_search import best_params, run_search
 from nndl.experiments.study import Study, register_study
 
-__all__ = [
-    "DEFAULT",
-    "FULL",
-    "NETS",
-    "QUICK",
-    "ClassifyBudget",
-    "ClassifyStudy",
-    "run_all",
-    "run_best",
-    "run_nets",
-    "run_search",
-]
+__all__ = ["NETS", "ClassifyStudy", "run_all", "run_best", "run_nets", "run_search"]
 
 NETS = ("fcn", "cnn", "dcnn", "pdcnn")
-
-
-FULL, DEFAULT, QUICK = (CLASSIFY[name] for name in ("report", "default", "quick"))
 
 
 @register_study
@@ -97,10 +83,10 @@ class ClassifyStudy(Study):
         return run_all(self, timings=timings)
 
     @staticmethod
-    def report_section(doc: Any, results: dict[str, Any]) -> None:
+    def report_section(doc: Any, results: dict[str, Any], budget: str) -> None:
         from nndl.report.sections import classification_section
 
-        classification_section(doc, results)
+        classification_section(doc, results, budget)
 
 
 def train_net(

@@ -21,19 +21,7 @@ from nndl.experiments.regression_search import best_params, run_search
 from nndl.experiments.study import Study, register_study
 from nndl.search.spaces import Run
 
-__all__ = [
-    "DEFAULT",
-    "FULL",
-    "QUICK",
-    "RegressionStudy",
-    "run_all",
-    "run_basic",
-    "run_best",
-    "run_search",
-]
-
-
-FULL, DEFAULT, QUICK = (REGRESSION[name] for name in ("report", "default", "quick"))
+__all__ = ["RegressionStudy", "run_all", "run_basic", "run_best", "run_search"]
 
 
 @register_study
@@ -61,7 +49,7 @@ class RegressionStudy(Study):
     store_dir: Path | None = None
     inputs: tuple[str, ...] | None = None
     target: str | None = None
-    space: str = "report"
+    space: str = ""  # empty: the budget's (smooth for the default budget, else report)
     standardize: bool | None = None
     refit_members: int = 5
     prune_fraction: float | None = None
@@ -94,6 +82,11 @@ class RegressionStudy(Study):
     name = "regression"
     budgets = REGRESSION
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.space:  # the budget's search space unless the study names its own
+            object.__setattr__(self, "space", self.budget.space)
+
     @property
     def search_space(self) -> Any:
         """The search space ``space`` names (a built-in name or ``FILE.py:Class``)."""
@@ -109,10 +102,10 @@ class RegressionStudy(Study):
         return run_all(self, timings=timings)
 
     @staticmethod
-    def report_section(doc: Any, results: dict[str, Any]) -> None:
+    def report_section(doc: Any, results: dict[str, Any], budget: str) -> None:
         from nndl.report.sections import regression_section
 
-        regression_section(doc, results)
+        regression_section(doc, results, budget)
 
 
 def _save_run_figure(

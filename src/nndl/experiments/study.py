@@ -51,7 +51,8 @@ class Study:
         budgets: the kind's budget for each budget name (``default``, ``report``, ``quick``).
         check(): the data and the search space, before any work (one clear error).
         run(timings): every stage; writes its folder ``out`` and returns its results.
-        report_section(doc, results): the kind's part of the report (default: none).
+        report_section(doc, results, budget): the kind's part of the report (default:
+            none); ``budget`` is the run's budget name.
     """
 
     name: ClassVar[str]
@@ -95,7 +96,7 @@ class Study:
         raise NotImplementedError(f"{type(self).__name__}.run")
 
     @staticmethod
-    def report_section(doc: Any, results: dict[str, Any]) -> None:
+    def report_section(doc: Any, results: dict[str, Any], budget: str) -> None:
         """Add the kind's part of the report to ``doc`` (default: nothing)."""
 
 
@@ -128,7 +129,7 @@ def load_study_kind(reference: str, where: str) -> type[Study]:
     return register_study(cls)
 
 
-def report_sections() -> dict[str, Callable[[Any, dict[str, Any]], None]]:
+def report_sections() -> dict[str, Callable[[Any, dict[str, Any], str], None]]:
     """Each kind's report section, in registry order (for :func:`nndl.report.build.write_report`)."""
     return {name: cls.report_section for name, cls in studies().items()}
 

@@ -84,10 +84,10 @@ class TabularStudy(Study):
         return {**metrics, "classes": list(self.task.class_names)}
 
     @staticmethod
-    def report_section(doc: Any, results: dict[str, Any]) -> None:
+    def report_section(doc: Any, results: dict[str, Any], budget: str) -> None:
         from nndl.report.sections import tabular_section
 
-        tabular_section(doc, results)
+        tabular_section(doc, results, budget)
 
 
 def tabular_space() -> dict[str, Any]:

@@ -14,7 +14,7 @@ from nndl.report.sections import number, short, user_data
 
 __all__ = ["build_document", "write_report"]
 
-Section = Callable[[Document, dict[str, Any]], None]
+Section = Callable[[Document, dict[str, Any], str], None]  # the part, its results, the budget
 
 
 def _run_section(doc: Document, results: dict[str, Any]) -> None:
@@ -69,7 +69,7 @@ def build_document(
     _run_section(doc, results)
     for name, section in sections.items():
         if name in results:
-            section(doc, results[name])
+            section(doc, results[name], str(results.get("budget", "")))
     return doc
 
 

@@ -194,8 +194,8 @@ def plot_activation_grid(grid: ActMaxGrid, class_names: Sequence[str] = ()) -> A
             ax.set_yticks([])
             ax.set_xlabel(f"{grid.logits[i, j]:.1f}", fontsize=7)
             if i == 0:
-                name = class_names[cls] if cls < len(class_names) else str(cls)
-                ax.set_title(name, fontsize=10 if len(name) <= 2 else 6)
+                title = class_names[cls] if cls < len(class_names) else str(cls)
+                ax.set_title(title, fontsize=10 if len(title) <= 2 else 6)
         axes[i, 0].set_ylabel(name, fontsize=10)
     fig.suptitle("Inputs maximizing each output neuron (logit below)")
     fig.tight_layout()
