@@ -86,7 +86,7 @@ def test_the_ensembles_members_differ_by_seed_only() -> None:
     stacked = train_ensemble(config, train, data, members=3, epochs=12)
     for i, member in enumerate(stacked):  # each is the net trained alone with seed 11 + i
         settings = dataclasses.replace(train, seed=11 + i)
-        alone = train_ensemble(config, settings, data, 1, 12, batched=False)[0]
+        alone = train_ensemble(config, settings, data, members=1, epochs=12, batched=False)[0]
         for a, b in zip(member.parameters(), alone.parameters(), strict=True):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
     first, second = (next(iter(m.parameters())) for m in stacked[:2])

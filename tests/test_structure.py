@@ -174,3 +174,23 @@ def test_no_module_that_runs_studies_compares_a_study_name() -> None:
             if values & names:
                 found.append(f"{path.relative_to(SRC)}:{node.lineno} {ast.unparse(node)}")
     assert not found, f"loop over the registry of studies instead: {found}"
+
+
+# called by others with positional arguments: a torch forward hook, process targets
+POSITIONAL_BY_CONTRACT = {"hook", "_process_worker", "_worker"}
+
+
+def test_parameters_past_the_third_are_keyword_only() -> None:
+    found = []
+    for path in FILES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            positional = [
+                a.arg
+                for a in node.args.posonlyargs + node.args.args
+                if a.arg not in ("self", "cls")
+            ]
+            if len(positional) > 3 and node.name not in POSITIONAL_BY_CONTRACT:
+                found.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name}")
+    assert not found, f"make the parameters past the third keyword-only (after *): {found}"

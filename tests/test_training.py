@@ -165,7 +165,7 @@ def test_kfold_hook_aborts_remaining_folds() -> None:
 def test_checkpoint_round_trip_rebuilds_the_same_net(tmp_path) -> None:  # type: ignore[no-untyped-def]
     torch.manual_seed(0)
     model = create_model("dcnn")
-    save_checkpoint(tmp_path / "m.pt", model, TrainConfig(lr=0.01), {"epoch": 3})
+    save_checkpoint(tmp_path / "m.pt", model, TrainConfig(lr=0.01), extra={"epoch": 3})
     loaded = load_checkpoint(tmp_path / "m.pt")
     assert loaded.model.config == model.config
     assert loaded.train_config == TrainConfig(lr=0.01) and loaded.extra == {"epoch": 3}

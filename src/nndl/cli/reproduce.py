@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     }
     changes["study"]["device"] = args.device
     study = load_study_file(shipped_study("report"), changes)  # the shipped study file
-    job = job_from_study(study, args.out, args.quiet, resolved_toml(study))
+    job = job_from_study(study, args.out, args.quiet, toml=resolved_toml(study))
     results = run_staged(args.out, job, reproduce)
     report = {"out": str(args.out), "report": str(args.out / "report.html")}
     print(dumps_json({**report, "timings": results["timings"]}))

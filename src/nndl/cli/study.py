@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     check_device(str(study.get("device", "cpu")))
     default = Path("runs") / f"study-{time.strftime('%Y%m%d-%H%M%S')}"
     out = check_output_dir(args.out or default, named=args.out is not None)
-    job = job_from_study(data, out, args.quiet, resolved_toml(data))
+    job = job_from_study(data, out, args.quiet, toml=resolved_toml(data))
     from nndl.experiments.reproduce import reproduce
 
     results = run_staged(out, job, reproduce)
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def job_from_study(data: dict[str, Any], out: Path, quiet: bool, toml: str | None) -> Any:
+def job_from_study(data: dict[str, Any], out: Path, quiet: bool, *, toml: str | None) -> Any:
     """The ReproduceJob of a checked study file (its data and spaces checked before any work)."""
     from nndl.experiments.reproduce import ReproduceJob
     from nndl.experiments.study import studies

@@ -61,7 +61,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     try:
         with _open(path) as handle:
             dtype, shape = _parse_header(path, handle)
-            array = _read_data(path, handle, dtype, shape)
+            array = _read_data(path, handle, dtype, shape=shape)
     except (EOFError, gzip.BadGzipFile, zlib.error) as err:
         raise DataError(f"IDX file {path} is not a complete gzip file: {err}") from None
     except OSError as err:
@@ -75,7 +75,7 @@ def _open(path: Path) -> Any:
     return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
 
-def _read_data(path: Path, handle: Any, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+def _read_data(path: Path, handle: Any, dtype: np.dtype, *, shape: tuple[int, ...]) -> np.ndarray:
     expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     if expected > MAX_DATA_BYTES:
         raise DataError(

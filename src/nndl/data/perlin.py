@@ -54,6 +54,7 @@ def _octaves(
     offsets: torch.Tensor,
     tables: tuple[torch.Tensor, torch.Tensor],
     grid_x: torch.Tensor,
+    *,
     grid_y: torch.Tensor,
     freq: torch.Tensor,
 ) -> torch.Tensor:
@@ -85,6 +86,7 @@ def perlin_images(
     offsets: torch.Tensor,
     tables: tuple[torch.Tensor, torch.Tensor],
     size: int = 28,
+    *,
     octaves: int = 8,
     persistence: float = 0.5,
     lacunarity: float = 2.0,
@@ -101,7 +103,7 @@ def perlin_images(
     device = offsets.device
     grid = torch.arange(size, device=device, dtype=torch.float32) / size
     freq = lacunarity ** torch.arange(octaves, device=device, dtype=torch.float64)
-    values = _octaves(offsets, tables, grid, grid, freq)
+    values = _octaves(offsets, tables, grid, grid_y=grid, freq=freq)
     return (values * _amplitudes(octaves, persistence, device).view(1, -1, 1, 1)).sum(1)
 
 
@@ -109,6 +111,7 @@ def perlin_field(
     offset: torch.Tensor,
     tables: tuple[torch.Tensor, torch.Tensor],
     units: int,
+    *,
     size: int = 28,
     octaves: int = 8,
     persistence: float = 0.5,
@@ -125,7 +128,7 @@ def perlin_field(
     field = torch.zeros(units * size, units * size, device=device)
     for o in range(octaves):
         freq = torch.tensor([lacunarity**o], device=device, dtype=torch.float64)
-        field += amp[o] * _octaves(offset.view(1, 2), tables, grid, grid, freq)[0, 0]
+        field += amp[o] * _octaves(offset.view(1, 2), tables, grid, grid_y=grid, freq=freq)[0, 0]
     return field
 
 
@@ -144,6 +147,7 @@ class PerlinNoise:
         seed: int = 0,
         device: str | torch.device = "cpu",
         size: int = 28,
+        *,
         octaves: int = 8,
         persistence: float = 0.5,
         lacunarity: float = 2.0,
@@ -178,9 +182,9 @@ class PerlinNoise:
             self._offsets(n),
             self.tables,
             self.size,
-            self.octaves,
-            self.persistence,
-            self.lacunarity,
+            octaves=self.octaves,
+            persistence=self.persistence,
+            lacunarity=self.lacunarity,
         )
         return torch.sigmoid(self.sharpness * values).unsqueeze(1)
 
@@ -191,10 +195,10 @@ class PerlinNoise:
                 self._offsets(1)[0],
                 self.tables,
                 self.field_units,
-                self.size,
-                self.octaves,
-                self.persistence,
-                self.lacunarity,
+                size=self.size,
+                octaves=self.octaves,
+                persistence=self.persistence,
+                lacunarity=self.lacunarity,
             )
             self._field, self._uses = torch.sigmoid(self.sharpness * field), 0
         self._uses += n
@@ -210,7 +214,7 @@ class NotADigit:
     """Batch transform: each sample becomes a noise image labelled ``label`` with ``probability``."""
 
     def __init__(
-        self, noise: PerlinNoise, probability: float = 0.09, label: int = 10, seed: int = 0
+        self, noise: PerlinNoise, probability: float = 0.09, label: int = 10, *, seed: int = 0
     ) -> None:
         self.noise, self.probability, self.label = noise, probability, label
         self.generator = torch.Generator().manual_seed(seed)

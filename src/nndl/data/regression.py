@@ -147,8 +147,8 @@ def default_data(seed: int = 0) -> tuple[RegressionData, RegressionData]:
     train_x = _uniform_outside_gaps(rng, _N_POINTS)
     test_x = _stratified_uniform(rng, _N_POINTS)
     return (
-        _noisy_points(rng, train_x, _TRAIN_NOISE, f"default(seed={seed}, split=train)"),
-        _noisy_points(rng, test_x, _TEST_NOISE, f"default(seed={seed}, split=test)"),
+        _noisy_points(rng, train_x, _TRAIN_NOISE, source=f"default(seed={seed}, split=train)"),
+        _noisy_points(rng, test_x, _TEST_NOISE, source=f"default(seed={seed}, split=test)"),
     )
 
 
@@ -172,7 +172,7 @@ def _stratified_uniform(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _noisy_points(
-    rng: np.random.Generator, x: np.ndarray, noise: float, source: str
+    rng: np.random.Generator, x: np.ndarray, noise: float, *, source: str
 ) -> RegressionData:
     """Label ``x`` with ``target_function`` plus Gaussian noise of std ``noise``."""
     y = target_function(x) + rng.normal(0.0, noise, size=x.shape)

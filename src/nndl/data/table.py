@@ -78,6 +78,7 @@ def read_table(
     path: str | Path,
     flag: str,
     min_rows: int = 10,
+    *,
     columns: tuple[str, ...] | None = None,
     min_columns: int = 2,
 ) -> Table:
@@ -101,13 +102,12 @@ def read_table(
     name = str(path)
     expected = _expected(columns)
     header, *rows = _cells(_text(path, flag, expected), name, expected)
-    _check_header(header, name, columns, min_columns)
+    _check_header(header, name, columns, min_columns=min_columns)
     for number, row in enumerate(rows, start=2):
         _check_row(row, header, f"{name}, line {number}")
-    if not rows:
-        raise DataError(f"{name}: only the header, no data rows; {expected}")
     if len(rows) < min_rows:
-        raise DataError(f"{name}: {len(rows)} data row(s), expected at least {min_rows}")
+        found = f"{len(rows)} data row(s)" if rows else "only the header, no data rows"
+        raise DataError(f"{name}: {found}, expected at least {min_rows}; {expected}")
     return Table(name, header, tuple(rows))
 
 
@@ -159,7 +159,7 @@ def _check_separator(header: tuple[str, ...], name: str) -> None:
 
 
 def _check_header(
-    header: tuple[str, ...], name: str, columns: tuple[str, ...] | None, min_columns: int
+    header: tuple[str, ...], name: str, columns: tuple[str, ...] | None, *, min_columns: int
 ) -> None:
     if columns is not None:
         if header != columns:

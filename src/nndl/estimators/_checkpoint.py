@@ -33,7 +33,12 @@ def save(estimator: Any, path: str | os.PathLike[str]) -> None:
         extra["feature_names"] = [str(n) for n in estimator.feature_names_in_]
     nets = estimator.nets_
     save_checkpoint(
-        path, nets[0], estimator.train_config_, extra, config=estimator.net_config_, members=nets
+        path,
+        nets[0],
+        estimator.train_config_,
+        extra=extra,
+        config=estimator.net_config_,
+        members=nets,
     )
 
 

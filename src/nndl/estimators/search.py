@@ -1,15 +1,13 @@
 """NetSearchCV: a hyperparameter search over an Optuna study, as a scikit-learn meta-estimator.
 
-The folds are cut once, before the first trial, and each fold's running mean score goes to
-the pruner, so a pruned trial stops between folds on the same split as every other trial
-(optuna-integration's ``OptunaSearchCV`` re-splits at every pruning step: its issue #317).
-"""
+The folds are cut once and each fold's running mean score goes to the pruner, so a pruned
+trial stops between folds on the same split as every other trial (optuna-integration's
+``OptunaSearchCV`` re-splits at every pruning step: its issue #317)."""
 
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -94,9 +92,8 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(cv.split(X, y, groups))  # cut once: every trial sees the same folds
         self.n_splits_ = len(splits)
-        scorer = check_scoring(self.estimator, scoring=self.scoring)
         self.study_ = self._study()
-        objective = _Objective(self, X, y, splits, scorer)
+        objective = _Objective(self, (X, y), splits)
         self.study_.optimize(
             objective,
             n_trials=self.n_trials,
@@ -144,21 +141,16 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _params(self, trial: optuna.trial.BaseTrial) -> dict[str, Any]:
         """The estimator's parameters for ``trial`` (sampled, or read back from a finished one)."""
         if not isinstance(self.space, dict):
-            run = (
-                self.space.suggest(trial)
-                if isinstance(trial, optuna.Trial)
-                else (self.space.run(trial.params))
-            )
+            fresh = isinstance(trial, optuna.Trial)
+            run = self.space.suggest(trial) if fresh else self.space.run(trial.params)
             return {"arch": run.model, **run.train}
         params = {}
         for name, choice in self.space.items():
             distribution, decode = distribution_of(choice)
-            value = (
-                suggest(trial, name, distribution)
-                if isinstance(trial, optuna.Trial)
-                else trial.params[name]
-            )
-            params[name] = decode(value)
+            if isinstance(trial, optuna.Trial):
+                params[name] = decode(suggest(trial, name, distribution))
+            else:
+                params[name] = decode(trial.params[name])
         return params
 
     def _candidate(self, trial: optuna.trial.BaseTrial) -> Any:
@@ -191,7 +183,7 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
             self._params(t) if isinstance(self.space, dict) else dict(t.params) for t in trials
         ]
         self.best_params_ = params[self.best_index_]
-        self.cv_results_ = _cv_results(trials, params, objective.records, self.n_splits_)
+        self.cv_results_ = _cv_results(trials, params, objective.records, n_splits=self.n_splits_)
 
     # --- the refit estimator's methods -----------------------------------------------------
 
@@ -217,10 +209,9 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
 class _Objective:
     """One trial: every fold in order, each fold's running mean reported to the pruner."""
 
-    def __init__(
-        self, search: NetSearchCV, X: Any, y: Any, splits: list[Any], scorer: Callable[..., float]
-    ) -> None:
-        self.search, self.X, self.splits, self.scorer = search, X, splits, scorer
+    def __init__(self, search: NetSearchCV, data: tuple[Any, Any], splits: list[Any]) -> None:
+        self.search, (self.X, y), self.splits = search, data, splits
+        self.scorer = check_scoring(search.estimator, scoring=search.scoring)
         self.y = None if y is None else np.asarray(y)
         self.records: dict[int, dict[str, list[float]]] = {}
 
@@ -263,6 +254,7 @@ def _cv_results(
     trials: list[optuna.trial.FrozenTrial],
     params: list[dict[str, Any]],
     records: dict[int, dict[str, list[float]]],
+    *,
     n_splits: int,
 ) -> dict[str, Any]:
     """scikit-learn's ``cv_results_`` columns; a pruned trial's folds that did not run are NaN

@@ -55,7 +55,7 @@ class GaussianProcess:
         return float(self.model.kernel_.k2.noise_level * self.model._y_train_std**2)
 
 
-def noise_variance(x: np.ndarray, y: np.ndarray, seed: int = 0, max_rows: int = 500) -> float:
+def noise_variance(x: np.ndarray, y: np.ndarray, seed: int = 0, *, max_rows: int = 500) -> float:
     """The label noise's variance as a Gaussian process fitted to (at most ``max_rows`` seeded
     rows of) the training data estimates it: the floor no model's validation MSE goes below."""
     rows = np.random.default_rng(seed).permutation(len(x))[:max_rows]
@@ -66,6 +66,7 @@ def gp_reference(
     train: tuple[np.ndarray, np.ndarray],
     test: tuple[np.ndarray, np.ndarray],
     loss_scale: float = 1.0,
+    *,
     seed: int = 0,
 ) -> tuple[dict[str, Any], GaussianProcess | None]:
     """Table 1's reference row (train and test MSE times ``loss_scale``, the fitted kernel)

@@ -65,6 +65,7 @@ def not_a_digit_measures(
     model: nn.Module,
     digits: torch.Tensor,
     noise: torch.Tensor,
+    *,
     label: int = 10,
     batch_size: int = 2048,
 ) -> dict[str, Any]:
@@ -101,6 +102,7 @@ def confusion_matrix(
     model: nn.Module,
     images: torch.Tensor,
     labels: torch.Tensor,
+    *,
     num_classes: int,
     batch_size: int = 2048,
 ) -> torch.Tensor:

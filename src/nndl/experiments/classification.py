@@ -93,6 +93,7 @@ def train_net(
     study: ClassifyStudy,
     arch: str,
     name: str | None = None,
+    *,
     model: dict[str, Any] | None = None,
     train: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], nn.Module]:
@@ -145,7 +146,7 @@ def run_best(study: ClassifyStudy, params: dict[str, Any]) -> tuple[dict[str, An
     else:  # a user space's own architecture, registered by its file
         arch = builder_kind(config)
         fields = {k: v for k, v in dataclasses.asdict(config).items() if k != "kind"}
-    row, model = train_net(study, arch, "best", fields, run.train)
+    row, model = train_net(study, arch, "best", model=fields, train=run.train)
     row["params"] = params
     return row, model
 
@@ -154,6 +155,7 @@ def _probability_figures(
     study: ClassifyStudy,
     models: dict[str, nn.Module],
     probe: torch.Tensor,
+    *,
     names: tuple[str, ...],
     first_label: int,
 ) -> None:
@@ -165,7 +167,7 @@ def _probability_figures(
     mnist = study.task.is_mnist
     first = f"MNIST test digit {first_label}" if mnist else f"test image: {names[first_label]}"
     captions = [first, "Perlin noise", "Perlin noise"]
-    probs = cls.class_probabilities(models, probe, captions, () if mnist else names)
+    probs = cls.class_probabilities(models, probe, captions, class_names=() if mnist else names)
     save_figure(cls.plot_class_probabilities(probs), study.figures / "figure_4_probabilities.png")
     config = replace(actmax.ActMaxConfig(), steps=study.budget.actmax_steps)
     grid = actmax.activation_grid(models, config, range(len(study.task.class_names)))
@@ -190,7 +192,7 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
     noise = PerlinNoise(seed=study.seed + 1).sample(study.budget.ood_images)
     fig = study.figures
     probe = torch.cat([test_x[:1], noise[:2]])
-    _probability_figures(study, models, probe, names, int(test_y[0]))
+    _probability_figures(study, models, probe, names=names, first_label=int(test_y[0]))
     save_figure(
         cls.plot_feature_maps(cls.feature_maps(models["cnn"], test_x[0])),
         fig / "figure_7_feature_maps.png",
@@ -204,7 +206,7 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
         fig / "figure_8_fcn_weights.png",
     )
     best = models.get("best", models["dcnn"])
-    cm = confusion_matrix(best, test_x, test_y, len(task.class_names))
+    cm = confusion_matrix(best, test_x, test_y, num_classes=len(task.class_names))
     save_figure(cls.plot_confusion_matrix(cm, task.class_names), fig / "confusion_matrix.png")
     digits = test_x[: study.budget.ood_images * 5]
     return not_a_digit_measures(models["pdcnn"], digits, noise, label=len(task.class_names))

@@ -132,7 +132,7 @@ def export_search_csv(optuna_study: Any, path: Path, space: Any = None) -> int:
     from nndl.search.export import export_trials_csv
 
     if space is None or isinstance(space, CNNSpace):
-        return export_trials_csv(optuna_study, path, CSV_COLUMNS, _csv_row)
+        return export_trials_csv(optuna_study, path, CSV_COLUMNS, row=_csv_row)
     columns = [*space.columns, "avg_train_loss", "avg_val_loss", "train_time [min]"]
 
     def row(trial: Any) -> dict[str, Any]:
@@ -141,7 +141,7 @@ def export_search_csv(optuna_study: Any, path: Path, space: Any = None) -> int:
         losses = {k: attrs.get(k, "") for k in ("avg_train_loss", "avg_val_loss")}
         return {**space.csv_row(trial.params), **losses, **times}
 
-    return export_trials_csv(optuna_study, path, columns, row)
+    return export_trials_csv(optuna_study, path, columns, row=row)
 
 
 def _search_figures(optuna_study: Any, figures: Path, contours: dict[str, list[str]]) -> None:

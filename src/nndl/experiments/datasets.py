@@ -43,6 +43,7 @@ def mnist_task_data(
     data_dir: str | Path | None = None,
     val_fraction: float = 0.2,
     split_seed: int = 0,
+    *,
     limit: int | None = None,
 ) -> TaskData:
     """MNIST scaled to [0, 1], shape ``(n, 1, 28, 28)``; a seeded validation split.
@@ -91,6 +92,7 @@ def regression_task_data(
     train_csv: str | Path | None = None,
     test_csv: str | Path | None = None,
     val_fraction: float = 0.1,
+    *,
     split_seed: int = 0,
 ) -> TaskData:
     """The training points split into train/validation by a seeded fraction, and the test points."""

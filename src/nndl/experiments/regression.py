@@ -98,6 +98,16 @@ class RegressionStudy(Study):
         self.task.check()
         self.search_space  # noqa: B018
 
+    def fold_options(self) -> dict[str, Any]:
+        """How the search and the best net cut and train their folds (the report's k = 5)."""
+        return {
+            "k": 5,
+            "seed": self.seed,
+            "device": self.device,
+            "batch_folds": self.batch_folds,
+            "folds": self.folds,
+        }
+
     def run(self, timings: dict[str, float]) -> dict[str, Any]:
         return run_all(self, timings=timings)
 
@@ -109,14 +119,14 @@ class RegressionStudy(Study):
 
 
 def _save_run_figure(
-    study: RegressionStudy, name: str, title: str, history: Any, fit: Any, fit_title: str = ""
+    study: RegressionStudy, name: str, title: str, *, history: Any, fit: Any, fit_title: str = ""
 ) -> None:
     from nndl.viz._mpl import save_figure
     from nndl.viz.curves import loss_curves
     from nndl.viz.regression import plot_run
 
     curves = loss_curves(history.rows, history.best_epoch)
-    save_figure(plot_run(curves, fit, title, fit_title or None), study.figures / name)
+    save_figure(plot_run(curves, fit, title, fit_title=fit_title or None), study.figures / name)
 
 
 BASIC_TRAIN: dict[str, Any] = dict(
@@ -151,9 +161,9 @@ def run_basic(study: RegressionStudy) -> dict[str, Any]:
         "epochs": history.epochs,
     }
     extra = {**study.task.checkpoint_extra(), "arch": "reg-basic"}
-    save_checkpoint(study.out / "basic" / "model.pt", evolver.model, config, extra)
+    save_checkpoint(study.out / "basic" / "model.pt", evolver.model, config, extra=extra)
     fit = _fit([scaled(study, [evolver.model])], _raw_split(study))
-    _save_run_figure(study, "figure_1_basic.png", "basic net", history, fit)
+    _save_run_figure(study, "figure_1_basic.png", "basic net", history=history, fit=fit)
     write_json(study.out / "basic" / "metrics.json", row)
     return row
 
@@ -194,10 +204,7 @@ def run_best(study: RegressionStudy, params: Run) -> dict[str, Any]:
     from nndl.training.checkpoint import save_checkpoint
 
     data, test = study.task.points()
-    budget, seed, device = study.budget, study.seed, study.device
-    result = cross_validate(
-        params, data, budget.max_epochs, 5, seed, device, study.batch_folds, folds=study.folds
-    )
+    result = cross_validate(params, data, study.budget.max_epochs, **study.fold_options())
     folds = sorted(result.folds, key=lambda f: f.fold)
     best, units = result.best(), study.task.loss_scale
     row = {
@@ -210,15 +217,15 @@ def run_best(study: RegressionStudy, params: Run) -> dict[str, Any]:
         "params": params.to_dict(),
     }
     extra = {**study.task.checkpoint_extra(), "params": params.to_dict()}
-    save_checkpoint(study.out / "best" / "model.pt", best.model, None, extra)
+    save_checkpoint(study.out / "best" / "model.pt", best.model, None, extra=extra)
     write_json(study.out / "best" / "metrics.json", row)
     refit_row, ensemble = run_refit(study, params, folds)
     gp_row, gp = run_gp(study)
-    _best_figures(study, best, ensemble, gp)
+    _best_figures(study, best, ensemble, gp=gp)
     return {**row, "refit": refit_row, "gp": gp_row}
 
 
-def _best_figures(study: RegressionStudy, best: Any, ensemble: Any, gp: Any) -> None:
+def _best_figures(study: RegressionStudy, best: Any, ensemble: Any, *, gp: Any) -> None:
     """Figure 2 (the best fold net's losses; the refit ensemble's fit and band, the best fold
     net and the Gaussian process) and, for 1-D data, Figure 3 (the best fold net inside)."""
     from nndl.experiments.regression_answer import scaled
@@ -236,9 +243,8 @@ def _best_figures(study: RegressionStudy, best: Any, ensemble: Any, gp: Any) -> 
         fit = _fit([ensemble], {"train": train, "test": test})
     history = best.history.scaled(study.task.loss_scale)
     refit = f"refit ensemble ({len(members)} seeds)"
-    _save_run_figure(
-        study, "figure_2_best.png", f"best fold net (fold {best.fold})", history, fit, refit
-    )
+    title = f"best fold net (fold {best.fold})"
+    _save_run_figure(study, "figure_2_best.png", title, history=history, fit=fit, fit_title=refit)
     if train.x.shape[1] == 1:  # its probes are inputs of the 1-D function
         save_figure(
             plot_weights_activations(weights_and_activations(fold_net)),

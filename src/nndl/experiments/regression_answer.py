@@ -42,9 +42,9 @@ def run_refit(
 
     data, _ = study.task.points()
     epochs = refit_epochs(folds)
-    members = refit(
-        params, data, epochs, study.refit_members, study.seed, study.device, study.batch_folds
-    )
+    keep = ("seed", "device", "batch_folds")  # as the folds train
+    options = {k: v for k, v in study.fold_options().items() if k in keep}
+    members = refit(params, data, epochs, members=study.refit_members, **options)
     ensemble = scaled(study, members)
     train, test = study.task.points(data_units=True)
     mean, std = ensemble.predict(test.x.numpy(), return_std=True)
@@ -62,7 +62,7 @@ def run_refit(
         "epochs": epochs,
         "members": study.refit_members,
     }
-    save_regressor(study.out / "refit" / "ensemble.pt", ensemble, None, extra)
+    save_regressor(study.out / "refit" / "ensemble.pt", ensemble, None, extra=extra)
     write_json(study.out / "refit" / "metrics.json", row)
     return row, ensemble
 
@@ -79,7 +79,7 @@ def run_gp(study: RegressionStudy) -> tuple[dict[str, Any], Any]:
     task = study.task
     train, test = task.points()
     pairs = [(d.x.numpy(), d.y.numpy()) for d in (train, test)]
-    row, gp = gp_reference(pairs[0], pairs[1], task.loss_scale, study.seed)
+    row, gp = gp_reference(pairs[0], pairs[1], task.loss_scale, seed=study.seed)
     write_json(study.out / "gp" / "metrics.json", row)
     if gp is None:
         return row, None

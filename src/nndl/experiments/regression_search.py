@@ -28,11 +28,11 @@ def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
         settings=regression_settings(
             data,
             study.budget.max_epochs,
-            5,
-            study.seed,
-            study.space,
-            study.prune_at["threshold"],
-            study.folds,
+            study.fold_options()["k"],
+            seed=study.seed,
+            space=study.space,
+            threshold=study.prune_at["threshold"],
+            folds=study.folds,
         ),
         sampler="random",
         storage=study.storage,
@@ -51,15 +51,11 @@ def run_search(study: RegressionStudy) -> dict[str, Any]:
     data = study.task.points()[0]
     spec = _study_spec(study, data)
     job = RegressionSearchJob(
-        study.task,
-        study.budget.max_epochs,
-        5,
-        study.seed,
-        study.device,
-        study.batch_folds,
-        study.space,
-        study.prune_at["threshold"],
-        study.folds,
+        task=study.task,
+        max_epochs=study.budget.max_epochs,
+        space=study.space,
+        prune_at=study.prune_at["threshold"],
+        **study.fold_options(),
     )
     summary = run_study(spec, job)
     summary["csv_rows"] = export_search_csv(study, data)
@@ -107,7 +103,7 @@ def export_search_csv(study: RegressionStudy, data: TensorData) -> int:
         }
 
     return export_trials_csv(
-        open_study(_study_spec(study, data)), study.out / "random_search.csv", columns, row
+        open_study(_study_spec(study, data)), study.out / "random_search.csv", columns, row=row
     )
 
 

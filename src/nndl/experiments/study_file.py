@@ -38,7 +38,7 @@ def load_study_file(
     for section, values in (overrides or {}).items():
         data.setdefault(section, {}).update(values)
     study = data.setdefault("study", {})
-    _check_keys(path, "study", study, set(_STUDY_KEYS))
+    _check_keys(path, "study", study, valid=set(_STUDY_KEYS))
     study.setdefault("seed", 0)
     study.setdefault("device", "cpu")
     if study.setdefault("budget", "default") not in BUDGET_NAMES:
@@ -50,7 +50,7 @@ def load_study_file(
         raise UsageError(f"{path}: unknown section(s) {unknown}; valid: study, {', '.join(kinds)}")
     for section in kinds:
         if section in data:
-            _check_keys(path, section, data[section], kinds[section].options())
+            _check_keys(path, section, data[section], valid=kinds[section].options())
     if set(data) == {"study"}:
         raise UsageError(f"{path}: no study section ({', '.join(kinds)}): nothing to run")
     return data
@@ -66,7 +66,7 @@ def _kinds(path: str | Path, kind: Any) -> dict[str, Any]:
     return studies()
 
 
-def _check_keys(path: str | Path, section: str, values: Any, valid: set[str]) -> None:
+def _check_keys(path: str | Path, section: str, values: Any, *, valid: set[str]) -> None:
     if not isinstance(values, dict):
         raise UsageError(f"{path}: {section} must be a [{section}] table")
     unknown = sorted(set(values) - valid)

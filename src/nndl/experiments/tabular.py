@@ -126,7 +126,7 @@ def search_table(
     search.set_params(verbose=int(progress)).fit(tx, names[ty])
     best = search.best_estimator_
     metrics = _metrics(search, float(best.score(sx, names[sy])))
-    counts = _confusion(best, sx, names[sy], classes)
+    counts = _confusion(best, sx, names[sy], classes=classes)
     metrics["confusion_matrix"] = counts.tolist()
     best.feature_names_in_ = np.asarray(columns["inputs"], dtype=object)  # predict by column
     with staged_folder(out) as staging:
@@ -138,7 +138,7 @@ def search_table(
     return metrics
 
 
-def _confusion(best: Any, x: np.ndarray, labels: np.ndarray, classes: Any) -> np.ndarray:
+def _confusion(best: Any, x: np.ndarray, labels: np.ndarray, *, classes: Any) -> np.ndarray:
     from sklearn.metrics import confusion_matrix
 
     return confusion_matrix(labels, best.predict(x), labels=np.asarray(classes, dtype=object))

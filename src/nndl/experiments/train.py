@@ -47,13 +47,20 @@ def run_train(job: TrainJob) -> dict[str, Any]:
     torch.manual_seed(job.train.seed)
     callbacks: list[Callback] = [] if job.quiet else [ProgressBar()]
     transform = job.task.batch_transform(job.train.seed, resolve_device(job.train.device))
-    evolver = Evolver(build_model(config), job.train, callbacks, transform)
+    evolver = Evolver(build_model(config), job.train, callbacks, batch_transform=transform)
     history = evolver.fit(data.train, data.val)
     check_converged(history, lambda: _metrics(job, history, None))
     history = history.scaled(_loss_scale(job))  # an MSE in the data's units from here on
     metrics = _metrics(job, history, evolver.evaluate(data.test))
     with staged_folder(job.out) as staging:  # the run folder is all new or all as it was
-        _write_outputs(replace(job, out=staging), config, data, evolver, history, metrics)
+        _write_outputs(
+            replace(job, out=staging),
+            config,
+            data,
+            evolver=evolver,
+            history=history,
+            metrics=metrics,
+        )
     return metrics
 
 
@@ -116,6 +123,7 @@ def _write_outputs(
     job: TrainJob,
     config: Any,
     data: TaskData,
+    *,
     evolver: Evolver,
     history: History,
     metrics: dict[str, Any],
@@ -124,7 +132,7 @@ def _write_outputs(
     from nndl.viz.curves import loss_curves, plot_loss_curves
 
     out = job.out
-    settings = _settings(job, config, data, evolver)
+    settings = _settings(job, config, data, evolver=evolver)
     write_json(out / "config.json", settings)
     write_text(out / "settings.toml", run_settings_toml(job))
     write_text(out / "history.csv", history_csv(history))
@@ -135,7 +143,7 @@ def _write_outputs(
     }
     if job.plugins:
         extra["plugins"] = list(job.plugins)
-    save_checkpoint(out / "model.pt", evolver.model, job.train, extra)
+    save_checkpoint(out / "model.pt", evolver.model, job.train, extra=extra)
     write_text(out / "summary.md", model_summary(evolver.model, data).table() + "\n")
     fig = plot_loss_curves(
         loss_curves(history.rows, history.best_epoch), title=f"{job.arch} ({job.task.dataset})"
@@ -151,7 +159,7 @@ def model_summary(model: torch.nn.Module, data: TaskData) -> Any:
     return summarize(model, tuple(data.train.x.shape[1:]))
 
 
-def _settings(job: TrainJob, config: Any, data: TaskData, evolver: Evolver) -> dict[str, Any]:
+def _settings(job: TrainJob, config: Any, data: TaskData, *, evolver: Evolver) -> dict[str, Any]:
     from nndl.models.nets import config_to_dict
 
     size = model_summary(evolver.model, data)

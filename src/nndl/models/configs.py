@@ -106,7 +106,7 @@ class FCNConfig:
         return replace(self, input_size=math.prod(input_shape), output_size=output_size)
 
 
-def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+def conv_output_size(size: int, kernel: int, stride: int, *, padding: int) -> int:
     """Side of a square conv output; below 1 when the kernel does not fit."""
     return (size + 2 * padding - kernel) // stride + 1
 
@@ -181,14 +181,14 @@ class CNNConfig:
                     f"conv layer {j}: input {size}x{size} is smaller than kernel {k} "
                     f"with padding {p} (kernel must be <= {size + 2 * p})"
                 ]
-            size = conv_output_size(size, k, s, p)
+            size = conv_output_size(size, k, s, padding=p)
         return []
 
     def feature_sizes(self) -> list[int]:
         """Side of the square feature map after each conv layer (input first)."""
         sizes = [self.input_size]
         for k, s, p in zip(self.kernel_sizes, self.strides, self.paddings, strict=True):
-            sizes.append(conv_output_size(sizes[-1], k, s, p))
+            sizes.append(conv_output_size(sizes[-1], k, s, padding=p))
         return sizes
 
     @property

@@ -111,7 +111,7 @@ def builder(config: Any) -> Callable[[Any], nn.Module]:
 
 
 def register_architecture(
-    name: str, task: str, train_defaults: dict[str, Any] | None = None, description: str = ""
+    name: str, task: str, train_defaults: dict[str, Any] | None = None, *, description: str = ""
 ) -> Callable[[C], C]:
     """Class decorator: a frozen config dataclass with a ``build()`` method becomes a registered
     architecture ``name`` (its defaults are the config), usable in ``train``, search and checkpoints.

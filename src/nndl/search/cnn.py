@@ -157,7 +157,12 @@ class CNNSearchJob:
             return [EpochReport(trial, next(folds_started), self.max_epochs)]
 
         cv = KFoldCrossValidator(
-            lambda: build_model(config), train, self.k, self.n_folds, self.seed, callbacks=callbacks
+            lambda: build_model(config),
+            train,
+            self.k,
+            n_folds=self.n_folds,
+            split_seed=self.seed,
+            callbacks=callbacks,
         )
         result = cv.run(data, on_fold_end=lambda fold: self._fold_end(trial, fold))
         folds = result.folds

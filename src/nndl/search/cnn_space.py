@@ -40,7 +40,7 @@ def _conv_layers(trial: optuna.Trial, feasible: bool) -> dict[str, int]:
             ks = trial.suggest_int(f"ks{j}", 2, 6)
         stride = trial.suggest_int(f"stride{j}", 1, 4)
         params.update({f"pad{j}": pad, f"ks{j}": ks, f"stride{j}": stride})
-        size = max(conv_output_size(size, ks, stride, pad), 0)
+        size = max(conv_output_size(size, ks, stride, padding=pad), 0)
     return params
 
 

@@ -28,6 +28,7 @@ def export_trials_csv(
     study: optuna.Study,
     path: str | os.PathLike[str],
     columns: list[str],
+    *,
     row: Callable[[FrozenTrial], dict[str, Any]],
 ) -> int:
     """Write one row per trial (``row`` gives the ``columns``) atomically; returns the count."""

@@ -60,6 +60,7 @@ def cross_validate(
     run: Run,
     data: TensorData,
     max_epochs: int,
+    *,
     k: int = 5,
     seed: int = 0,
     device: str = "cpu",
@@ -71,7 +72,7 @@ def cross_validate(
     other; the net is sized for the data's input columns. ``folds``: ``random`` (shuffled
     rows) or ``blocked`` (contiguous stretches of the inputs, :class:`BlockedKFold`)."""
 
-    config, train = _configs(run, data, max_epochs, seed, device)
+    config, train = _configs(run, data, max_epochs, seed=seed, device=device)
     validator = cross_validator(
         config,
         train,
@@ -99,7 +100,7 @@ def splitter(folds: str, k: int, seed: int) -> Any:
     return BlockedKFold(k, random_state=seed)
 
 
-def _configs(run: Run, data: TensorData, max_epochs: int, seed: int, device: str) -> Any:
+def _configs(run: Run, data: TensorData, max_epochs: int, *, seed: int, device: str) -> Any:
     """The net sized for the data's columns, and its training settings (Adam, MSE)."""
     from nndl.training.config import TrainConfig
 
@@ -123,6 +124,7 @@ def refit(
     run: Run,
     data: TensorData,
     epochs: int,
+    *,
     members: int = 5,
     seed: int = 0,
     device: str = "cpu",
@@ -132,14 +134,17 @@ def refit(
     seeds (``seed``, ``seed + 1``, ...), trained at once where the nets stack."""
     from nndl.training.ensemble import train_ensemble
 
-    config, train = _configs(run, data, epochs, seed, device)
-    return train_ensemble(config, train, data, members, epochs, None if batch_folds else False)
+    config, train = _configs(run, data, epochs, seed=seed, device=device)
+    return train_ensemble(
+        config, train, data, members=members, epochs=epochs, batched=None if batch_folds else False
+    )
 
 
 def regression_settings(
     data: TensorData,
     max_epochs: int,
     k: int,
+    *,
     seed: int,
     space: str = "report",
     threshold: float = REPORT_PRUNE_THRESHOLD,
@@ -190,11 +195,11 @@ class RegressionSearchJob:
                 run,
                 data,
                 self.max_epochs,
-                self.k,
-                self.seed,
-                self.device,
-                self.batch_folds,
-                on_fold_end=lambda fold: _report_fold(trial, fold, threshold, units),
+                k=self.k,
+                seed=self.seed,
+                device=self.device,
+                batch_folds=self.batch_folds,
+                on_fold_end=lambda fold: _report_fold(trial, fold, threshold, units=units),
                 folds=self.folds,
             )
             trial.set_user_attr("train_time_min", (time.perf_counter() - start) / 60)
@@ -207,6 +212,7 @@ def _report_fold(
     trial: optuna.Trial,
     fold: FoldResult,
     threshold: float = REPORT_PRUNE_THRESHOLD,
+    *,
     units: float = 1.0,
 ) -> bool:
     """Report the fold's loss in the data's units (``units`` times the nets' standardized MSE);
@@ -244,6 +250,7 @@ def cross_validator(
     config: Any,
     train: TrainConfig,
     k: int = 5,
+    *,
     n_folds: int | None = None,
     split_seed: int = 0,
     batched: bool | None = None,
@@ -264,5 +271,9 @@ def cross_validator(
         and train.loss in ("mse", "auto")
     )
     if batched if batched is not None else stackable:
-        return BatchedKFoldCrossValidator(config, train, k, n_folds, split_seed, cv=cv)
-    return KFoldCrossValidator(lambda: build_model(config), train, k, n_folds, split_seed, cv=cv)
+        return BatchedKFoldCrossValidator(
+            config, train, k, n_folds=n_folds, split_seed=split_seed, cv=cv
+        )
+    return KFoldCrossValidator(
+        lambda: build_model(config), train, k, n_folds=n_folds, split_seed=split_seed, cv=cv
+    )

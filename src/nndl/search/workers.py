@@ -144,6 +144,7 @@ class TrialProgress:
         target: int,
         name: str = "search",
         stream: TextIO | None = None,
+        *,
         terminal: bool = True,
         limit: int | None = None,
     ) -> None:

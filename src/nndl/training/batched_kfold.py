@@ -58,9 +58,9 @@ class BatchedKFoldCrossValidator:
         config: FCNConfig,
         train_config: TrainConfig,
         k: int = 5,
+        *,
         n_folds: int | None = None,
         split_seed: int = 0,
-        *,
         cv: Any = None,
     ) -> None:
         problems = []
@@ -163,7 +163,9 @@ class _Run:
         for epoch in range(1, self.cfg.max_epochs + 1):
             t0 = time.perf_counter()
             train_loss, val_loss = self._train_epoch().tolist(), self._validate().tolist()
-            stopped = self._stop_check(epoch, train_loss, val_loss, time.perf_counter() - t0)
+            stopped = self._stop_check(
+                epoch, train_loss, val_loss, seconds=time.perf_counter() - t0
+            )
             folds = [self._fold_result(pos, time.perf_counter() - start) for pos in stopped]
             self._leave(stopped)
             for fold in sorted(folds, key=lambda f: f.fold):
@@ -212,7 +214,7 @@ class _Run:
         return ((err * self.val_mask).sum(1) / self.val_mask.sum(1)).cpu()
 
     def _stop_check(
-        self, epoch: int, train: list[float], val: list[float], seconds: float
+        self, epoch: int, train: list[float], val: list[float], *, seconds: float
     ) -> list[int]:
         """Early stopping for each running fold; returns the stack positions that stopped."""
         improved, stopped = [], []

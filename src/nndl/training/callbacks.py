@@ -68,6 +68,7 @@ class EarlyStopping(Callback):
         patience: int,
         min_delta: float = 0.0,
         monitor: str = "val_loss",
+        *,
         mode: str = "auto",
     ) -> None:
         self.patience = patience
@@ -124,7 +125,7 @@ class Checkpoint(Callback):
         from nndl.training.checkpoint import save_checkpoint
 
         if self.rule.update(int(log["epoch"]), _monitored(self, log)):
-            save_checkpoint(self.path, evolver.model, evolver.config, {"epoch": log["epoch"]})
+            save_checkpoint(self.path, evolver.model, evolver.config, extra={"epoch": log["epoch"]})
 
 
 class ProgressBar(Callback):

@@ -50,6 +50,7 @@ def save_checkpoint(
     path: str | os.PathLike[str],
     model: nn.Module,
     train_config: TrainConfig | None = None,
+    *,
     extra: dict[str, Any] | None = None,
     config: Any = None,
     members: list[nn.Module] | None = None,
@@ -59,10 +60,8 @@ def save_checkpoint(
     ``nn.Sequential`` too when its config is given."""
     config = config if config is not None else getattr(model, "config", None)
     if config is None:
-        raise ConfigError(
-            "checkpoint",
-            [f"{type(model).__name__} has no .config: pass config= (a registered architecture's)"],
-        )
+        problem = f"{type(model).__name__} has no .config: pass a registered one as config="
+        raise ConfigError("checkpoint", [problem])
     payload: dict[str, Any] = {
         "format": FORMAT,
         "model_config": config_to_dict(config),
@@ -109,6 +108,7 @@ def save_regressor(
     path: str | os.PathLike[str],
     regressor: Any,
     train_config: TrainConfig | None = None,
+    *,
     extra: dict[str, Any] | None = None,
 ) -> None:
     """Write a :class:`nndl.models.scaled.ScaledRegressor`: its members and its scaling, which
@@ -116,7 +116,7 @@ def save_regressor(
     members = list(regressor.members)
     scaling = regressor.scaling.to_dict() if regressor.scaling is not None else None
     extra = {**(extra or {}), "scaling": scaling}
-    save_checkpoint(path, members[0], train_config, extra, members=members)
+    save_checkpoint(path, members[0], train_config, extra=extra, members=members)
 
 
 def load_regressor(path: str | os.PathLike[str], map_location: str = "cpu") -> Any:

@@ -25,6 +25,7 @@ def train_ensemble(
     config: Any,
     train: TrainConfig,
     data: TensorData,
+    *,
     members: int,
     epochs: int,
     batched: bool | None = None,
@@ -45,11 +46,13 @@ def train_ensemble(
         from nndl.training.device import resolve_device
 
         with forked(resolve_device(train.device)):
-            return _stacked(config, train, data, members, epochs)
-    return [_alone(config, train, data, train.seed + i, epochs) for i in range(members)]
+            return _stacked(config, train, data, members=members, epochs=epochs)
+    return [_alone(config, train, data, seed=train.seed + i, epochs=epochs) for i in range(members)]
 
 
-def _alone(config: Any, train: TrainConfig, data: TensorData, seed: int, epochs: int) -> nn.Module:
+def _alone(
+    config: Any, train: TrainConfig, data: TensorData, *, seed: int, epochs: int
+) -> nn.Module:
     from nndl.models.nets import build_model
     from nndl.training._rng import forked
     from nndl.training._rng import seed as seed_rng
@@ -68,7 +71,7 @@ def _alone(config: Any, train: TrainConfig, data: TensorData, seed: int, epochs:
 
 
 def _stacked(
-    config: Any, train: TrainConfig, data: TensorData, members: int, epochs: int
+    config: Any, train: TrainConfig, data: TensorData, *, members: int, epochs: int
 ) -> list[nn.Module]:
     from nndl.models.nets import FCN
     from nndl.training._rng import seed as seed_rng

@@ -87,6 +87,7 @@ class Evolver:
         model: nn.Module,
         config: TrainConfig,
         callbacks: Iterable[Callback] = (),
+        *,
         batch_transform: BatchTransform | None = None,
     ) -> None:
         self.config = config
@@ -131,7 +132,7 @@ class Evolver:
             seed(self.config.seed, self.device)  # dropout masks
             self._call("on_train_begin")
             for epoch in range(1, self.config.max_epochs + 1):
-                self._run_epoch(epoch, train, val, generator)
+                self._run_epoch(epoch, train, val, generator=generator)
                 if schedule is not None and not self.should_stop:
                     schedule(self.history.rows[-1])
                 if self.should_stop:
@@ -197,7 +198,7 @@ class Evolver:
         return TensorData(data.x.contiguous(memory_format=torch.channels_last), data.y)
 
     def _run_epoch(
-        self, epoch: int, train: TensorData, val: TensorData | None, generator: torch.Generator
+        self, epoch: int, train: TensorData, val: TensorData | None, *, generator: torch.Generator
     ) -> None:
         start = time.perf_counter()
         log: dict[str, float] = {"epoch": epoch, "train_loss": self._train_epoch(train, generator)}

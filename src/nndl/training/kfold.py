@@ -96,10 +96,10 @@ class KFoldCrossValidator:
         build_model: Callable[[], nn.Module],
         config: TrainConfig,
         k: int = 5,
+        *,
         n_folds: int | None = None,
         split_seed: int = 0,
         callbacks: Callable[[], Iterable[Callback]] = tuple,
-        *,
         cv: Any = None,
         transform: Any = None,
     ) -> None:

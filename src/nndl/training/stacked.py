@@ -205,6 +205,7 @@ class StackedAdam:
         model: StackedFCN,
         lr: float,
         weight_decay: float = 0.0,
+        *,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
     ) -> None:
@@ -235,7 +236,7 @@ class StackedAdam:
         """Update the members at these stack positions; the others stay exactly as they are."""
         grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
         if self.shared_steps is not None and len(members) == len(self.counts):
-            self._adam(self.params, grads, self.m, self.v, self.shared_steps)
+            self._adam(self.params, grads, self.m, v=self.v, steps=self.shared_steps)
         else:
             self.shared_steps = None  # members are out of step from now on
             pairs = [(k, j) for k in members for j in range(len(self.params))]
@@ -244,8 +245,8 @@ class StackedAdam:
                 [self.params[j][k] for k, j in pairs],
                 [grads[j][k] for k, j in pairs],
                 [self.m[j][k] for k, j in pairs],
-                [self.v[j][k] for k, j in pairs],
-                steps,
+                v=[self.v[j][k] for k, j in pairs],
+                steps=steps,
             )
         for k in members:
             self.counts[k] += 1
@@ -255,6 +256,7 @@ class StackedAdam:
         params: Sequence[torch.Tensor],
         grads: list[torch.Tensor],
         m: list[torch.Tensor],
+        *,
         v: list[torch.Tensor],
         steps: list[torch.Tensor],
     ) -> None:

@@ -88,6 +88,7 @@ def _objective(
     model: nn.Module,
     image: torch.Tensor,
     targets: torch.Tensor,
+    *,
     config: ActMaxConfig,
     generator: torch.Generator,
 ) -> torch.Tensor:
@@ -109,6 +110,7 @@ def maximize_classes(
     model: nn.Module,
     classes: Iterable[int] = range(10),
     config: ActMaxConfig | None = None,
+    *,
     shape: tuple[int, ...] = (1, 28, 28),
 ) -> torch.Tensor:
     """One image per class in ``classes`` maximizing that output logit, all in one batch.
@@ -132,7 +134,8 @@ def maximize_classes(
     model.eval()
     try:
         for _ in range(config.steps):
-            loss = _objective(model, torch.sigmoid(raw), targets, config, generator)
+            images = torch.sigmoid(raw)
+            loss = _objective(model, images, targets, config=config, generator=generator)
             (raw.grad,) = torch.autograd.grad(loss, raw)
             optimizer.step()
     finally:
@@ -144,10 +147,11 @@ def maximize_class(
     model: nn.Module,
     target: int,
     config: ActMaxConfig | None = None,
+    *,
     shape: tuple[int, ...] = (1, 28, 28),
 ) -> torch.Tensor:
     """The image ``shape`` in [0, 1] that maximizes output ``target`` (see ``maximize_classes``)."""
-    return maximize_classes(model, [target], config, shape)[0]
+    return maximize_classes(model, [target], config, shape=shape)[0]
 
 
 @dataclass(frozen=True)

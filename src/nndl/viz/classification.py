@@ -154,7 +154,7 @@ def _tsne(features: torch.Tensor) -> np.ndarray:
 
 
 def embedding(
-    cnn: nn.Module, images: torch.Tensor, labels: torch.Tensor, method: str = "pca"
+    cnn: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, method: str = "pca"
 ) -> Embedding:
     """Penultimate features of ``images`` projected to 2-D by scikit-learn's ``pca`` or ``tsne``.
 

@@ -34,6 +34,7 @@ def class_probabilities(
     models: dict[str, nn.Module],
     images: torch.Tensor,
     captions: Sequence[str],
+    *,
     class_names: Sequence[str] = (),
 ) -> ClassProbs:
     """Each net's class probabilities for each of ``images`` ``(k, 1, h, w)``."""
@@ -55,12 +56,12 @@ def plot_class_probabilities(data: ClassProbs) -> Any:
         axes[i, 0].set_title(caption, fontsize=9)
         axes[i, 0].axis("off")
         for j, (name, probs) in enumerate(data.probs.items(), 1):
-            _probability_bars(axes[i, j], probs[i], name, data.class_names)
+            _probability_bars(axes[i, j], probs[i], name, names=data.class_names)
     fig.tight_layout()
     return fig
 
 
-def _probability_bars(ax: Any, probs: np.ndarray, title: str, names: Sequence[str] = ()) -> None:
+def _probability_bars(ax: Any, probs: np.ndarray, title: str, *, names: Sequence[str] = ()) -> None:
     classes = np.arange(len(probs))
     extra = 10 if not names else len(names) - 1  # the extra "none of these" class, in orange
     colours = ["tab:orange" if c == extra and len(probs) > extra else "tab:blue" for c in classes]

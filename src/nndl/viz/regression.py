@@ -60,6 +60,7 @@ def fit_data(
     models: list[nn.Module],
     points: dict[str, TensorData],
     best: int | None = 0,
+    *,
     n: int = 400,
     references: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None,
     nets: str = "fold nets",
@@ -147,7 +148,7 @@ def plot_parity(parity: ParityData, ax: Any, title: str = "") -> Any:
 
 
 def plot_run(
-    curves: LossCurves, fit: FitData | ParityData, title: str, fit_title: str | None = None
+    curves: LossCurves, fit: FitData | ParityData, title: str, *, fit_title: str | None = None
 ) -> Any:
     """(a) train and validation loss per epoch of ``title``, (b) the fit (1-D data) or predicted
     against true values (several inputs) of ``fit_title`` (default the same): Figures 1 and 2."""
