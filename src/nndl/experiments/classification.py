@@ -192,7 +192,8 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
     noise = PerlinNoise(seed=study.seed + 1).sample(study.budget.ood_images)
     fig = study.figures
     probe = torch.cat([test_x[:1], noise[:2]])
-    _probability_figures(study, models, probe, names=names, first_label=int(test_y[0]))
+    shown = {k: m for k, m in models.items() if k != "best" or study.budget.name != "quick"}
+    _probability_figures(study, shown, probe, names=names, first_label=int(test_y[0]))
     save_figure(
         cls.plot_feature_maps(cls.feature_maps(models["cnn"], test_x[0])),
         fig / "figure_7_feature_maps.png",
