@@ -8,7 +8,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nndl.cli._args import add_table_flags, float_list, int_list, integer, number, out_dir
+from nndl.cli._args import (
+    add_table_flags,
+    float_list,
+    int_list,
+    integer,
+    number,
+    out_dir,
+    positive_int,
+)
 from nndl.errors import UsageError
 
 # CLI flag -> (config field, the config kind it belongs to: "fcn", "cnn" or both)
@@ -105,12 +113,39 @@ def add_arch_flags(parser: argparse.ArgumentParser) -> None:
 def add_data_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data")
     group.add_argument(
-        "--data-dir", help="images: a folder with the IDX files (default: MNIST from cache/wheel)"
+        "--data-dir",
+        help="images: a folder of IDX files, or of class folders of images (DIR/CLASS/* or "
+        "DIR/train/CLASS/* with DIR/test/CLASS/*); default: MNIST from cache/wheel",
     )
     group.add_argument(
         "--class-names", help="images: a file with one class name per line (label order)"
     )
+    add_image_folder_flags(group)
     add_table_flags(group)  # regression and tabular
+
+
+def add_image_folder_flags(group: Any) -> None:
+    """How a folder of images becomes arrays (a parser or an argument group)."""
+    group.add_argument(
+        "--color-mode", choices=("auto", "rgb", "grayscale"), help="image folders: default auto"
+    )
+    group.add_argument(
+        "--image-size",
+        type=positive_int,
+        help="image folders: side in pixels (default: the most common)",
+    )
+    group.add_argument(
+        "--test-fraction",
+        type=number,
+        help="image folders without train/ and test/: the share held out, stratified (default 0.2)",
+    )
+    group.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        default=None,
+        help="image folders: decode the files again, keep nothing",
+    )
 
 
 def model_overrides(args: argparse.Namespace, kind: str, arch: str) -> dict[str, Any]:
@@ -132,16 +167,23 @@ def task_from_flags(args: argparse.Namespace) -> Any:
     from nndl.tasks.base import get_task, make_task
 
     cls = get_task(args.task)
-    flags = {
+    flags = {  # the task's field: the flag that sets it
         "data_dir": "--data-dir",
         "class_names_file": "--class-names",
+        "color_mode": "--color-mode",
+        "image_size": "--image-size",
+        "test_fraction": "--test-fraction",
+        "cache": "--no-cache",
         "train_csv": "--train-csv",
         "test_csv": "--test-csv",
         "inputs": "--inputs",
         "target": "--target",
         "standardize": "--standardize",
     }
-    options = {k: getattr(args, k, None) for k in flags}
+    options = {
+        k: getattr(args, f.removeprefix("--no-").removeprefix("--").replace("-", "_"), None)
+        for k, f in flags.items()
+    }
     fields = {f.name for f in dataclasses.fields(cls)}
     wrong = [flag for key, flag in flags.items() if options[key] is not None and key not in fields]
     if wrong:

@@ -227,6 +227,7 @@ class NotADigit:
             return x, y
         chosen = chosen.to(x.device)
         x, y = x.clone(), y.clone()
-        x[chosen] = self.noise.windows(len(chosen)).to(x.dtype)
+        noise = self.noise.windows(len(chosen)).to(x.dtype)  # grey: the same in every channel
+        x[chosen] = noise.expand(-1, x.shape[1], -1, -1)
         y[chosen] = self.label
         return x, y

@@ -79,5 +79,6 @@ def as_tensor(values: object, name: str) -> torch.Tensor:
 
 
 def images_to_tensor(images: np.ndarray) -> torch.Tensor:
-    """uint8 images ``(n, h, w)`` to float32 ``(n, 1, h, w)`` scaled to [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(images)).unsqueeze(1).float().div_(255.0)
+    """uint8 images ``(n, h, w)`` or ``(n, c, h, w)`` to float32 ``(n, c, h, w)`` in [0, 1]."""
+    tensor = torch.from_numpy(np.ascontiguousarray(images))
+    return (tensor.unsqueeze(1) if tensor.ndim == 3 else tensor).float().div_(255.0)

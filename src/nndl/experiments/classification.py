@@ -170,7 +170,8 @@ def _probability_figures(
     probs = cls.class_probabilities(models, probe, captions, class_names=() if mnist else names)
     save_figure(cls.plot_class_probabilities(probs), study.figures / "figure_4_probabilities.png")
     config = replace(actmax.ActMaxConfig(), steps=study.budget.actmax_steps)
-    grid = actmax.activation_grid(models, config, range(len(study.task.class_names)))
+    classes, shape = range(len(study.task.class_names)), study.task.shapes()[0]
+    grid = actmax.activation_grid(models, config, classes, shape=shape)
     save_figure(
         actmax.plot_activation_grid(grid, names),
         study.figures / "figure_5_activation_maximization.png",
@@ -189,7 +190,9 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
     data = task.load(0.2, study.seed, study.budget.train_limit)
     test_x, test_y = data.test.x, data.test.y
     names = task_for_arch(task, "pdcnn").class_names  # the data's classes and the extra one
-    noise = PerlinNoise(seed=study.seed + 1).sample(study.budget.ood_images)
+    channels, side, _ = task.shapes()[0]
+    noise = PerlinNoise(seed=study.seed + 1, size=side).sample(study.budget.ood_images)
+    noise = noise.expand(-1, channels, -1, -1)  # grey noise in every channel
     fig = study.figures
     probe = torch.cat([test_x[:1], noise[:2]])
     shown = {k: m for k, m in models.items() if k != "best" or study.budget.name != "quick"}
@@ -203,7 +206,7 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
         cls.plot_embedding(emb, "CNN penultimate features (PCA)"), fig / "figure_7_embedding.png"
     )
     save_figure(
-        cls.plot_first_layer_weights(cls.first_layer_weights(models["fcn"])),
+        cls.plot_first_layer_weights(cls.first_layer_weights(models["fcn"], task.shapes()[0])),
         fig / "figure_8_fcn_weights.png",
     )
     best = models.get("best", models["dcnn"])

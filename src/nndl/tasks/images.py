@@ -1,5 +1,6 @@
-"""Image classification from IDX files: MNIST by default (verified against the official
-hashes), or any other IDX image set such as Fashion-MNIST with its own classes and names.
+"""Image classification: MNIST by default (verified against the official hashes), any other
+IDX image set such as Fashion-MNIST with its own classes and names, or a folder of images in
+one subfolder per class (:mod:`nndl.data.folders`: PNG, JPEG, ...; colour or grey; any size).
 
 An option adds an extra "none of these" class: a share ``noise_class_rate`` of the training
 images is replaced by Perlin noise labelled as the last class (the report's PDCNN, p = 0.09).
@@ -40,16 +41,34 @@ class ImageTask(Task):
     data_dir: str | None = None
     class_names_file: str | None = None
     noise_class_rate: float = 0.0
+    color_mode: str = "auto"  # image folders: auto (from the files), rgb or grayscale
+    image_size: int | None = None  # image folders: the side; default the most common size
+    test_fraction: float = 0.2  # image folders without train/ and test/: held out, seed 0
+    cache: bool = True  # image folders: keep the decoded arrays in the cache
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.noise_class_rate < 1.0:
             raise UsageError(f"noise_class_rate = {self.noise_class_rate}: must be in [0, 1)")
 
+    @property
+    def is_folder(self) -> bool:
+        """Whether ``data_dir`` holds class folders of images (else IDX files)."""
+        from nndl.data.folders import is_image_folder
+
+        return self.data_dir is not None and is_image_folder(self.data_dir)
+
     @cached_property
-    def mnist(self) -> Any:
-        """The four arrays (:class:`nndl.data.mnist.MNIST`)."""
+    def image_set(self) -> Any:
+        """The four arrays (:class:`nndl.data.mnist.MNIST` or :class:`nndl.data.folders.ImageSet`)."""
         from nndl.data.mnist import load_mnist
 
+        if self.is_folder:
+            from nndl.data.folders import FolderOptions, load_image_folder
+
+            options = FolderOptions(
+                self.color_mode, self.image_size, self.test_fraction, cache=self.cache
+            )
+            return load_image_folder(str(self.data_dir), options)
         data = load_mnist(self.data_dir)
         classes = int(data.train_labels.max()) + 1
         empty = np.setdiff1d(np.arange(classes), data.train_labels)
@@ -69,12 +88,14 @@ class ImageTask(Task):
     @property
     def is_mnist(self) -> bool:
         """Whether the data is the official MNIST."""
-        return bool(self.mnist.verified)
+        return bool(self.image_set.verified)
 
     @cached_property
     def data_classes(self) -> tuple[str, ...]:
         """Names of the data's own classes: the names file, digits for MNIST, else class N."""
-        count = int(self.mnist.train_labels.max()) + 1
+        if self.is_folder:
+            return tuple(self.image_set.classes)
+        count = int(self.image_set.train_labels.max()) + 1
         if self.class_names_file is not None:
             return _read_names(self.class_names_file, count)
         if self.is_mnist or self.name == "mnist":
@@ -92,17 +113,19 @@ class ImageTask(Task):
         return "MNIST" if self.is_mnist else Path(str(self.data_dir)).name or str(self.data_dir)
 
     def shapes(self) -> tuple[tuple[int, ...], int]:
-        side = int(self.mnist.train_images.shape[1])
-        return (1, side, side), len(self.class_names)
+        images = self.image_set.train_images  # (n, h, w) from IDX files, (n, c, h, w) folders
+        shape = images.shape[1:] if images.ndim == 4 else (1, *images.shape[1:])
+        return tuple(int(v) for v in shape), len(self.class_names)
 
     def checkpoint_extra(self) -> dict[str, Any]:
         """Raw images ``(n, h, w)`` of uint8 values, divided by 255 as :meth:`points` does."""
         from nndl.data.scaling import Scaling
 
-        _, side, width = self.shapes()[0]
+        channels, side, width = self.shapes()[0]
+        shape = [side, width] if self.image_set.train_images.ndim == 3 else [channels, side, width]
         return {
             **super().checkpoint_extra(),
-            "input_shape": [side, width],
+            "input_shape": shape,
             "scaling": Scaling((0.0,), (255.0,), 0.0, 1.0).to_dict(),
         }
 
@@ -116,7 +139,7 @@ class ImageTask(Task):
 
         from nndl.data.tensors import TensorData, images_to_tensor
 
-        m = self.mnist
+        m = self.image_set
         full = TensorData(
             images_to_tensor(m.train_images[:limit]),
             torch.from_numpy(m.train_labels[:limit]).long(),
@@ -125,9 +148,16 @@ class ImageTask(Task):
         return full, test
 
     def info(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"source": self.mnist.source, "verified": self.mnist.verified}
+        info: dict[str, Any] = {
+            "source": self.image_set.source,
+            "verified": self.image_set.verified,
+        }
         if not self.is_mnist:  # MNIST's record stays as it always was
             info.update(task=self.name, dataset=self.dataset, classes=list(self.class_names))
+        if getattr(self.image_set, "held_out", False):
+            info["held_out_test"] = {"fraction": self.test_fraction, "seed": 0, "stratified": True}
+        if self.is_folder:
+            info["input_shape"] = list(self.shapes()[0])
         return info
 
     def batch_transform(self, seed: int, device: Any) -> Any:
@@ -136,7 +166,7 @@ class ImageTask(Task):
             return None
         from nndl.data.perlin import NotADigit, PerlinNoise
 
-        noise = PerlinNoise(seed=seed, device=device)
+        noise = PerlinNoise(seed=seed, device=device, size=self.shapes()[0][1])
         label = len(self.class_names) - 1
         return NotADigit(noise, self.noise_class_rate, label=label, seed=seed)
 

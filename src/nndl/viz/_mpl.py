@@ -42,3 +42,12 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 120) -> None:
         pyplot = sys.modules.get("matplotlib.pyplot")
         if pyplot is not None:  # a no-op for a Figure that pyplot does not manage
             pyplot.close(fig)
+
+
+def as_pictures(images: Any) -> Any:
+    """Images ``(k, c, h, w)`` (a tensor or array in [0, 1]) as matplotlib shows them: ``(k, h,
+    w)`` for one channel (drawn with a grey colormap), ``(k, h, w, 3)`` for colour."""
+    import numpy as np
+
+    array = np.asarray(images.detach().cpu().numpy() if hasattr(images, "detach") else images)
+    return array[:, 0] if array.shape[1] == 1 else array.transpose(0, 2, 3, 1).clip(0.0, 1.0)

@@ -160,7 +160,7 @@ class ActMaxGrid:
 
     names: list[str]
     classes: list[int]
-    images: np.ndarray  # (nets, classes, h, w)
+    images: np.ndarray  # (nets, classes, h, w), or (nets, classes, h, w, 3) in colour
     logits: np.ndarray  # (nets, classes): the target logit of the final image
 
 
@@ -173,13 +173,18 @@ def activation_grid(
     models: dict[str, nn.Module],
     config: ActMaxConfig | None = None,
     classes: Iterable[int] = range(10),
+    *,
+    shape: tuple[int, ...] = (1, 28, 28),
 ) -> ActMaxGrid:
-    """Maximize each of ``classes`` for every net (one row per net, one column per class)."""
+    """Maximize each of ``classes`` for every net (one row per net, one column per class) on
+    images of ``shape`` ``(c, h, w)``."""
+    from nndl.viz._mpl import as_pictures
+
     wanted = list(classes)
     images, logits = [], []
     for model in models.values():
-        found = maximize_classes(model, wanted, config)
-        images.append(found[:, 0].numpy())
+        found = maximize_classes(model, wanted, config, shape=shape)
+        images.append(as_pictures(found))
         logits.append(_target_logits(model, found, wanted))
     return ActMaxGrid(list(models), wanted, np.stack(images), np.stack(logits))
 

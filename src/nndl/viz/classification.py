@@ -195,14 +195,17 @@ def _axis_label(emb: Embedding, i: int) -> str:
     return f"PC {i + 1} ({100 * emb.explained_variance_ratio[i]:.0f}% of variance)"
 
 
-def first_layer_weights(fcn: nn.Module) -> np.ndarray:
-    """The first linear layer's weights as images ``(hidden, side, side)`` (28x28 for MNIST)."""
+def first_layer_weights(fcn: nn.Module, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """The first linear layer's weights as images ``(hidden, h, w)`` (28x28 for MNIST): for
+    inputs of ``shape`` ``(c, h, w)`` (default: one square channel), averaged over channels."""
     linear = next(m for m in fcn.modules() if isinstance(m, nn.Linear))
     weights = linear.weight.detach().float().cpu().numpy()
-    side = math.isqrt(weights.shape[1])
-    if side * side != weights.shape[1]:
-        raise ValueError(f"first layer has {weights.shape[1]} inputs, not a square image")
-    return weights.reshape(-1, side, side)
+    if shape is None:
+        side = math.isqrt(weights.shape[1])
+        shape = (1, side, side)
+    if math.prod(shape) != weights.shape[1]:
+        raise ValueError(f"first layer has {weights.shape[1]} inputs, not images of {shape}")
+    return weights.reshape(-1, *shape).mean(axis=1)
 
 
 def plot_first_layer_weights(w: np.ndarray, max_units: int = 128) -> Any:

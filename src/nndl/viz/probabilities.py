@@ -37,12 +37,13 @@ def class_probabilities(
     *,
     class_names: Sequence[str] = (),
 ) -> ClassProbs:
-    """Each net's class probabilities for each of ``images`` ``(k, 1, h, w)``."""
+    """Each net's class probabilities for each of ``images`` ``(k, c, h, w)``."""
     if len(captions) != len(images):
         raise ValueError(f"{len(images)} images but {len(captions)} captions")
     probs = {name: predict_logits(m, images).softmax(dim=1).numpy() for name, m in models.items()}
-    images_ = images[:, 0].detach().cpu().numpy()
-    return ClassProbs(images_, list(captions), probs, tuple(class_names))
+    from nndl.viz._mpl import as_pictures
+
+    return ClassProbs(as_pictures(images), list(captions), probs, tuple(class_names))
 
 
 def plot_class_probabilities(data: ClassProbs) -> Any:
