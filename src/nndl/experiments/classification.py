@@ -178,9 +178,17 @@ def _probability_figures(
     )
 
 
+def _noise_images(study: ClassifyStudy) -> torch.Tensor:
+    """Perlin noise shaped like the task's images (grey noise in every channel)."""
+    from nndl.data.perlin import PerlinNoise
+
+    channels, side, _ = study.task.shapes()[0]
+    noise = PerlinNoise(seed=study.seed + 1, size=side).sample(study.budget.ood_images)
+    return noise.expand(-1, channels, -1, -1)
+
+
 def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str, Any]:
     """Figures 4, 5, 7, 8, the best net's confusion matrix, and the not-a-digit measures."""
-    from nndl.data.perlin import PerlinNoise
     from nndl.evaluation.ood import confusion_matrix, not_a_digit_measures
     from nndl.experiments.jobs import task_for_arch
     from nndl.viz import classification as cls
@@ -190,9 +198,7 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
     data = task.load(0.2, study.seed, study.budget.train_limit)
     test_x, test_y = data.test.x, data.test.y
     names = task_for_arch(task, "pdcnn").class_names  # the data's classes and the extra one
-    channels, side, _ = task.shapes()[0]
-    noise = PerlinNoise(seed=study.seed + 1, size=side).sample(study.budget.ood_images)
-    noise = noise.expand(-1, channels, -1, -1)  # grey noise in every channel
+    noise = _noise_images(study)
     fig = study.figures
     probe = torch.cat([test_x[:1], noise[:2]])
     shown = {k: m for k, m in models.items() if k != "best" or study.budget.name != "quick"}
