@@ -372,3 +372,41 @@ def test_the_summary_counts_the_dcnn_as_by_hand() -> None:
     assert linears == [(288 * 128 + 128, 288 * 128), (128 * 16 + 16, 128 * 16), (16 * 10 + 10, 160)]
     assert summary.params == sum(p.numel() for p in build_model(config).parameters()) == 45_114
     assert summary.macs == 14_112 + 56_448 + 41_472 + 36_864 + 2_048 + 160
+
+
+# --- pooling and batch norm ------------------------------------------------------------------
+
+
+def test_pooling_and_batch_norm_per_conv_layer_match_torch() -> None:
+    config = CNNConfig(
+        channels=(16, 32, 32),
+        kernel_sizes=(3, 3, 3),
+        strides=(1, 1, 1),
+        paddings=(1, 1, 1),
+        pools=(2, 1, 2),
+        batch_norm=(True, False, True),
+        in_channels=3,
+        input_size=32,
+    )
+    model = build_model(config)
+    kinds = [type(layer).__name__ for layer in model.features]
+    assert kinds == [
+        *("Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"),
+        *("Conv2d", "ReLU"),
+        *("Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"),
+    ]
+    with torch.no_grad():
+        out = model.features(torch.zeros(2, 3, 32, 32))
+    assert config.feature_sizes() == [32, 16, 16, 8] and out.shape[-1] == 8
+    assert config.flat_features == out.flatten(1).shape[1]
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    assert json.loads(json.dumps(config.to_dict()))["pools"] == [2, 1, 2]  # round trips
+
+
+def test_pools_and_batch_norm_are_checked_with_the_other_fields() -> None:
+    with pytest.raises(ConfigError) as info:
+        CNNConfig(pools=(2, 0), batch_norm=(True,))
+    text = str(info.value)
+    assert "pools: 2 values, expected 3" in text and "batch_norm: 1 values, expected 3" in text
+    with pytest.raises(ConfigError, match="conv layer 3: its 1x1 output is smaller than pool 2"):
+        CNNConfig(pools=(1, 2, 2))  # 28 -> 14 -> 7/2=3 -> 1: no room for the last pool

@@ -165,8 +165,9 @@ def test_quick_study_gives_the_golden_numbers(quick_run: Path) -> None:
     regression study began standardizing and refitting (issue 14); the budget's settings and
     two prune counts were added with the budget names (issue 15), its numbers kept; renewed
     when the MNIST search's folds became stratified (issue 21: its best objective moved); the
-    regression budget's `space` setting added with the default budget's smooth space (issue
-    22), its numbers kept."""
+    regression budget's `space` and `refit_configs` and the refit's `configs` and `runner_ups`
+    (issue 22: the quick budget refits its best configuration alone, as before) and the image
+    budget's `dataset_space` (issue 24) added, its numbers kept."""
     golden = json.loads((Path(__file__).parent / "golden" / "quick_results.json").read_text())
     results = json.loads((quick_run / "results.json").read_text())
     assert _close(_numbers(results), _numbers(golden)) == []

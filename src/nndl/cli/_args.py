@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from nndl._inputs import parse_float, parse_int, shorten
 
 __all__ = [
+    "add_image_folder_flags",
     "add_params_flag",
     "add_search_flags",
     "add_study_flags",
@@ -162,4 +163,39 @@ def add_table_flags(parser: Any) -> None:
         action=argparse.BooleanOptionalAction,
         help="regression: train on inputs and target scaled by the training rows' mean and std "
         "(default: on; losses are reported in the data's units either way)",
+    )
+
+
+def add_image_folder_flags(group: Any, *, cache: bool = True) -> None:
+    """How a folder of images becomes arrays, and the augmentation of its training batches (a
+    parser or an argument group; ``cache``: with ``--no-cache``)."""
+    group.add_argument(
+        "--color-mode", choices=("auto", "rgb", "grayscale"), help="image folders: default auto"
+    )
+    group.add_argument(
+        "--image-size",
+        type=positive_int,
+        help="image folders: side in pixels (default: the most common)",
+    )
+    group.add_argument(
+        "--test-fraction",
+        type=number,
+        help="image folders without train/ and test/: the share held out, stratified (default 0.2)",
+    )
+    group.add_argument(
+        "--augment",
+        type=name_list,
+        help="images: augment the training batches with any of crop,flip,erase (default none)",
+    )
+    if cache:
+        _add_no_cache_flag(group)
+
+
+def _add_no_cache_flag(group: Any) -> None:
+    group.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        default=None,
+        help="image folders: decode the files again, keep nothing",
     )

@@ -8,7 +8,14 @@ from dataclasses import replace
 from typing import Any
 
 from nndl.cli import train as train_cmd
-from nndl.cli._args import add_params_flag, add_search_flags, add_study_flags, out_dir, positive_int
+from nndl.cli._args import (
+    add_image_folder_flags,
+    add_params_flag,
+    add_search_flags,
+    add_study_flags,
+    out_dir,
+    positive_int,
+)
 from nndl.cli._study import checked_search_flags, run_staged, study_options
 
 HELPS = {
@@ -81,10 +88,12 @@ def _mnist_flags(parser: argparse.ArgumentParser) -> None:
         "--data-dir", help="a folder with the MNIST IDX files (default: cache/wheel)"
     )
     parser.add_argument("--class-names", help="a file with one class name per line, in label order")
+    add_image_folder_flags(parser, cache=False)
     parser.add_argument(
         "--space",
         help="report: the report's space, invalid nets pruned (the report budget's); feasible: "
-        "only valid nets (the default budget's); or FILE.py:Class (a nndl.search.SearchSpace)",
+        "only valid nets (the default budget's); pooled: conv blocks with batch norm and "
+        "max-pooling; or FILE.py:Class (a nndl.search.SearchSpace)",
     )
     parser.add_argument(
         "--max-epochs",
@@ -112,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
         budget = replace(budget, max_epochs=args.max_epochs, search_max_epochs=args.max_epochs)
     if args.train_rows:
         budget = replace(budget, train_limit=args.train_rows)
-    names = ("data_dir", "device", "seed", "storage", "space", "quiet", "class_names")
+    names: tuple[str, ...] = ("data_dir", "device", "seed", "storage", "space", "quiet")
+    names += ("class_names", "augment", "color_mode", "image_size", "test_fraction")
     options = {k: v for k, v in study_options(args, names).items() if v is not None}
     if getattr(args, "max_macs", None):
         options["max_macs"] = args.max_macs

@@ -43,14 +43,7 @@ def add_parser(commands: Any) -> None:
                 "the report's 0.4 on its data; --quick: 1.0); best: the search's value",
             )
         if name in ("best", "all"):
-            sub.add_argument(
-                "--refit-members",
-                type=positive_int,
-                default=5,
-                help="seeds of the refit ensemble, the study's answer (default 5)",
-            )
-        if name in ("best", "all"):
-            add_params_flag(sub)
+            _add_answer_flags(sub)
         sub.set_defaults(run=run)
 
 
@@ -77,6 +70,23 @@ def _data_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_answer_flags(sub: argparse.ArgumentParser) -> None:
+    """The answer's flags (best, all): its seeds and configurations, a params file."""
+    sub.add_argument(
+        "--refit-members",
+        type=positive_int,
+        default=5,
+        help="seeds of each refit configuration, the study's answer (default 5)",
+    )
+    sub.add_argument(
+        "--refit-configs",
+        type=positive_int,
+        help="the search's best configurations refit as the answer (default: the budget's, "
+        "3; --quick: 1; with --params: that one)",
+    )
+    add_params_flag(sub)
+
+
 def run(args: argparse.Namespace) -> int:
     from nndl._io import dumps_json
 
@@ -86,7 +96,11 @@ def run(args: argparse.Namespace) -> int:
     names = ("train_csv", "test_csv", "device", "seed", "storage", "batch_folds", "quiet")
     options = study_options(args, (*names, "inputs", "target", "space", "standardize", "folds"))
     options.update(
-        {k: getattr(args, k) for k in ("prune_fraction", "refit_members") if hasattr(args, k)}
+        {
+            k: getattr(args, k)
+            for k in ("prune_fraction", "refit_members", "refit_configs")
+            if hasattr(args, k)
+        }
     )
     from nndl.experiments.budgets import regression_budget
 

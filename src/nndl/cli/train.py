@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from nndl.cli._args import (
+    add_image_folder_flags,
     add_table_flags,
     float_list,
     int_list,
     integer,
     number,
     out_dir,
-    positive_int,
 )
 from nndl.errors import UsageError
 
@@ -124,30 +124,6 @@ def add_data_flags(parser: argparse.ArgumentParser) -> None:
     add_table_flags(group)  # regression and tabular
 
 
-def add_image_folder_flags(group: Any) -> None:
-    """How a folder of images becomes arrays (a parser or an argument group)."""
-    group.add_argument(
-        "--color-mode", choices=("auto", "rgb", "grayscale"), help="image folders: default auto"
-    )
-    group.add_argument(
-        "--image-size",
-        type=positive_int,
-        help="image folders: side in pixels (default: the most common)",
-    )
-    group.add_argument(
-        "--test-fraction",
-        type=number,
-        help="image folders without train/ and test/: the share held out, stratified (default 0.2)",
-    )
-    group.add_argument(
-        "--no-cache",
-        dest="cache",
-        action="store_false",
-        default=None,
-        help="image folders: decode the files again, keep nothing",
-    )
-
-
 def model_overrides(args: argparse.Namespace, kind: str, arch: str) -> dict[str, Any]:
     """Config overrides from the architecture flags; flags of the other kind are usage errors."""
     overrides = {}
@@ -174,6 +150,7 @@ def task_from_flags(args: argparse.Namespace) -> Any:
         "image_size": "--image-size",
         "test_fraction": "--test-fraction",
         "cache": "--no-cache",
+        "augment": "--augment",
         "train_csv": "--train-csv",
         "test_csv": "--test-csv",
         "inputs": "--inputs",

@@ -105,7 +105,7 @@ def read_table(
     _check_header(header, name, columns, min_columns=min_columns)
     for number, row in enumerate(rows, start=2):
         _check_row(row, header, f"{name}, line {number}")
-    if len(rows) < min_rows:
+    if len(rows) < max(min_rows, 1):  # a header alone is never a table
         found = f"{len(rows)} data row(s)" if rows else "only the header, no data rows"
         raise DataError(f"{name}: {found}, expected at least {min_rows}; {expected}")
     return Table(name, header, tuple(rows))

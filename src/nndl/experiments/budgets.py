@@ -48,13 +48,15 @@ class RegressionBudget:
     max_epochs: int = 10_000
     prune_fraction: float = PRUNE_FRACTION
     space: str = "report"
+    refit_configs: int = 3  # the answer: the top configurations refit (quick: the best alone)
 
 
 @dataclass(frozen=True)
 class ClassifyBudget:
     """How much the MNIST study trains: the nets (``max_epochs``) and the search (``search_*``).
 
-    ``space`` and ``pruner`` are the search's unless the study names its own; ``fold_gate``:
+    ``space`` and ``pruner`` are the search's unless the study names its own (``dataset_space``
+    for image data other than MNIST: the default budget's ``pooled`` nets); ``fold_gate``:
     the second fold runs only for a net whose first fold is at least as good as the median of
     the first folds so far (after 4 of them).
     """
@@ -71,13 +73,14 @@ class ClassifyBudget:
     space: str = "report"
     pruner: str = "median"
     fold_gate: bool = False
+    dataset_space: str = "report"  # the space for image data other than MNIST
 
 
 REGRESSION = {
     "report": RegressionBudget(),
     "default": RegressionBudget(name="default", space="smooth"),
     "quick": RegressionBudget(
-        "quick", basic_epochs=200, trials=3, max_epochs=300, prune_fraction=1.0
+        "quick", basic_epochs=200, trials=3, max_epochs=300, prune_fraction=1.0, refit_configs=1
     ),
 }
 CLASSIFY = {
@@ -91,6 +94,7 @@ CLASSIFY = {
         space="feasible",
         pruner="hyperband",
         fold_gate=True,
+        dataset_space="pooled",
     ),
     "quick": ClassifyBudget(
         "quick", 3, 3, search_max_epochs=1, train_limit=12000, actmax_steps=30, ood_images=300

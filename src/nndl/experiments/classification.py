@@ -47,6 +47,10 @@ class ClassifyStudy(Study):
     store_dir: Path | None = None
     class_names: str | None = None
     max_macs: int | None = None
+    augment: tuple[str, ...] = ()  # the training batches of every net: crop, flip, erase
+    color_mode: str = "auto"  # image folders (nndl.data.folders)
+    image_size: int | None = None
+    test_fraction: float = 0.2
 
     name = "classification"
     budgets = CLASSIFY
@@ -55,7 +59,9 @@ class ClassifyStudy(Study):
         super().__post_init__()
         # the budget's search space and pruner unless the study names its own
         if not self.space:
-            object.__setattr__(self, "space", self.budget.space)
+            own = self.data_dir is not None  # a dataset other than MNIST
+            space = self.budget.dataset_space if own else self.budget.space
+            object.__setattr__(self, "space", space)
         if not self.pruner:
             object.__setattr__(self, "pruner", self.budget.pruner)
 
@@ -72,7 +78,15 @@ class ClassifyStudy(Study):
         from nndl.tasks.base import make_task
 
         name = "mnist" if self.data_dir is None and self.class_names is None else "images"
-        return make_task(name, data_dir=self.data_dir, class_names_file=self.class_names)
+        folder = {"color_mode": self.color_mode, "image_size": self.image_size}
+        return make_task(
+            name,
+            data_dir=self.data_dir,
+            class_names_file=self.class_names,
+            augment=tuple(self.augment),
+            test_fraction=self.test_fraction,
+            **folder,
+        )
 
     def check(self) -> None:
         if self.data_dir or self.class_names:  # MNIST itself is fetched when the study runs

@@ -52,6 +52,7 @@ class RegressionStudy(Study):
     space: str = ""  # empty: the budget's (smooth for the default budget, else report)
     standardize: bool | None = None
     refit_members: int = 5
+    refit_configs: int | None = None  # None: the budget's
     prune_fraction: float | None = None
     folds: str = "random"
 
@@ -98,15 +99,15 @@ class RegressionStudy(Study):
         self.task.check()
         self.search_space  # noqa: B018
 
+    @property
+    def answer_configs(self) -> int:
+        """How many of the search's best configurations the answer refits."""
+        return self.refit_configs or self.budget.refit_configs
+
     def fold_options(self) -> dict[str, Any]:
         """How the search and the best net cut and train their folds (the report's k = 5)."""
-        return {
-            "k": 5,
-            "seed": self.seed,
-            "device": self.device,
-            "batch_folds": self.batch_folds,
-            "folds": self.folds,
-        }
+        keys = ("seed", "device", "batch_folds", "folds")
+        return {"k": 5, **{k: getattr(self, k) for k in keys}}
 
     def run(self, timings: dict[str, float]) -> dict[str, Any]:
         return run_all(self, timings=timings)
@@ -242,7 +243,10 @@ def _best_figures(study: RegressionStudy, best: Any, ensemble: Any, *, gp: Any) 
     if not hasattr(fit, "grid"):  # several inputs: the ensemble's predictions against the truth
         fit = _fit([ensemble], {"train": train, "test": test})
     history = best.history.scaled(study.task.loss_scale)
-    refit = f"refit ensemble ({len(members)} seeds)"
+    configs = len({net.config for net in ensemble.members})
+    seeds = len(members) // configs
+    each = f"{configs} configurations x {seeds} seeds" if configs > 1 else f"{seeds} seeds"
+    refit = f"refit ensemble ({each})"
     title = f"best fold net (fold {best.fold})"
     _save_run_figure(study, "figure_2_best.png", title, history=history, fit=fit, fit_title=refit)
     if train.x.shape[1] == 1:  # its probes are inputs of the 1-D function

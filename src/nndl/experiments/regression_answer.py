@@ -35,17 +35,16 @@ def scaled(study: RegressionStudy, models: list[torch.nn.Module]) -> Any:
 def run_refit(
     study: RegressionStudy, params: Run, folds: list[FoldResult]
 ) -> tuple[dict[str, Any], Any]:
-    """Retrain ``params`` on every training point for the folds' median best epoch as
-    ``study.refit_members`` seeds; writes ``refit/ensemble.pt`` and ``refit/metrics.json``."""
-    from nndl.search.regression import refit, refit_epochs
+    """Retrain ``params`` on every training point for the folds' median best epoch, and the
+    search's next best configurations (the budget's ``refit_configs`` in all) for theirs, each
+    as ``study.refit_members`` seeds; writes ``refit/ensemble.pt`` and ``refit/metrics.json``."""
+    from nndl.experiments.regression_search import runner_ups
+    from nndl.search.regression import refit_epochs
     from nndl.training.checkpoint import save_regressor
 
-    data, _ = study.task.points()
     epochs = refit_epochs(folds)
-    keep = ("seed", "device", "batch_folds")  # as the folds train
-    options = {k: v for k, v in study.fold_options().items() if k in keep}
-    members = refit(params, data, epochs, members=study.refit_members, **options)
-    ensemble = scaled(study, members)
+    configs = [(params, epochs), *runner_ups(study, params, study.answer_configs - 1)]
+    ensemble = scaled(study, _refit_all(study, configs))
     train, test = study.task.points(data_units=True)
     mean, std = ensemble.predict(test.x.numpy(), return_std=True)
     row = {
@@ -54,6 +53,8 @@ def run_refit(
         "members": study.refit_members,
         "epochs": epochs,
         "fold_best_epochs": [f.history.best_epoch or f.epochs for f in folds],
+        "configs": len(configs),
+        "runner_ups": [{"params": run.to_dict(), "epochs": e} for run, e in configs[1:]],
         "test_std": float(std.mean()),
     }
     extra = {
@@ -65,6 +66,17 @@ def run_refit(
     save_regressor(study.out / "refit" / "ensemble.pt", ensemble, None, extra=extra)
     write_json(study.out / "refit" / "metrics.json", row)
     return row, ensemble
+
+
+def _refit_all(study: RegressionStudy, configs: list[tuple[Run, int]]) -> list[Any]:
+    """Every configuration retrained on all points for its epochs, as the folds train."""
+    from nndl.search.regression import refit
+
+    data, _ = study.task.points()
+    keep = ("seed", "device", "batch_folds")
+    options = {k: v for k, v in study.fold_options().items() if k in keep}
+    members = [refit(run, data, e, members=study.refit_members, **options) for run, e in configs]
+    return [net for group in members for net in group]
 
 
 def _mse(predicted: np.ndarray, data: Any) -> float:

@@ -127,3 +127,23 @@ def best_params(study: RegressionStudy, params_file: str | None) -> Run:
             ],
         )
     return space.run(dict(summary["best_params"]))
+
+
+def runner_ups(study: RegressionStudy, best: Run, count: int) -> list[tuple[Run, int]]:
+    """The search's next ``count`` configurations after ``best`` by validation loss, each with
+    the median of its folds' restored best epochs (none when ``best`` is not the search's)."""
+    import statistics
+
+    from nndl.search.study import open_study
+
+    if count < 1:
+        return []
+    trials = open_study(_study_spec(study, study.task.points()[0])).trials
+    done = sorted(
+        (t for t in trials if t.state.name == "COMPLETE"), key=lambda t: float(t.value or 0)
+    )
+    space = study.search_space
+    runs = [(space.run(dict(t.params)), t.user_attrs.get("fold_best_epochs")) for t in done]
+    if not runs or runs[0][0].to_dict() != best.to_dict():
+        return []  # parameters from a file: the answer is theirs alone
+    return [(run, max(1, round(statistics.median(e)))) for run, e in runs[1 : count + 1] if e]

@@ -116,11 +116,14 @@ class CNNConfig:
     """A convolutional net: conv layers with ReLU, then linear layers, then the classes.
 
     Conv layer ``j`` has ``channels[j]`` output channels, a ``kernel_sizes[j]`` square kernel,
-    ``strides[j]`` and ``paddings[j]``. Dropout ``dropout[i]`` comes before hidden linear
-    layer ``i`` (the report's DCNN: 0.5 before both).
+    ``strides[j]`` and ``paddings[j]``; then batch norm where ``batch_norm[j]``, the
+    activation, and a ``pools[j]`` x ``pools[j]`` max-pooling where it is above 1 (empty
+    ``batch_norm`` and ``pools``: none, the report's nets). Dropout ``dropout[i]`` comes before
+    hidden linear layer ``i`` (the report's DCNN: 0.5 before both).
 
     Args:
         channels, kernel_sizes, strides, paddings: one entry per conv layer.
+        pools, batch_norm: one entry per conv layer, or empty for none.
         linear_sizes: neurons of the hidden linear layers after the conv stack.
         dropout: one probability per hidden linear layer (empty: no dropout).
         num_classes: outputs (10 digits, 11 with the "not a digit" class).
@@ -138,12 +141,15 @@ class CNNConfig:
     in_channels: int = 1
     input_size: int = 28
     activation: str = "relu"
+    pools: tuple[int, ...] = ()
+    batch_norm: tuple[bool, ...] = ()
     kind: Literal["cnn"] = field(default="cnn", init=False)
 
     def __post_init__(self) -> None:
-        for name in ("channels", "kernel_sizes", "strides", "paddings", "linear_sizes"):
+        for name in ("channels", "kernel_sizes", "strides", "paddings", "linear_sizes", "pools"):
             _as_tuple(self, name, int)
         _as_tuple(self, "dropout", float)
+        _as_tuple(self, "batch_norm", bool)
         problems = self._layer_problems()
         _raise_if(problems, "CNNConfig")
 
@@ -152,12 +158,13 @@ class CNNConfig:
         n = len(self.channels)
         if n == 0:
             problems.append("channels: at least one conv layer is needed")
-        for name in ("kernel_sizes", "strides", "paddings"):
+        optional = [name for name in ("pools", "batch_norm") if getattr(self, name)]
+        for name in ("kernel_sizes", "strides", "paddings", *optional):
             if len(getattr(self, name)) != n:
                 problems.append(
                     f"{name}: {len(getattr(self, name))} values, expected {n} (one per conv layer)"
                 )
-        for name in ("channels", "kernel_sizes", "strides", "linear_sizes"):
+        for name in ("channels", "kernel_sizes", "strides", "linear_sizes", "pools"):
             _check_positive(problems, name, getattr(self, name))
         problems += [
             f"paddings[{i}] = {p}: must be >= 0" for i, p in enumerate(self.paddings) if p < 0
@@ -173,22 +180,27 @@ class CNNConfig:
 
     def _geometry_problems(self) -> list[str]:
         size = self.input_size
-        for j, (k, s, p) in enumerate(
-            zip(self.kernel_sizes, self.strides, self.paddings, strict=True), 1
-        ):
+        pools = self.pools or (1,) * len(self.channels)
+        layers = zip(self.kernel_sizes, self.strides, self.paddings, pools, strict=True)
+        for j, (k, s, p, pool) in enumerate(layers, 1):
             if size + 2 * p < k:
                 return [
                     f"conv layer {j}: input {size}x{size} is smaller than kernel {k} "
                     f"with padding {p} (kernel must be <= {size + 2 * p})"
                 ]
             size = conv_output_size(size, k, s, padding=p)
+            if size < pool:
+                return [f"conv layer {j}: its {size}x{size} output is smaller than pool {pool}"]
+            size //= pool
         return []
 
     def feature_sizes(self) -> list[int]:
-        """Side of the square feature map after each conv layer (input first)."""
+        """Side of the square feature map after each conv layer and its pooling (input first)."""
         sizes = [self.input_size]
-        for k, s, p in zip(self.kernel_sizes, self.strides, self.paddings, strict=True):
-            sizes.append(conv_output_size(sizes[-1], k, s, padding=p))
+        pools = self.pools or (1,) * len(self.channels)
+        layers = zip(self.kernel_sizes, self.strides, self.paddings, pools, strict=True)
+        for k, s, p, pool in layers:
+            sizes.append(conv_output_size(sizes[-1], k, s, padding=p) // pool)
         return sizes
 
     @property

@@ -51,16 +51,27 @@ class CNN(nn.Module):
         super().__init__()
         self.config = config
         act = _ACTIVATIONS[config.activation]
-        convs: list[nn.Module] = []
-        in_ch = config.in_channels
-        for ch, k, s, p in zip(
-            config.channels, config.kernel_sizes, config.strides, config.paddings, strict=True
-        ):
-            convs += [nn.Conv2d(in_ch, ch, k, stride=s, padding=p), act()]
-            in_ch = ch
-        self.features = nn.Sequential(*convs)
+        self.features = self._conv_stack(config, act)
         self.body = self._linear_stack(config, act)
         self.head = nn.Linear(config.linear_sizes[-1], config.num_classes)
+
+    @staticmethod
+    def _conv_stack(config: CNNConfig, act: type[nn.Module]) -> nn.Sequential:
+        """conv, then batch norm (where asked), the activation, max-pooling (where above 1)."""
+        n = len(config.channels)
+        pools, norms = config.pools or (1,) * n, config.batch_norm or (False,) * n
+        layers: list[nn.Module] = []
+        in_ch = config.in_channels
+        shapes = zip(
+            config.channels, config.kernel_sizes, config.strides, config.paddings, strict=True
+        )
+        for (ch, k, s, p), pool, norm in zip(shapes, pools, norms, strict=True):
+            layers.append(nn.Conv2d(in_ch, ch, k, stride=s, padding=p))
+            layers += [nn.BatchNorm2d(ch)] if norm else []
+            layers.append(act())
+            layers += [nn.MaxPool2d(pool)] if pool > 1 else []
+            in_ch = ch
+        return nn.Sequential(*layers)
 
     @staticmethod
     def _linear_stack(config: CNNConfig, act: type[nn.Module]) -> nn.Sequential:

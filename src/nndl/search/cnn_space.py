@@ -21,7 +21,15 @@ from nndl.errors import ConfigError
 from nndl.models.configs import CNNConfig, conv_output_size
 from nndl.search.spaces import Run, SearchSpace, register_space
 
-__all__ = ["SPACES", "CNNSpace", "FeasibleCNNSpace", "cnn_config", "describe_space", "suggest_cnn"]
+__all__ = [
+    "SPACES",
+    "CNNSpace",
+    "FeasibleCNNSpace",
+    "PooledCNNSpace",
+    "cnn_config",
+    "describe_space",
+    "suggest_cnn",
+]
 
 SPACES = ("report", "feasible")
 INPUT_SIZE = 28
@@ -169,3 +177,60 @@ def _is_int(value: Any) -> bool:
 
 def _is_real(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@register_space
+class PooledCNNSpace(SearchSpace):
+    """Conv blocks as in Fashion-MNIST's benchmark nets: 2-3 blocks of a 3x3 conv (stride 1,
+    padding 1), batch norm or not, the activation and a 2x2 max-pooling; channels 16-128 on a
+    log scale, doubling with depth at most; one hidden linear layer of 64-512 after dropout
+    0-0.5; lr and weight decay on log scales. Every sampled net is valid for images of at
+    least 8 x 8 pixels."""
+
+    name = "pooled"
+    study = "mnist"
+    columns = ("blocks", "ch1", "batch_norm", "p1", "Nh1", "lr", "weight_decay")
+    contours: ClassVar[dict[str, list[str]]] = {
+        "channels": ["ch1", "blocks"],
+        "linear": ["Nh1", "p1"],
+        "lr_wd": ["lr", "weight_decay"],
+    }
+
+    def suggest(self, trial: optuna.Trial) -> Run:
+        return self.run(
+            {
+                "blocks": trial.suggest_int("blocks", 2, 3),
+                "ch1": trial.suggest_int("ch1", 16, 64, log=True),
+                "batch_norm": trial.suggest_categorical("batch_norm", [True, False]),
+                "p1": trial.suggest_float("p1", 0.0, 0.5),
+                "Nh1": trial.suggest_int("Nh1", 64, 512, log=True),
+                "lr": trial.suggest_float("lr", 1e-4, 3e-3, log=True),
+                "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-3, log=True),
+            }
+        )
+
+    def run(self, params: dict[str, Any]) -> Run:
+        blocks, first = int(params["blocks"]), int(params["ch1"])
+        config = CNNConfig(
+            channels=tuple(min(128, first * 2**j) for j in range(blocks)),
+            kernel_sizes=(3,) * blocks,
+            strides=(1,) * blocks,
+            paddings=(1,) * blocks,
+            pools=(2,) * blocks,
+            batch_norm=(bool(params["batch_norm"]),) * blocks,
+            linear_sizes=(int(params["Nh1"]),),
+            dropout=(float(params["p1"]),),
+        )
+        train = {"lr": float(params["lr"]), "weight_decay": float(params["weight_decay"])}
+        return Run(config, train, dict(params))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "blocks": [2, 3],
+            "ch1": [16, 64, "log"],
+            "batch_norm": [True, False],
+            "p1": [0.0, 0.5],
+            "Nh1": [64, 512, "log"],
+            "lr": ["1e-4", "3e-3", "log"],
+            "weight_decay": ["1e-6", "1e-3", "log"],
+        }

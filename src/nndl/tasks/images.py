@@ -45,10 +45,17 @@ class ImageTask(Task):
     image_size: int | None = None  # image folders: the side; default the most common size
     test_fraction: float = 0.2  # image folders without train/ and test/: held out, seed 0
     cache: bool = True  # image folders: keep the decoded arrays in the cache
+    augment: tuple[str, ...] = ()  # training batches: crop, flip, erase (nndl.data.augment)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.noise_class_rate < 1.0:
             raise UsageError(f"noise_class_rate = {self.noise_class_rate}: must be in [0, 1)")
+        from nndl.data.augment import AUGMENTATIONS
+
+        object.__setattr__(self, "augment", tuple(self.augment))
+        unknown = [a for a in self.augment if a not in AUGMENTATIONS]
+        if unknown:
+            raise UsageError(f"augment {unknown[0]!r}: valid: {', '.join(AUGMENTATIONS)}")
 
     @property
     def is_folder(self) -> bool:
@@ -161,7 +168,27 @@ class ImageTask(Task):
         return info
 
     def batch_transform(self, seed: int, device: Any) -> Any:
-        """The extra class: Perlin noise images labelled as the last class, at the task's rate."""
+        """What changes each training batch: the augmentations (``augment``), then the extra
+        class (Perlin noise images labelled as the last class, at the task's rate)."""
+        steps = [self._augment(seed), self._noise_class(seed, device)]
+        chosen = [step for step in steps if step is not None]
+        if len(chosen) < 2:
+            return chosen[0] if chosen else None
+
+        def both(x: Any, y: Any) -> tuple[Any, Any]:
+            return chosen[1](*chosen[0](x, y))
+
+        return both
+
+    def _augment(self, seed: int) -> Any:
+        if not self.augment:
+            return None
+        from nndl.data.augment import Augment
+
+        side = self.shapes()[0][1]
+        return Augment(tuple(self.augment), seed=seed, padding=max(1, side // 8))
+
+    def _noise_class(self, seed: int, device: Any) -> Any:
         if not self.noise_class_rate:
             return None
         from nndl.data.perlin import NotADigit, PerlinNoise

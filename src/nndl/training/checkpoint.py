@@ -70,9 +70,7 @@ def save_checkpoint(
         "extra": dict(extra or {}),
     }
     if members:  # an ensemble: the weights of every member (``state_dict`` is the first's)
-        payload["member_states"] = [
-            {k: v.detach().cpu() for k, v in m.state_dict().items()} for m in members
-        ]
+        payload.update(_member_payload(members, config))
     with atomic_path(path) as tmp:
         try:
             torch.save(payload, tmp)
@@ -80,6 +78,17 @@ def save_checkpoint(
             full = shutil.disk_usage(tmp.parent).free < (1 << 20)
             reason = "No space left on device" if full else f"torch.save failed: {exc}"
             raise OSError(errno.ENOSPC if full else errno.EIO, reason, str(path)) from None
+
+
+def _member_payload(members: list[nn.Module], config: Any) -> dict[str, Any]:
+    """Every member's weights, and every member's config when they are not all ``config``."""
+    payload: dict[str, Any] = {
+        "member_states": [{k: v.detach().cpu() for k, v in m.state_dict().items()} for m in members]
+    }
+    configs = [getattr(m, "config", config) for m in members]
+    if any(c != config for c in configs):  # several architectures: each member's own
+        payload["member_configs"] = [config_to_dict(c) for c in configs]
+    return payload
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> LoadedCheckpoint:
@@ -91,8 +100,7 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: str = "cpu") -> 
     payload = _read(Path(path), map_location)
     _check_builder(path, payload)
     try:
-        config = config_from_dict(payload["model_config"])
-        model, *others = _build(config, [payload["state_dict"], *_other_members(payload)])
+        model, *others = _build(_member_parts(payload))
         train = payload.get("train_config")
         return LoadedCheckpoint(
             model,
@@ -130,18 +138,16 @@ def load_regressor(path: str | os.PathLike[str], map_location: str = "cpu") -> A
     _check_builder(path, payload)
     extra = payload.get("extra") or {}
     _check_regression(path, extra)
-    states = payload.get("member_states") or [payload.get("state_dict")]
     try:
-        members = _build(config_from_dict(payload["model_config"]), states)
-        return ScaledRegressor(members, _regression_scaling(extra))
+        return ScaledRegressor(_build(_member_parts(payload)), _regression_scaling(extra))
     except (KeyError, TypeError, ValueError, RuntimeError, NNDLError) as exc:
         raise DataError(f"checkpoint {path}: not a regression net's checkpoint ({exc})") from exc
 
 
-def _build(config: Any, states: list[Any]) -> list[nn.Module]:
-    """One net of ``config`` per weights in ``states``, each checked before it is allocated."""
+def _build(parts: list[tuple[Any, Any]]) -> list[nn.Module]:
+    """One net per (config, weights), each checked before it is allocated."""
     nets = []
-    for state in states:
+    for config, state in parts:
         _check_shapes(config, state)
         net = build_model(config)
         net.load_state_dict(state)
@@ -149,9 +155,13 @@ def _build(config: Any, states: list[Any]) -> list[nn.Module]:
     return nets
 
 
-def _other_members(payload: dict[str, Any]) -> list[Any]:
-    """An ensemble's weights after its first member's (which ``state_dict`` holds)."""
-    return list(payload.get("member_states") or [])[1:]
+def _member_parts(payload: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """Each member's (config, weights); the first is the file's own net. An ensemble of
+    several architectures keeps every member's config, the others share the file's."""
+    config = config_from_dict(payload["model_config"])
+    states = payload.get("member_states") or [payload["state_dict"]]
+    configs = [config_from_dict(c) for c in payload.get("member_configs") or []]
+    return list(zip(configs or [config] * len(states), states, strict=True))
 
 
 def _check_regression(path: str | os.PathLike[str], extra: dict[str, Any]) -> None:

@@ -1,0 +1,79 @@
+"""Augmentation on batches: each image is a shifted, flipped or partly erased copy of itself,
+the same seed gives the same batch, and the image task applies it to training batches only."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nndl.data.augment import Augment
+from nndl.errors import ConfigError
+from nndl.tasks.base import make_task
+
+
+def batch(n: int = 64, channels: int = 3, side: int = 16) -> torch.Tensor:
+    return torch.rand(n, channels, side, side, generator=torch.Generator().manual_seed(1))
+
+
+def test_a_crop_is_the_image_shifted_within_its_padding() -> None:
+    x = batch()
+    out, _ = Augment(("crop",), seed=0, padding=2)(x, torch.zeros(64))
+    assert out.shape == x.shape
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
+    for i in range(len(x)):  # some shift (dy, dx) in [0, 4]^2 reproduces each image
+        shifts = [
+            (dy, dx)
+            for dy in range(5)
+            for dx in range(5)
+            if torch.equal(out[i], padded[i, :, dy : dy + 16, dx : dx + 16])
+        ]
+        assert shifts, i
+    assert not torch.equal(out, x)  # most images moved
+
+
+def test_a_flip_mirrors_about_half_of_the_images() -> None:
+    x = batch(400)
+    out, _ = Augment(("flip",), seed=0)(x, torch.zeros(400))
+    flipped = [torch.equal(out[i], x[i].flip(-1)) for i in range(400)]
+    kept = [torch.equal(out[i], x[i]) for i in range(400)]
+    assert all(f or k for f, k in zip(flipped, kept, strict=True))
+    assert 150 < sum(flipped) < 250
+
+
+def test_erasing_zeroes_one_rectangle_in_about_a_quarter_of_the_images() -> None:
+    x = batch(400) + 0.1  # no zero pixels before
+    out, _ = Augment(("erase",), seed=0)(x, torch.zeros(400))
+    zeros = (out == 0).all(dim=1)  # (n, h, w): erased pixels, every channel
+    erased = zeros.flatten(1).any(1)
+    assert 60 < int(erased.sum()) < 140
+    for i in torch.nonzero(erased).flatten().tolist():
+        rows, cols = torch.nonzero(zeros[i], as_tuple=True)
+        box = (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
+        assert int(box) == len(rows)  # one filled rectangle
+        assert 0.02 * 256 - 16 <= len(rows) <= 0.33 * 256 + 16
+
+
+def test_the_same_seed_gives_the_same_batches_and_another_seed_others() -> None:
+    names = ("crop", "flip", "erase")
+    x, y = batch(), torch.arange(64)
+    a = Augment(names, seed=3)(x, y)[0]
+    assert torch.equal(a, Augment(names, seed=3)(x, y)[0])
+    assert not torch.equal(a, Augment(names, seed=4)(x, y)[0])
+
+
+def test_unknown_augmentations_are_one_error_naming_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="crop, flip, erase"):
+        Augment(("rotate",))
+    with pytest.raises(Exception, match="augment 'rotate': valid: crop, flip, erase"):
+        make_task("mnist", augment=("rotate",))
+
+
+def test_the_image_task_augments_training_batches_then_adds_its_noise_class() -> None:
+    task = make_task("mnist", augment=("flip",), noise_class_rate=0.5)
+    transform = task.batch_transform(0, "cpu")
+    x, y = torch.rand(256, 1, 28, 28), torch.zeros(256, dtype=torch.long)
+    out, labels = transform(x, y)
+    noise = labels == 10
+    assert 80 < int(noise.sum()) < 180  # the noise class, at its rate
+    for i in torch.nonzero(~noise).flatten().tolist():
+        assert torch.equal(out[i], x[i]) or torch.equal(out[i], x[i].flip(-1))
