@@ -195,3 +195,20 @@ def test_each_bad_folder_is_one_line_naming_the_file_and_writes_nothing(tmp_path
         assert says in lines[0] and "Traceback" not in done.stderr, (name, lines[0])
         assert not out.exists(), name
     assert not (tmp_path / "images").exists()  # nothing half-written into the cache
+
+
+def test_a_folder_of_new_images_is_predicted_through_the_cli(tmp_path: Path) -> None:
+    photo_patches(tmp_path / "photos")
+    out = tmp_path / "run"
+    flags = ["--data-dir", str(tmp_path / "photos"), "--arch", "fcn", "--epochs", "5"]
+    flags += ["--batch-size", "16"]
+    done = nndl("train", "--task", "images", *flags, "--out", str(out), "--quiet", cache=tmp_path)
+    assert done.returncode == 0, done.stderr
+    new = tmp_path / "new"
+    photo_patches(new, per_class=3)  # china/0-2.jpg, flower/0-2.jpg: sizes the net never saw
+    preds = tmp_path / "preds.csv"
+    done = nndl("predict", str(out), "--input", str(new), "--out", str(preds), cache=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = preds.read_text().splitlines()
+    assert rows[0] == "file,label,p_china,p_flower" and len(rows) == 7
+    assert rows[1].startswith("china/0.jpg,") and rows[4].startswith("flower/0.jpg,")

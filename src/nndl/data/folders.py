@@ -8,9 +8,8 @@ the most common size in the set). A folder without ``train/`` and ``test/`` gets
 stratified test split of ``test_fraction``.
 
 The images are decoded once, by a thread per core, into uint8 arrays ``(n, c, h, w)`` kept in
-a cache file keyed by every file's name, size and modification time and the options; a
-changed file makes a new key. Every problem with a file is one :class:`DataError` naming it.
-"""
+a cache file keyed by every file's name, size and modification time and the options (a
+changed file makes a new key). Every problem with a file is a :class:`DataError` naming it."""
 
 from __future__ import annotations
 
@@ -26,7 +25,15 @@ import numpy as np
 
 from nndl.errors import DataError
 
-__all__ = ["IMAGE_SUFFIXES", "FolderOptions", "ImageSet", "is_image_folder", "load_image_folder"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "FolderOptions",
+    "ImageSet",
+    "decode_files",
+    "image_files",
+    "is_image_folder",
+    "load_image_folder",
+]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff")
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")
@@ -105,6 +112,22 @@ def load_image_folder(root: str | os.PathLike[str], options: FolderOptions) -> I
     if options.cache:
         _write_cache(cache, result)
     return result
+
+
+def image_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Every image file under ``folder`` (its subfolders too), sorted by path."""
+    root = Path(folder).expanduser()
+    found = (f for f in root.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(f for f in found if not any(p.startswith(".") for p in f.relative_to(root).parts))
+
+
+def decode_files(files: list[Path], shape: tuple[int, int, int]) -> np.ndarray:
+    """``files`` decoded to uint8 ``(n, c, h, w)`` of ``shape`` (grey for one channel, else
+    colour; resized to the square side), by a thread per core."""
+    channels, side, _ = shape
+    mode = "rgb" if channels == 3 else "grayscale"
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return np.stack(list(pool.map(lambda f: _decode(f, mode, side), files)))
 
 
 def _class_dirs(folder: Path) -> list[Path]:

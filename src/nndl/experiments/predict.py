@@ -9,6 +9,9 @@ the scaling it was trained with. The inputs are one of:
   table's columns in order, exactly as many as it was fitted on.
 - an IDX file (gzipped or not) or a ``.npy`` array: rows ``(n, features)``, or images
   ``(n, h, w)`` (also ``(n, 1, h, w)``) of raw pixel values (0-255, as in the IDX files).
+- a folder of image files (PNG, JPEG, ...; its subfolders too) for a net trained on images:
+  each is decoded and resized as the training images were; the output's first column,
+  ``file``, names it.
 
 The output has one row per input row: a classifier's ``label`` and one probability column
 per class (``p_<class>``); a regressor's prediction in the target's units, in a column named
@@ -55,10 +58,14 @@ def predict_file(
     if Path(out).is_dir():
         raise UsageError(f"--out {out}: a folder; give the CSV file to write, e.g. preds.csv")
     estimator, extra = load_with_extra(model)
-    x = read_inputs(input, estimator)
+    files = _image_files(input, estimator) if Path(input).is_dir() else None
+    x = _decoded(files, estimator) if files else read_inputs(input, estimator)
     with warnings.catch_warnings():  # the columns were matched by name in read_inputs
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
         columns, values = _predictions(estimator, x, extra)
+    if files:
+        columns = ["file", *columns]
+        values = [[str(f.relative_to(input)), *row] for f, row in zip(files, values, strict=True)]
     write_text(out, _csv(columns, values))
     return {"out": str(out), "rows": len(x), "columns": columns}
 
@@ -76,6 +83,28 @@ def read_inputs(path: str | os.PathLike[str], estimator: Any) -> np.ndarray:
     if head[:2] in _IDX_STARTS:
         return _checked_array(path, read_idx(path), estimator)
     return _table_rows(path, estimator)
+
+
+def _image_files(folder: str | os.PathLike[str], estimator: Any) -> list[Path]:
+    """The image files of a folder given as ``--input``, for a net trained on images."""
+    from nndl.data.folders import IMAGE_SUFFIXES, image_files
+
+    shape = tuple(estimator.input_shape_)
+    if len(shape) == 1:
+        raise DataError(f"--input {folder}: a folder; the net takes {_expected(shape)} (a file)")
+    files = image_files(folder)
+    if not files:
+        raise DataError(f"--input {folder}: no image files ({', '.join(IMAGE_SUFFIXES)})")
+    return files
+
+
+def _decoded(files: list[Path], estimator: Any) -> np.ndarray:
+    """The files as the net's raw inputs: ``(n, h, w)`` grey or ``(n, c, h, w)`` pixels."""
+    from nndl.data.folders import decode_files
+
+    shape = tuple(estimator.input_shape_)
+    images = decode_files(files, (1, *shape) if len(shape) == 2 else shape)
+    return (images[:, 0] if len(shape) == 2 else images).astype(np.float32)
 
 
 def _table_rows(path: str | os.PathLike[str], estimator: Any) -> np.ndarray:
