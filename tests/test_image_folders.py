@@ -212,3 +212,36 @@ def test_a_folder_of_new_images_is_predicted_through_the_cli(tmp_path: Path) -> 
     rows = preds.read_text().splitlines()
     assert rows[0] == "file,label,p_china,p_flower" and len(rows) == 7
     assert rows[1].startswith("china/0.jpg,") and rows[4].startswith("flower/0.jpg,")
+
+
+def test_train_names_the_classes_of_an_idx_set_from_class_names(tmp_path: Path) -> None:
+    from nndl.data._idx import write_idx
+
+    rng = np.random.default_rng(0)
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    for stem, n in (("train", 40), ("t10k", 20)):
+        write_idx(idx / f"{stem}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), np.uint8))
+        write_idx(idx / f"{stem}-labels-idx1-ubyte", np.arange(n, dtype=np.uint8) % 10)
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join(FASHION_CLASSES) + "\n")
+    out = tmp_path / "run"
+    flags = ["--data-dir", str(idx), "--class-names", str(names), "--epochs", "1"]
+    flags += ["--arch", "fcn", "--batch-size", "8", "--out", str(out), "--quiet"]
+    done = nndl("train", "--task", "images", *flags, cache=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((out / "config.json").read_text())["data"]["classes"] == list(FASHION_CLASSES)
+
+
+def test_a_set_too_big_for_memory_says_how_big_and_what_would_fit(tmp_path: Path) -> None:
+    photo_patches(tmp_path / "photos", per_class=1000)
+    need = 2000 * 3 * 4096 * 4096  # 2,000 colour images of 4096 x 4096: 100 GB
+    free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    if need <= free / 2:
+        pytest.skip("this machine has room for 100 GB of images")
+    flags = ["--data-dir", str(tmp_path / "photos"), "--image-size", "4096"]
+    done = nndl("train", "--task", "images", *flags, "--out", str(tmp_path / "run"), cache=tmp_path)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert "2000 images of 3x4096x4096 need 100.7 GB" in lines[0] and "--image-size" in lines[0]
+    assert not (tmp_path / "run").exists()
