@@ -271,5 +271,8 @@ def run_all(
     }
     if not study.task.is_mnist:  # MNIST's results keep the keys they always had
         results.update(dataset=study.task.dataset, classes=list(study.task.class_names))
+        held_out = study.task.info().get("held_out_test")
+        if held_out:
+            results["held_out_test"] = held_out
     write_json(study.out / "results.json", results)
     return results

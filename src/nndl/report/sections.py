@@ -164,6 +164,14 @@ def classification_section(doc: Document, cls: dict[str, Any], budget: str = "")
         table = _without_report(_table_2(cls["nets"], smoke))
         doc.add(Heading(f"Image classification: {dataset}"), table)
         doc.add(Paragraph(f"Classes: {', '.join(cls.get('classes', []))}."))
+        if cls.get("held_out_test"):
+            share = cls["held_out_test"]["fraction"]
+            doc.add(
+                Paragraph(
+                    f"Test images: {share:.0%} of the folder's, held out by nndl "
+                    "(stratified by class, seed 0); the folder has no test/."
+                )
+            )
     if smoke:
         doc.add(Paragraph(SMOKE_RUN))
     doc.add(_search_paragraph(cls, dataset))
