@@ -98,8 +98,26 @@ def describe_error(exc: BaseException) -> str:
     return text if len(text) <= _MESSAGE_CHARS else text[: _MESSAGE_CHARS - 3] + "..."
 
 
-def _terminate(signum: int, frame: Any) -> None:
+class _Signals:
+    """Whether a Ctrl-C or SIGTERM arrived during the command: an error it caused where it
+    landed (inside a library's cleanup) is reported as the interruption it is."""
+
+    received = False
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    _Signals.received = True
     raise KeyboardInterrupt  # SIGTERM ends a run the way Ctrl-C does
+
+
+def _interrupted() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: no traceback
+    print(
+        "nndl: interrupted; finished results are kept, a search resumes with the same command",
+        file=sys.stderr,
+    )
+    _exit_past_lost_threads(130)
+    return 130
 
 
 LOST_THREAD_GRACE_SECONDS = 3.0
@@ -147,22 +165,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from nndl.training.device import set_threads
 
         set_threads(getattr(args, "threads", None))
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    _Signals.received = False
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     previous_int = signal.getsignal(signal.SIGINT)
+    if previous_int is signal.default_int_handler:  # an ignored Ctrl-C stays ignored
+        signal.signal(signal.SIGINT, _interrupt)
     try:
         return int(args.run(args) or 0)
-    except NNDLError as exc:
-        print(f"nndl: error: {exc}", file=sys.stderr)
-        return exc.exit_code
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: no traceback
-        print(
-            "nndl: interrupted; finished results are kept, a search resumes with the same command",
-            file=sys.stderr,
-        )
-        _exit_past_lost_threads(130)
-        return 130
+        return _interrupted()
     except Exception as exc:
+        if _Signals.received:  # the interrupt landed inside a library and surfaced as this
+            return _interrupted()
+        if isinstance(exc, NNDLError):
+            print(f"nndl: error: {exc}", file=sys.stderr)
+            return exc.exit_code
         if os.environ.get("NNDL_TRACEBACK"):
             raise
         print(f"nndl: error: {describe_error(exc)}", file=sys.stderr)
