@@ -159,6 +159,46 @@ def test_a_signal_ends_a_search_in_one_line_and_it_resumes(
     assert json.loads(again.stdout)["trials_before"] == len(states)
 
 
+class _SearchX:
+    """A search job of one float: trials that take no time."""
+
+    def make_objective(self) -> Callable[[optuna.Trial], float]:
+        return lambda trial: trial.suggest_float("x", 0.0, 1.0)
+
+
+@pytest.mark.parametrize("where", ["as Optuna records a trial", "as Optuna creates a trial"])
+def test_a_signal_outside_a_trial_leaves_no_trial_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """A Ctrl-C that lands outside the objective waits until Optuna is done with the trial."""
+    import optuna.study._optimize as optimize
+
+    from nndl.search.study import StudySpec
+    from nndl.search.workers import run_study
+
+    if where == "as Optuna records a trial":
+        owner, name = optimize, "_tell_with_warning"  # before it writes the trial's state
+    else:
+        owner, name = optuna.Study, "ask"  # after it wrote the new trial as RUNNING
+    real = getattr(owner, name)
+
+    def signal_before(*args: object, **kwargs: object) -> object:
+        os.kill(os.getpid(), signal.SIGINT)  # Python runs the handler before the next line
+        return real(*args, **kwargs)
+
+    def signal_after(*args: object, **kwargs: object) -> object:
+        result = real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        return result
+
+    monkeypatch.setattr(owner, name, signal_before if owner is optimize else signal_after)
+    spec = StudySpec("x", tmp_path, trials=5, settings={})
+    with pytest.raises(KeyboardInterrupt):
+        run_study(spec, _SearchX())
+    states = [t.state for t in _load(tmp_path, "x").trials]
+    assert states and optuna.trial.TrialState.RUNNING not in states, states
+
+
 def test_an_interrupt_that_loses_a_librarys_thread_still_exits() -> None:
     """A non-daemon thread that never ends (Optuna's heartbeat, lost to a Ctrl-C as a trial
     starts) must not keep an interrupted command alive."""
@@ -174,14 +214,14 @@ def test_an_interrupt_that_loses_a_librarys_thread_still_exits() -> None:
     assert done.returncode == 130 and time.monotonic() - start < 30
 
 
-def _load(out: Path) -> optuna.Study:
+def _load(out: Path, name: str = "nndl-regression-random-search") -> optuna.Study:
     if (out / "study.journal").exists():
         from optuna.storages.journal import JournalFileBackend
 
         storage = optuna.storages.JournalStorage(JournalFileBackend(str(out / "study.journal")))
     else:
         storage = optuna.storages.RDBStorage(f"sqlite:///{out / 'study.db'}")
-    return optuna.load_study(study_name="nndl-regression-random-search", storage=storage)
+    return optuna.load_study(study_name=name, storage=storage)
 
 
 def test_a_checkpoint_that_asks_for_a_huge_net_is_refused_before_allocating(tmp_path: Path) -> None:

@@ -215,7 +215,7 @@ def _check_settings(study: optuna.Study, settings: dict[str, Any], where: str) -
     if stored is None:
         study.set_user_attr("nndl_settings", settings)
         return
-    stored = {**SETTINGS_ADDED_LATER, **stored}
+    stored, settings = {**SETTINGS_ADDED_LATER, **stored}, {**SETTINGS_ADDED_LATER, **settings}
     diff = [k for k in sorted(set(stored) | set(settings)) if stored.get(k) != settings.get(k)]
     if diff:
         shown = "; ".join(

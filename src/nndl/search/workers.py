@@ -18,6 +18,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from nndl.errors import NNDLError
+from nndl.search.interrupts import InterruptsInsideTrials, QuietInterrupts
 from nndl.search.resources import cpu_cores
 from nndl.search.study import SearchJob, StudySpec, TrainingDiverged, count, open_study, summarize
 from nndl.training.device import env_threads
@@ -86,19 +87,6 @@ def _process_worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path
         sys.exit(130)
 
 
-class _QuietInterrupts(logging.Filter):
-    """Optuna's warnings in one line each: no traceback; none once Ctrl-C or SIGTERM ended a
-    trial (nndl says it in one line)."""
-
-    interrupted = False
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and record.exc_info[0] is KeyboardInterrupt:
-            self.interrupted = True
-        record.exc_info, record.exc_text = None, None
-        return not self.interrupted
-
-
 def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None = None) -> None:
     import torch
 
@@ -107,14 +95,15 @@ def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None
     with contextlib.ExitStack() as stack:
         for path in logs or []:  # a spawned worker logs to its parent's files
             stack.enter_context(log_to_file(path))
-        optuna_log, quiet = logging.getLogger("optuna.study._optimize"), _QuietInterrupts()
+        optuna_log, quiet = logging.getLogger("optuna.study._optimize"), QuietInterrupts()
         optuna_log.addFilter(quiet)
         stack.callback(optuna_log.removeFilter, quiet)
         stack.callback(torch.set_num_threads, torch.get_num_threads())
         torch.set_num_threads(spec.threads or env_threads() or max(1, cpu_cores() // spec.workers))
         study = open_study(spec, stream=index)
         lock = stack.enter_context(CompletionLock(spec))
-        objective = capped(job.make_objective(), spec.trials, lock)
+        interrupts = stack.enter_context(InterruptsInsideTrials())
+        objective = interrupts.wrap(capped(job.make_objective(), spec.trials, lock))
         limit = spec.max_trials or 20 * spec.trials
         progress = TrialProgress(
             spec.trials,
@@ -128,6 +117,7 @@ def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None
         ]
         while count(study, TrialState.COMPLETE) < spec.trials and len(study.trials) < limit:
             study.optimize(objective, n_trials=1, catch=(TrainingDiverged,), callbacks=callbacks)
+            interrupts.deliver()
         progress.close()
 
 
