@@ -140,14 +140,18 @@ def test_a_signal_ends_a_search_in_one_line_and_it_resumes(
     out = tmp_path / "search"
     search = ["regression", "search", "--quick", "--quiet", "--workers", str(workers)]
     argv = [sys.executable, "-m", "nndl", *search, "--trials", "200", "--out", str(out)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONFAULTHANDLER": "1"}
     proc = subprocess.Popen(
         argv, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
     )
     _wait_for(out / "nndl.log", "trial 1 ")
     time.sleep(0.5)  # into a later trial
     proc.send_signal(signum)  # to the command only: its workers are told by it
-    _, err = proc.communicate(timeout=120)
+    try:
+        _, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:  # where it hangs: faulthandler prints every thread's stack
+        proc.send_signal(signal.SIGABRT)
+        pytest.fail(f"still running 120 s after the signal:\n{proc.communicate()[1][-8000:]}")
     lines = err.strip().splitlines()
     assert proc.returncode == 130 and len(lines) == 1 and "interrupted" in lines[0], err
     states = [t.state for t in _load(out).trials]
@@ -197,6 +201,36 @@ def test_a_signal_outside_a_trial_leaves_no_trial_running(
         run_study(spec, _SearchX())
     states = [t.state for t in _load(tmp_path, "x").trials]
     assert states and optuna.trial.TrialState.RUNNING not in states, states
+
+
+class _SignalInAFinalizer:
+    """Sends SIGINT to its own process as it is collected: the handler runs inside __del__,
+    where Python drops the KeyboardInterrupt it raises (as in SQLAlchemy's finalizers)."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+class _SearchWithALostInterrupt:
+    def make_objective(self) -> Callable[[optuna.Trial], float]:
+        def objective(trial: optuna.Trial) -> float:
+            if trial.number == 1:
+                _SignalInAFinalizer()  # collected at once
+            return trial.suggest_float("x", 0.0, 1.0)
+
+        return objective
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the lost raise
+def test_an_interrupt_lost_in_a_finalizer_still_ends_the_search(tmp_path: Path) -> None:
+    from nndl.search.study import StudySpec
+    from nndl.search.workers import run_study
+
+    spec = StudySpec("x", tmp_path, trials=20, settings={})
+    with pytest.raises(KeyboardInterrupt):
+        run_study(spec, _SearchWithALostInterrupt())
+    states = [t.state for t in _load(tmp_path, "x").trials]
+    assert len(states) == 2 and optuna.trial.TrialState.RUNNING not in states, states
 
 
 def test_an_interrupt_that_loses_a_librarys_thread_still_exits() -> None:
