@@ -3,12 +3,22 @@ the same seed gives the same batch, and the image task applies it to training ba
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import optuna
 import pytest
 import torch
 
 from nndl.data.augment import Augment
 from nndl.errors import ConfigError
+from nndl.experiments.budgets import CLASSIFY
+from nndl.experiments.classification import ClassifyStudy, run_best
+from nndl.search.cnn import CNNSearchJob
 from nndl.tasks.base import make_task
+from user_data import FASHION_DIR
 
 
 def batch(n: int = 64, channels: int = 3, side: int = 16) -> torch.Tensor:
@@ -77,3 +87,36 @@ def test_the_image_task_augments_training_batches_then_adds_its_noise_class() ->
     assert 80 < int(noise.sum()) < 180  # the noise class, at its rate
     for i in torch.nonzero(~noise).flatten().tolist():
         assert torch.equal(out[i], x[i]) or torch.equal(out[i], x[i].flip(-1))
+
+
+needs_fashion = pytest.mark.skipif(
+    not FASHION_DIR.is_dir() and not os.environ.get("NNDL_REQUIRE_FASHION"),
+    reason="Debian's dataset-fashion-mnist is not installed (CI installs it)",
+)
+POOLED = {"blocks": 3, "ch1": 16, "batch_norm": True, "p1": 0.2, "Nh1": 64, "lr": 1e-3}
+
+
+@needs_fashion
+def test_the_pooled_search_trains_each_trial_with_the_augmentation_it_chose() -> None:
+    job = CNNSearchJob(str(FASHION_DIR), "pooled", max_epochs=1, train_limit=600, n_folds=1)
+    study = optuna.create_study()
+    for augment in ("none", "crop,flip", "none"):
+        study.enqueue_trial({**POOLED, "weight_decay": 1e-5, "augment": augment})
+    study.optimize(job.make_objective(), n_trials=3)
+    plain, augmented, again = (t.user_attrs["avg_val_loss"] for t in study.trials)
+    assert plain == again != augmented  # the same seed: only the augmentation differs
+
+
+@needs_fashion
+def test_the_best_pooled_net_is_refit_with_its_pooling_norm_and_augmentation(
+    tmp_path: Path,
+) -> None:
+    budget = dataclasses.replace(CLASSIFY["quick"], max_epochs=1, train_limit=1200)
+    study = ClassifyStudy(tmp_path, data_dir=str(FASHION_DIR), budget=budget, space="pooled")
+    params = {**POOLED, "weight_decay": 1e-5, "augment": "crop,flip"}
+    row, model = run_best(study, params)
+    kinds = {type(m) for m in model.modules()}
+    assert {torch.nn.MaxPool2d, torch.nn.BatchNorm2d} <= kinds
+    assert row["params"]["augment"] == "crop,flip"
+    config = json.loads((tmp_path / "nets" / "best" / "config.json").read_text())
+    assert config["task_options"]["augment"] == ["crop", "flip"]

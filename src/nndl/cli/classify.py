@@ -93,7 +93,8 @@ def _mnist_flags(parser: argparse.ArgumentParser) -> None:
         "--space",
         help="report: the report's space, invalid nets pruned (the report budget's); feasible: "
         "only valid nets (the default budget's); pooled: conv blocks with batch norm and "
-        "max-pooling; or FILE.py:Class (a nndl.search.SearchSpace)",
+        "max-pooling, augmented or not (the default budget's for --data-dir); or FILE.py:Class "
+        "(a nndl.search.SearchSpace)",
     )
     parser.add_argument(
         "--max-epochs",

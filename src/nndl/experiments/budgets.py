@@ -56,7 +56,8 @@ class ClassifyBudget:
     """How much the MNIST study trains: the nets (``max_epochs``) and the search (``search_*``).
 
     ``space`` and ``pruner`` are the search's unless the study names its own (``dataset_space``
-    for image data other than MNIST: the default budget's ``pooled`` nets); ``fold_gate``:
+    for image data other than MNIST: the default budget's ``pooled`` nets, and their own limit
+    on multiply-adds per image, ``dataset_max_macs``); ``fold_gate``:
     the second fold runs only for a net whose first fold is at least as good as the median of
     the first folds so far (after 4 of them).
     """
@@ -74,6 +75,11 @@ class ClassifyBudget:
     pruner: str = "median"
     fold_gate: bool = False
     dataset_space: str = "report"  # the space for image data other than MNIST
+    dataset_max_macs: int | None = None  # search_max_macs for the dataset space
+
+    def max_macs(self, space: str) -> int | None:
+        """The multiply-adds per image above which the search prunes a net of ``space``."""
+        return self.dataset_max_macs if space == self.dataset_space else self.search_max_macs
 
 
 REGRESSION = {
@@ -95,6 +101,7 @@ CLASSIFY = {
         pruner="hyperband",
         fold_gate=True,
         dataset_space="pooled",
+        dataset_max_macs=15 * DCNN_MACS,
     ),
     "quick": ClassifyBudget(
         "quick", 3, 3, search_max_epochs=1, train_limit=12000, actmax_steps=30, ood_images=300

@@ -78,15 +78,19 @@ class ClassifyStudy(Study):
         from nndl.tasks.base import make_task
 
         name = "mnist" if self.data_dir is None and self.class_names is None else "images"
-        folder = {"color_mode": self.color_mode, "image_size": self.image_size}
         return make_task(
-            name,
-            data_dir=self.data_dir,
-            class_names_file=self.class_names,
-            augment=tuple(self.augment),
-            test_fraction=self.test_fraction,
-            **folder,
+            name, data_dir=self.data_dir, class_names_file=self.class_names, **self.task_options
         )
+
+    @property
+    def task_options(self) -> dict[str, Any]:
+        """The image task's options besides its data: the folder's reading, the augmentation."""
+        return {
+            "color_mode": self.color_mode,
+            "image_size": self.image_size,
+            "augment": tuple(self.augment),
+            "test_fraction": self.test_fraction,
+        }
 
     def check(self) -> None:
         if self.data_dir or self.class_names:  # MNIST itself is fetched when the study runs
@@ -110,8 +114,10 @@ def train_net(
     *,
     model: dict[str, Any] | None = None,
     train: dict[str, Any] | None = None,
+    task_options: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], nn.Module]:
-    """Train one net on the 80/20 split with the report's settings; its Table 2 row and the net."""
+    """Train one net on the 80/20 split with the report's settings; its Table 2 row and the net
+    (``task_options``: those a searched configuration chose, such as its augmentation)."""
     from nndl.experiments.jobs import task_for_arch
     from nndl.experiments.train import TrainJob, run_train, train_config_for
     from nndl.training.checkpoint import load_checkpoint
@@ -119,6 +125,8 @@ def train_net(
     settings = dict(max_epochs=study.budget.max_epochs, seed=study.seed, device=study.device)
     settings.update(train or {})
     task = task_for_arch(study.task, arch)
+    if task_options:
+        task = task.with_options(**task_options)
     job = TrainJob(
         task,
         arch,
@@ -157,10 +165,15 @@ def run_best(study: ClassifyStudy, params: dict[str, Any]) -> tuple[dict[str, An
     if isinstance(config, CNNConfig):  # the report's spaces: the DCNN with the found layers
         arch, keys = "dcnn", ("channels", "kernel_sizes", "strides", "paddings", "linear_sizes")
         fields = {k: getattr(config, k) for k in (*keys, "dropout")}
+        fields.update(
+            {k: getattr(config, k) for k in ("pools", "batch_norm") if getattr(config, k)}
+        )
     else:  # a user space's own architecture, registered by its file
         arch = builder_kind(config)
         fields = {k: v for k, v in dataclasses.asdict(config).items() if k != "kind"}
-    row, model = train_net(study, arch, "best", model=fields, train=run.train)
+    row, model = train_net(
+        study, arch, "best", model=fields, train=run.train, task_options=run.task
+    )
     row["params"] = params
     return row, model
 

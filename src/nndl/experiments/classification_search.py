@@ -28,8 +28,9 @@ def _search_job(study: ClassifyStudy) -> Any:
         device=study.device,
         train_limit=study.budget.train_limit,
         class_names=study.class_names,
-        max_macs=study.max_macs or study.budget.search_max_macs,
+        max_macs=study.max_macs or study.budget.max_macs(study.space),
         fold_gate=study.budget.fold_gate,
+        task_options=study.task_options,
     )
 
 

@@ -17,7 +17,7 @@ counted on the ``meta`` device before any training, :mod:`nndl.models.summary`);
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
@@ -70,6 +70,8 @@ def cnn_settings(job: CNNSearchJob, data_size: int, pruner: str = "median") -> d
         settings["max_macs"] = job.max_macs
     if job.fold_gate:
         settings["fold_gate"] = True
+    if job.task_options.get("augment"):
+        settings["augment"] = list(job.task_options["augment"])
     if pruner != "median":  # absent for the median pruner, so older studies resume
         settings["pruner"] = pruner
     return settings
@@ -92,6 +94,7 @@ class CNNSearchJob:
     class_names: str | None = None
     max_macs: int | None = None  # multiply-adds per image above which a net is "too slow"
     fold_gate: bool = False  # the second fold only for a net whose first is at most the median
+    task_options: dict[str, Any] = field(default_factory=dict)  # the image folder's, augment
 
     @property
     def task(self) -> Any:
@@ -99,7 +102,9 @@ class CNNSearchJob:
         from nndl.tasks.base import make_task
 
         name = "mnist" if self.data_dir is None and self.class_names is None else "images"
-        return make_task(name, data_dir=self.data_dir, class_names_file=self.class_names)
+        return make_task(
+            name, data_dir=self.data_dir, class_names_file=self.class_names, **self.task_options
+        )
 
     def data(self) -> TensorData:
         """The training images (the folds split them)."""
@@ -110,7 +115,7 @@ class CNNSearchJob:
         data, shapes = task.points(self.train_limit)[0], task.shapes()
 
         def objective(trial: optuna.Trial) -> float:
-            return self._evaluate(trial, data, shapes)
+            return self._evaluate(trial, data, shapes, task=task)
 
         return objective
 
@@ -140,7 +145,12 @@ class CNNSearchJob:
             raise optuna.TrialPruned(reason)
 
     def _evaluate(
-        self, trial: optuna.Trial, data: TensorData, shapes: tuple[Any, int] = ((1, 28, 28), 10)
+        self,
+        trial: optuna.Trial,
+        data: TensorData,
+        shapes: tuple[Any, int] = ((1, 28, 28), 10),
+        *,
+        task: Any = None,
     ) -> float:
         from nndl.models.nets import build_model
         from nndl.training.config import TrainConfig
@@ -163,17 +173,10 @@ class CNNSearchJob:
             n_folds=self.n_folds,
             split_seed=self.seed,
             callbacks=callbacks,
+            batch_transform=_batch_changes(task, run.task),
         )
         result = cv.run(data, on_fold_end=lambda fold: self._fold_end(trial, fold))
-        folds = result.folds
-        minutes = result.mean_minutes
-        trial.set_user_attr("avg_train_loss", result.mean_train_loss)
-        trial.set_user_attr("avg_val_loss", result.mean_val_loss)
-        trial.set_user_attr("train_time_min", minutes)
-        trial.set_user_attr("fold_epochs", [f.epochs for f in folds])
-        if "fail_reason" in trial.user_attrs:
-            raise TrainingDiverged(trial.user_attrs["fail_reason"])
-        return result.mean_val_loss + TIME_PENALTY * minutes
+        return _recorded(trial, result)
 
     def _fold_end(self, trial: optuna.Trial, fold: FoldResult) -> bool:
         """Go on to the next fold? Not after a diverged fold; with ``fold_gate``, not after a
@@ -186,6 +189,25 @@ class CNNSearchJob:
             if self.fold_gate and self.n_folds > 1:
                 _first_fold_gate(trial, fold.val_loss)
         return True
+
+
+def _recorded(trial: optuna.Trial, result: Any) -> float:
+    """The objective of a cross-validated trial, its losses and times kept on the trial."""
+    minutes = result.mean_minutes
+    trial.set_user_attr("avg_train_loss", result.mean_train_loss)
+    trial.set_user_attr("avg_val_loss", result.mean_val_loss)
+    trial.set_user_attr("train_time_min", minutes)
+    trial.set_user_attr("fold_epochs", [f.epochs for f in result.folds])
+    if "fail_reason" in trial.user_attrs:
+        raise TrainingDiverged(trial.user_attrs["fail_reason"])
+    return float(result.mean_val_loss + TIME_PENALTY * minutes)
+
+
+def _batch_changes(task: Any, options: dict[str, Any]) -> Any:
+    """The task's ``batch_transform`` with the options the trial chose (its augmentation)."""
+    if task is None:
+        return None
+    return (task.with_options(**options) if options else task).batch_transform
 
 
 class EpochReport(Callback):

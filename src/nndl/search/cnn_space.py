@@ -179,17 +179,21 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+AUGMENT_CHOICES = {"none": (), "crop,flip": ("crop", "flip")}
+"""The pooled space's augmentation choices: the flat value (params, CSV) and the task's option."""
+
+
 @register_space
 class PooledCNNSpace(SearchSpace):
     """Conv blocks as in Fashion-MNIST's benchmark nets: 2-3 blocks of a 3x3 conv (stride 1,
     padding 1), batch norm or not, the activation and a 2x2 max-pooling; channels 16-128 on a
     log scale, doubling with depth at most; one hidden linear layer of 64-512 after dropout
-    0-0.5; lr and weight decay on log scales. Every sampled net is valid for images of at
-    least 8 x 8 pixels."""
+    0-0.5; lr and weight decay on log scales; the training batches augmented (random crop and
+    horizontal flip) or not. Every sampled net is valid for images of at least 8 x 8 pixels."""
 
     name = "pooled"
     study = "mnist"
-    columns = ("blocks", "ch1", "batch_norm", "p1", "Nh1", "lr", "weight_decay")
+    columns = ("blocks", "ch1", "batch_norm", "p1", "Nh1", "lr", "weight_decay", "augment")
     contours: ClassVar[dict[str, list[str]]] = {
         "channels": ["ch1", "blocks"],
         "linear": ["Nh1", "p1"],
@@ -206,6 +210,7 @@ class PooledCNNSpace(SearchSpace):
                 "Nh1": trial.suggest_int("Nh1", 64, 512, log=True),
                 "lr": trial.suggest_float("lr", 1e-4, 3e-3, log=True),
                 "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-3, log=True),
+                "augment": trial.suggest_categorical("augment", list(AUGMENT_CHOICES)),
             }
         )
 
@@ -222,7 +227,11 @@ class PooledCNNSpace(SearchSpace):
             dropout=(float(params["p1"]),),
         )
         train = {"lr": float(params["lr"]), "weight_decay": float(params["weight_decay"])}
-        return Run(config, train, dict(params))
+        augment = params["augment"]
+        if augment not in AUGMENT_CHOICES:
+            valid = ", ".join(AUGMENT_CHOICES)
+            raise ConfigError("pooled", [f"augment = {augment!r}: valid: {valid}"])
+        return Run(config, train, dict(params), task={"augment": AUGMENT_CHOICES[augment]})
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -233,4 +242,5 @@ class PooledCNNSpace(SearchSpace):
             "Nh1": [64, 512, "log"],
             "lr": ["1e-4", "3e-3", "log"],
             "weight_decay": ["1e-6", "1e-3", "log"],
+            "augment": list(AUGMENT_CHOICES),
         }

@@ -56,11 +56,13 @@ TRAIN_KEYS = (
 
 @dataclass(frozen=True)
 class Run:
-    """One point of a space: the net's config, the training settings chosen, the flat params."""
+    """One point of a space: the net's config, the training settings chosen, the flat params,
+    and the task options chosen (the image task's ``augment``: ``Task.with_options``)."""
 
     model: Any
     train: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    task: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.train) - set(TRAIN_KEYS))

@@ -89,6 +89,8 @@ class KFoldCrossValidator:
         transform: a scikit-learn transformer (``StandardScaler()``) fitted on each
             training fold's inputs only and applied to both parts of the fold, so no
             validation row leaks into the preprocessing.
+        batch_transform: made per fold from its seed and device (a task's
+            ``batch_transform``: augmentation, an extra class); changes each training batch.
     """
 
     def __init__(
@@ -102,6 +104,7 @@ class KFoldCrossValidator:
         callbacks: Callable[[], Iterable[Callback]] = tuple,
         cv: Any = None,
         transform: Any = None,
+        batch_transform: Callable[[int, Any], Any] | None = None,
     ) -> None:
         if cv is not None:
             if not hasattr(cv, "split"):
@@ -117,6 +120,7 @@ class KFoldCrossValidator:
         self.split_seed = split_seed
         self.callbacks = callbacks
         self.cv, self.transform = cv, transform
+        self.batch_transform = batch_transform
 
     def folds(self, data: TensorData, groups: Any = None) -> list[tuple[Any, Any]]:
         """The (train, validation) row indices of the folds that run."""
@@ -165,7 +169,8 @@ class KFoldCrossValidator:
         with forked(device := resolve_device(config.device)):
             seed(config.seed, device)  # the fold's initial weights
             model = self.build_model()
-        evolver = Evolver(model, config, self.callbacks())
+        changes = self.batch_transform(config.seed, device) if self.batch_transform else None
+        evolver = Evolver(model, config, self.callbacks(), batch_transform=changes)
         start = time.perf_counter()
         history = evolver.fit(train, val)
         best = history.best_row()
