@@ -70,7 +70,7 @@ def first_reach(storage: str, target: float = REPORT_BEST_OBJECTIVE) -> dict[str
 
 def table2(results: dict[str, Any]) -> dict[str, Any]:
     """Table 2's test accuracies, each net's difference to the report's, and the targets."""
-    nets = results["classification"]["nets"]
+    nets = results["classify"]["nets"]
     accuracy = {name: row["test_accuracy"] for name, row in nets.items()}
     behind = {n: REPORT_ACCURACY[n] - accuracy[n] for n in REPORT_ACCURACY if n in accuracy}
     return {
@@ -88,12 +88,12 @@ def run(budget: str, out: Path) -> dict[str, Any]:
     wall = time.perf_counter() - start
     results = json.loads((out / "results.json").read_text())
     searches = {name: trials_per_minute(results[key]["search"])
-                for name, key in (("regression", "regression"), ("mnist", "classification"))}  # fmt: skip
+                for name, key in (("regression", "regression"), ("mnist", "classify"))}  # fmt: skip
     entry: dict[str, Any] = {"budget": budget, "wall_seconds": wall, "stages": results["timings"]}
     entry.update(searches=searches, table1=results["regression"].get("refit"))
     if budget != "quick":
         entry["table2"] = table2(results)
-        entry["mnist_first_reach"] = first_reach(f"sqlite:///{out}/classification/study.db")
+        entry["mnist_first_reach"] = first_reach(f"sqlite:///{out}/classify/study.db")
     if budget in TARGET_S:
         entry.update(target=f"<= {TARGET_S[budget]:.0f} s", met=wall <= TARGET_S[budget])
     return entry

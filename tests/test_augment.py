@@ -15,8 +15,8 @@ import torch
 from nndl.data.augment import Augment
 from nndl.errors import ConfigError
 from nndl.experiments.budgets import CLASSIFY
-from nndl.experiments.classification import ClassifyStudy, run_best
-from nndl.search.cnn import CNNSearchJob
+from nndl.experiments.classify import ClassifyStudy, run_best
+from nndl.search.classify import ClassifySearchJob
 from nndl.tasks.base import make_task
 from user_data import FASHION_DIR
 
@@ -98,7 +98,7 @@ POOLED = {"blocks": 3, "ch1": 16, "batch_norm": True, "p1": 0.2, "Nh1": 64, "lr"
 
 @needs_fashion
 def test_the_pooled_search_trains_each_trial_with_the_augmentation_it_chose() -> None:
-    job = CNNSearchJob(str(FASHION_DIR), "pooled", max_epochs=1, train_limit=600, n_folds=1)
+    job = ClassifySearchJob(str(FASHION_DIR), "pooled", max_epochs=1, train_limit=600, n_folds=1)
     study = optuna.create_study()
     for augment in ("none", "crop,flip", "none"):
         study.enqueue_trial({**POOLED, "weight_decay": 1e-5, "augment": augment})

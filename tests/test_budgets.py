@@ -14,10 +14,10 @@ import pytest
 import torch
 
 from nndl.errors import UsageError
-from nndl.experiments import classification as cls
+from nndl.experiments import classify as cls
 from nndl.experiments.budgets import BUDGET_NAMES, classify_budget, regression_budget
-from nndl.experiments.classification_search import _search_job, _study_spec
-from nndl.search.cnn import CNNSearchJob, cnn_settings
+from nndl.experiments.classify_search import _search_job, _study_spec
+from nndl.search.classify import ClassifySearchJob, classify_settings
 from nndl.search.limits import DCNN_MACS
 from nndl.training.callbacks import StopReason
 from nndl.training.evolver import History
@@ -51,7 +51,7 @@ def test_report_budget_is_the_reports_protocol() -> None:
     )
     study = cls.ClassifyStudy(Path("x"), budget=report)
     # the settings a report-budget search resumes by: the keys they had before budgets had names
-    settings = cnn_settings(_search_job(study), 60_000)
+    settings = classify_settings(_search_job(study), 60_000)
     assert set(settings) == {
         *("kind", "space", "ranges", "k", "n_folds", "max_epochs", "patience"),
         *("batch_size", "train_rows", "seed", "data"),
@@ -66,7 +66,7 @@ def test_default_budget_searches_multi_fidelity_and_trains_nets_like_the_report(
     assert (study.space, study.pruner) == ("feasible", "hyperband")
     job = _search_job(study)
     assert job.fold_gate and job.max_macs == 4 * DCNN_MACS and job.max_epochs == 12
-    assert cnn_settings(job, 60_000)["fold_gate"] is True
+    assert classify_settings(job, 60_000)["fold_gate"] is True
     assert _study_spec(study).settings["pruner"] == "hyperband"  # a resume with another refused
     assert isinstance(optuna.pruners.HyperbandPruner(), type(_pruner_of(study)))
     # a study's own space and pruner win over the budget's
@@ -91,7 +91,7 @@ def _fold(fold: int, val_loss: float) -> FoldResult:
 
 def test_second_fold_runs_only_after_a_first_fold_at_most_the_median() -> None:
     study = optuna.create_study()
-    job = CNNSearchJob(fold_gate=True)
+    job = ClassifySearchJob(fold_gate=True)
     for loss in (0.10, 0.20, 0.30):
         trial = study.ask()
         assert job._fold_end(trial, _fold(0, loss))  # fewer than 4 first folds: no gate yet
@@ -110,7 +110,7 @@ def test_second_fold_runs_only_after_a_first_fold_at_most_the_median() -> None:
         "first fold not promising: validation loss 0.2600 > 0.2500, the median first fold of "
         "5 trials before it (the second fold was not run)"
     )
-    assert CNNSearchJob(fold_gate=False)._fold_end(study.ask(), _fold(0, 9.0))
+    assert ClassifySearchJob(fold_gate=False)._fold_end(study.ask(), _fold(0, 9.0))
 
 
 def test_budget_flags_and_study_file_budgets_are_checked(tmp_path: Path) -> None:
@@ -137,7 +137,7 @@ def test_default_budget_search_through_the_cli_records_costs_and_reasons(tmp_pat
     assert summary["pruned_invalid"] == 0  # the feasible space samples only valid nets
     storage = f"sqlite:///{out}/study.db"
     (name,) = [s.study_name for s in optuna.get_all_study_summaries(storage)]
-    assert name == "nndl-mnist-search-feasible"
+    assert name == "nndl-classify-search-feasible"
     trials = optuna.load_study(study_name=name, storage=storage).trials
     assert all(t.user_attrs["macs"] > 0 for t in trials)
     slow = [t for t in trials if t.user_attrs["macs"] > 4 * DCNN_MACS]
@@ -153,4 +153,4 @@ def test_best_of_a_search_under_another_budget_says_so_and_creates_no_study(tmp_
     assert "holds a search of the space report, not feasible" in best.stderr
     assert "--budget" in best.stderr
     names = [s.study_name for s in optuna.get_all_study_summaries(f"sqlite:///{out}/study.db")]
-    assert names == ["nndl-mnist-search-report"]
+    assert names == ["nndl-classify-search-report"]

@@ -251,16 +251,16 @@ def test_the_image_study_runs_on_a_colour_folder_and_its_report_says_so(tmp_path
     photo_patches(tmp_path / "photos", per_class=400)
     study = tmp_path / "photos.toml"
     study.write_text(
-        f'[study]\nbudget = "quick"\n\n[classification]\ndata_dir = "{tmp_path / "photos"}"\n'
+        f'[study]\nbudget = "quick"\n\n[classify]\ndata_dir = "{tmp_path / "photos"}"\n'
         'augment = ["crop", "flip"]\n',
         encoding="utf-8",
     )
     out = tmp_path / "study"
     done = nndl("study", "run", str(study), "--out", str(out), "--quiet", cache=tmp_path)
     assert done.returncode == 0, done.stderr
-    results = json.loads((out / "results.json").read_text())["classification"]
+    results = json.loads((out / "results.json").read_text())["classify"]
     assert results["classes"] == ["china", "flower"] and results["held_out_test"]["fraction"] == 0.2
     report = (out / "report.md").read_text()
     assert "Image classification: photos" in report and "held out by nndl" in report
-    figure = out / "classification" / "figures" / "figure_5_activation_maximization.png"
+    figure = out / "classify" / "figures" / "figure_5_activation_maximization.png"
     assert figure.is_file()

@@ -36,23 +36,23 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_results_hold_both_tables_timings_and_machine(quick_run: Path) -> None:
     results = json.loads((quick_run / "results.json").read_text())
     assert set(results["regression"]["basic"]) == {"train_loss", "val_loss", "test_loss"}
-    assert set(results["classification"]["nets"]) == {"fcn", "cnn", "dcnn", "pdcnn", "best"}
-    assert {"regression search", "mnist search", "total"} <= set(results["timings"])
+    assert set(results["classify"]["nets"]) == {"fcn", "cnn", "dcnn", "pdcnn", "best"}
+    assert {"regression search", "classify search", "total"} <= set(results["timings"])
     assert {"cpu", "cores", "torch_threads", "device", "torch"} <= set(results["machine"])
     # the budget by name and what it trains, in results.json and in the report
     settings = results["budget_settings"]
-    assert results["budget"] == "quick" and settings["classification"]["space"] == "report"
-    assert settings["regression"]["trials"] == 3 and settings["classification"]["trials"] == 3
-    assert "| classification | max_epochs 3, trials 3," in (quick_run / "report.md").read_text()
+    assert results["budget"] == "quick" and settings["classify"]["space"] == "report"
+    assert settings["regression"]["trials"] == 3 and settings["classify"]["trials"] == 3
+    assert "| classify | max_epochs 3, trials 3," in (quick_run / "report.md").read_text()
     log = (quick_run / "nndl.log").read_text()
-    assert "stage mnist search: done" in log
+    assert "stage classify search: done" in log
     # each trial's log line carries both stops: completed of --trials, all of --max-trials
-    mnist_search = log.split("stage mnist search:")[1]
+    classify_search = log.split("stage classify search:")[1]
     last = re.findall(
         r"search: trial \d+ \w+ in [\d.]+ s, completed (\d+)/(\d+), trials (\d+)/(\d+)",
-        mnist_search,
+        classify_search,
     )[-1]
-    search = results["classification"]["search"]
+    search = results["classify"]["search"]
     states = ("completed", "pruned_invalid", "pruned_learning_curve", "pruned", "failed")
     assert [int(n) for n in last] == [search["completed"], 3, sum(search[s] for s in states), 50]
 
@@ -76,7 +76,7 @@ def test_html_report_embeds_every_figure_and_the_reports_numbers(quick_run: Path
         results["regression"]["best"]["test_loss"],
         results["regression"]["refit"]["test_loss"],
         results["regression"]["gp"]["test_loss"],
-        *(results["classification"]["nets"][n]["test_accuracy"] for n in ("fcn", "dcnn", "pdcnn")),
+        *(results["classify"]["nets"][n]["test_accuracy"] for n in ("fcn", "dcnn", "pdcnn")),
     ]
     for value in measured:  # our numbers, not only the report's, reach both tables
         assert f"{value:.4f}" in html and f"{value:.4f}" in md
@@ -103,10 +103,10 @@ def test_report_command_rebuilds_without_training(quick_run: Path) -> None:
 @pytest.mark.slow
 def test_report_says_when_a_search_resumed_a_study(quick_run: Path, tmp_path: Path) -> None:
     results = json.loads((quick_run / "results.json").read_text())
-    assert results["classification"]["search"]["trials_before"] == 0  # a fresh study
+    assert results["classify"]["search"]["trials_before"] == 0  # a fresh study
     copy = tmp_path / "resumed"
     shutil.copytree(quick_run, copy)
-    results["classification"]["search"]["trials_before"] = 47
+    results["classify"]["search"]["trials_before"] = 47
     (copy / "results.json").write_text(json.dumps(results))
     assert nndl("report", str(copy)).returncode == 0
     md = (copy / "report.md").read_text()

@@ -71,11 +71,11 @@ def test_fashion_mnist_runs_the_image_study_with_its_class_names(tmp_path):
     names = fashion_names(tmp_path)
     study = tmp_path / "fashion.toml"
     study.write_text(
-        f'[study]\nbudget = "quick"\n[classification]\ndata_dir = "{FASHION_DIR}"\n'
+        f'[study]\nbudget = "quick"\n[classify]\ndata_dir = "{FASHION_DIR}"\n'
         f'class_names = "{names}"\n'
     )
     ok(nndl("study", "run", str(study), "--out", str(tmp_path / "run"), "--quiet"))
-    results = json.loads((tmp_path / "run" / "results.json").read_text())["classification"]
+    results = json.loads((tmp_path / "run" / "results.json").read_text())["classify"]
     assert results["dataset"] == "fashion-mnist"
     assert results["classes"] == list(FASHION_CLASSES)
     assert results["nets"]["cnn"]["test_accuracy"] > 0.5  # 3 epochs on 12,000 images

@@ -33,7 +33,7 @@ def add_parser(commands: Any) -> None:
     _train_parser(parts)
     for name, text in HELPS.items():
         sub = parts.add_parser(name, help=text, description=text)
-        add_study_flags(sub, "runs/classification")
+        add_study_flags(sub, "runs/classify")
         _mnist_flags(sub)
         if name in ("search", "all"):
             add_search_flags(sub, report_trials=50)
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     from nndl._io import dumps_json
 
     checked_search_flags(args)
-    from nndl.experiments import classification as cls
+    from nndl.experiments import classify as cls
     from nndl.experiments.budgets import classify_budget
 
     budget = classify_budget(args.budget)

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     changes = {
         "study": {"budget": args.budget, "seed": args.seed},
         "regression": {k: v for k, v in data.items() if v is not None and k != "data_dir"},
-        "classification": {"data_dir": args.data_dir} if args.data_dir else {},
+        "classify": {"data_dir": args.data_dir} if args.data_dir else {},
     }
     changes["study"]["device"] = args.device
     study = load_study_file(shipped_study("report"), changes)  # the shipped study file

@@ -32,7 +32,7 @@ __all__ = [
 STUDIES: dict[str, type[Study]] = {}
 BUILT_IN = (
     "nndl.experiments.regression",
-    "nndl.experiments.classification",
+    "nndl.experiments.classify",
     "nndl.experiments.tabular",
 )
 _NOT_OPTIONS = {"out", "device", "budget", "seed", "quiet", "store_dir"}

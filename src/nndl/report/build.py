@@ -50,9 +50,7 @@ def build_document(
     """The report's blocks from ``results`` (a reproduce folder's results.json): the run, then
     each study's section (``sections``: a kind of study's name to the function that adds its
     part, :func:`nndl.experiments.study.report_sections`)."""
-    user = user_data(results.get("regression", {})) or "dataset" in results.get(
-        "classification", {}
-    )
+    user = user_data(results.get("regression", {})) or "dataset" in results.get("classify", {})
     doc = Document(
         "nndl: a study of your data" if user else "nndl: the NNDL Homework 1 study, reproduced"
     )

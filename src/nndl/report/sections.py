@@ -10,7 +10,7 @@ from nndl.report.captions import MNIST_FIGURES, REGRESSION_FIGURES, in_words_of
 from nndl.report.document import Document, Figure, Heading, Paragraph, Table
 
 __all__ = [
-    "classification_section",
+    "classify_section",
     "number",
     "regression_section",
     "short",
@@ -150,7 +150,7 @@ def regression_section(doc: Document, reg: dict[str, Any], budget: str = "") -> 
         doc.add(Figure(Path("regression/figures") / name, shown if user else text))
 
 
-def classification_section(doc: Document, cls: dict[str, Any], budget: str = "") -> None:
+def classify_section(doc: Document, cls: dict[str, Any], budget: str = "") -> None:
     """The image study: Table 2, the search, the noise class, the figures. The quick budget's
     search is a smoke run (one epoch per fold): its best net is left out of the table."""
     s, ood, dataset = cls["search"], cls["ood"], cls.get("dataset")
@@ -183,7 +183,7 @@ def classification_section(doc: Document, cls: dict[str, Any], budget: str = "")
     )
     _noise_class(doc, ood, dataset)
     for name, text in MNIST_FIGURES:
-        doc.add(Figure(Path("classification/figures") / name, in_words_of(dataset, text)))
+        doc.add(Figure(Path("classify/figures") / name, in_words_of(dataset, text)))
 
 
 def _search_paragraph(cls: dict[str, Any], dataset: str | None) -> Paragraph:

@@ -75,7 +75,7 @@ class Run:
 
 
 class SearchSpace(ABC):
-    """A space of runs for one study (``study``: ``regression`` or ``mnist``).
+    """A space of runs for one study (``study``: ``regression`` or ``classify``).
 
     ``columns`` are the parameters in the order of the search CSV; ``axes`` the two parameters
     of the search figure (or None).
@@ -126,7 +126,7 @@ class SearchSpace(ABC):
 _SPACES: dict[tuple[str, str], type[SearchSpace]] = {}
 
 
-BUILT_IN = ("nndl.search.cnn_space", "nndl.search.regression_space")
+BUILT_IN = ("nndl.search.classify_space", "nndl.search.regression_space")
 
 
 def register_space(cls: type[SearchSpace]) -> type[SearchSpace]:

@@ -101,7 +101,7 @@ class CNNSpace(SearchSpace):
     """The report's CNN space (section 3.1); some points are invalid nets, pruned unbuilt."""
 
     name = "report"
-    study = "mnist"
+    study = "classify"
     columns = (
         "ncl",
         "ch_j",
@@ -192,7 +192,7 @@ class PooledCNNSpace(SearchSpace):
     horizontal flip) or not. Every sampled net is valid for images of at least 8 x 8 pixels."""
 
     name = "pooled"
-    study = "mnist"
+    study = "classify"
     columns = ("blocks", "ch1", "batch_norm", "p1", "Nh1", "lr", "weight_decay", "augment")
     contours: ClassVar[dict[str, list[str]]] = {
         "channels": ["ch1", "blocks"],

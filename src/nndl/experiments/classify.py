@@ -14,7 +14,7 @@ from torch import nn
 
 from nndl._io import write_json
 from nndl.experiments.budgets import CLASSIFY, ClassifyBudget
-from nndl.experiments.classification_search import best_params, run_search
+from nndl.experiments.classify_search import best_params, run_search
 from nndl.experiments.study import Study, register_study
 
 __all__ = ["NETS", "ClassifyStudy", "run_all", "run_best", "run_nets", "run_search"]
@@ -52,7 +52,7 @@ class ClassifyStudy(Study):
     image_size: int | None = None
     test_fraction: float = 0.2
 
-    name = "classification"
+    name = "classify"
     budgets = CLASSIFY
 
     def __post_init__(self) -> None:
@@ -70,7 +70,7 @@ class ClassifyStudy(Study):
         """The search space ``space`` names (a built-in name or ``FILE.py:Class``)."""
         from nndl.search.spaces import get_space
 
-        return get_space(self.space, "mnist")
+        return get_space(self.space, "classify")
 
     @cached_property
     def task(self) -> Any:
@@ -102,9 +102,9 @@ class ClassifyStudy(Study):
 
     @staticmethod
     def report_section(doc: Any, results: dict[str, Any], budget: str) -> None:
-        from nndl.report.sections import classification_section
+        from nndl.report.sections import classify_section
 
-        classification_section(doc, results, budget)
+        classify_section(doc, results, budget)
 
 
 def train_net(
@@ -263,13 +263,13 @@ def run_all(
     """The four nets, the search, the best net and the figures; writes ``results.json``."""
     from nndl._timing import timed
 
-    with timed(timings, "mnist nets"):
+    with timed(timings, "classify nets"):
         rows, models = run_nets(study)
-    with timed(timings, "mnist search"):
+    with timed(timings, "classify search"):
         search = run_search(study)
-    with timed(timings, "mnist best"):
+    with timed(timings, "classify best"):
         best_row, models["best"] = run_best(study, best_params(study, params_file))
-    with timed(timings, "mnist figures"):
+    with timed(timings, "classify figures"):
         ood = run_figures(study, models)
     table = {
         k: {m: r[m] for m in ("train_loss", "val_loss", "test_accuracy")} for k, r in rows.items()

@@ -12,15 +12,15 @@ from nndl._io import write_json
 from nndl.errors import ConfigError
 
 if TYPE_CHECKING:
-    from nndl.experiments.classification import ClassifyStudy
+    from nndl.experiments.classify import ClassifyStudy
 
 __all__ = ["best_params", "export_search_csv", "run_search"]
 
 
 def _search_job(study: ClassifyStudy) -> Any:
-    from nndl.search.cnn import CNNSearchJob
+    from nndl.search.classify import ClassifySearchJob
 
-    return CNNSearchJob(
+    return ClassifySearchJob(
         study.data_dir,
         study.space,
         study.budget.search_max_epochs,
@@ -35,16 +35,16 @@ def _search_job(study: ClassifyStudy) -> Any:
 
 
 def _study_spec(study: ClassifyStudy) -> Any:
-    from nndl.search.cnn import cnn_settings
+    from nndl.search.classify import classify_settings
     from nndl.search.study import StudySpec
 
     job = _search_job(study)
     rows = study.budget.train_limit or 60_000
     return StudySpec(
-        name=f"nndl-mnist-search-{study.space}",
+        name=f"nndl-classify-search-{study.space}",
         out=study.home,
         trials=study.trials or study.budget.trials,
-        settings=cnn_settings(job, rows, study.pruner),
+        settings=classify_settings(job, rows, study.pruner),
         sampler="tpe",
         storage=study.storage,
         workers=study.workers,
@@ -129,7 +129,7 @@ def _csv_row(trial: Any) -> dict[str, Any]:
 def export_search_csv(optuna_study: Any, path: Path, space: Any = None) -> int:
     """``optuna_search.csv``: the report's columns (or a user space's), plus trial, state and
     prune reason."""
-    from nndl.search.cnn_space import CNNSpace
+    from nndl.search.classify_space import CNNSpace
     from nndl.search.export import export_trials_csv
 
     if space is None or isinstance(space, CNNSpace):
@@ -178,7 +178,7 @@ def _check_searched(study: ClassifyStudy) -> None:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         names = [s.study_name for s in optuna.get_all_study_summaries(resolve_storage(spec)[0])]
     if names and spec.name not in names:
-        found = ", ".join(n.removeprefix("nndl-mnist-search-") for n in names)
+        found = ", ".join(n.removeprefix("nndl-classify-search-") for n in names)
         raise ConfigError(
             "best",
             [

@@ -16,8 +16,8 @@ import torch
 from nndl.data.perlin import NotADigit, PerlinNoise
 from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
-from nndl.search.cnn import CNNSearchJob
-from nndl.search.cnn_space import cnn_config, suggest_cnn
+from nndl.search.classify import ClassifySearchJob
+from nndl.search.classify_space import cnn_config, suggest_cnn
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -84,7 +84,7 @@ def test_invalid_architecture_is_pruned_with_its_reason_and_never_trained() -> N
     }
     trial = optuna.trial.FixedTrial(params)
     with pytest.raises(optuna.TrialPruned):
-        CNNSearchJob()._evaluate(trial, None)  # type: ignore[arg-type]  # no data: training would fail
+        ClassifySearchJob()._evaluate(trial, None)  # type: ignore[arg-type]  # no data: training would fail
     assert trial.user_attrs["prune_reason"].startswith(
         "invalid architecture: conv layer 3: input 1x1"
     )
@@ -96,7 +96,7 @@ def _tiny_search(pruner: optuna.pruners.BasePruner) -> optuna.trial.FrozenTrial:
     data = TensorData(
         torch.rand(200, 1, 28, 28, generator=gen), torch.randint(0, 10, (200,), generator=gen)
     )
-    job = CNNSearchJob(space="feasible", max_epochs=3, patience=50)
+    job = ClassifySearchJob(space="feasible", max_epochs=3, patience=50)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0), pruner=pruner)
     study.optimize(lambda t: job._evaluate(t, data), n_trials=1)
     return study.trials[0]
@@ -307,10 +307,10 @@ def test_a_net_above_the_cost_limit_is_pruned_before_training_with_its_reason() 
     import optuna
 
     from nndl.models import CNNConfig, create_config
-    from nndl.search.cnn import DCNN_MACS, CNNSearchJob
+    from nndl.search.classify import DCNN_MACS, ClassifySearchJob
     from nndl.search.study import StudySpec, _pruner
 
-    job = CNNSearchJob(max_macs=2 * DCNN_MACS)
+    job = ClassifySearchJob(max_macs=2 * DCNN_MACS)
     trial = optuna.create_study().ask()
     job._check_cost(trial, create_config("dcnn"), (1, 28, 28))  # within the limit: trains
     assert trial.user_attrs["macs"] == DCNN_MACS and trial.user_attrs["params"] == 45_114

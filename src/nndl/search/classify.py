@@ -30,7 +30,7 @@ from nndl.search.study import TrainingDiverged
 from nndl.training.callbacks import Callback, StopReason
 from nndl.training.kfold import FoldResult
 
-__all__ = ["DCNN_MACS", "TIME_PENALTY", "CNNSearchJob", "cnn_settings", "net_cost"]
+__all__ = ["DCNN_MACS", "TIME_PENALTY", "ClassifySearchJob", "classify_settings", "net_cost"]
 
 TIME_PENALTY = 1e-5
 
@@ -48,15 +48,17 @@ def net_cost(config: Any, input_shape: tuple[int, ...]) -> tuple[int, int]:
     return summary.params, summary.macs
 
 
-def cnn_settings(job: CNNSearchJob, data_size: int, pruner: str = "median") -> dict[str, Any]:
+def classify_settings(
+    job: ClassifySearchJob, data_size: int, pruner: str = "median"
+) -> dict[str, Any]:
     """What must match to resume an MNIST search.
 
     ``data``: ``official`` for the hash-verified MNIST, else a hash of the ``--data-dir`` images.
     """
     settings = {
-        "kind": "mnist-cnn-search",
+        "kind": "classify-search",
         "space": job.space,
-        "ranges": get_space(job.space, "mnist").describe(),
+        "ranges": get_space(job.space, "classify").describe(),
         "k": job.k,
         "n_folds": job.n_folds,
         "max_epochs": job.max_epochs,
@@ -78,7 +80,7 @@ def cnn_settings(job: CNNSearchJob, data_size: int, pruner: str = "median") -> d
 
 
 @dataclass(frozen=True)
-class CNNSearchJob:
+class ClassifySearchJob:
     """A picklable description of the objective, rebuilt in each worker process."""
 
     data_dir: str | None = None
@@ -122,7 +124,7 @@ class CNNSearchJob:
     def _suggest(self, trial: optuna.Trial, shapes: tuple[Any, int]) -> Any:
         """The space's run, sized for the task; an invalid net is pruned with its reason."""
         try:
-            run = get_space(self.space, "mnist").suggest(trial)
+            run = get_space(self.space, "classify").suggest(trial)
             config = run.model.for_task(*shapes) if hasattr(run.model, "for_task") else run.model
         except ConfigError as exc:
             trial.set_user_attr("prune_reason", f"invalid architecture: {exc.problems[0]}")
