@@ -114,7 +114,7 @@ def test_the_best_pooled_net_is_refit_with_its_pooling_norm_and_augmentation(
     budget = dataclasses.replace(CLASSIFY["quick"], max_epochs=1, train_limit=1200)
     study = ClassifyStudy(tmp_path, data_dir=str(FASHION_DIR), budget=budget, space="pooled")
     params = {**POOLED, "weight_decay": 1e-5, "augment": "crop,flip"}
-    row, model = run_best(study, params)
+    row, model = run_best(study, study.search_space.run(params))
     kinds = {type(m) for m in model.modules()}
     assert {torch.nn.MaxPool2d, torch.nn.BatchNorm2d} <= kinds
     assert row["params"]["augment"] == "crop,flip"

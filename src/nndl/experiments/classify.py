@@ -16,6 +16,7 @@ from nndl._io import write_json
 from nndl.experiments.budgets import CLASSIFY, ClassifyBudget
 from nndl.experiments.classify_search import best_params, run_search
 from nndl.experiments.study import Study, register_study
+from nndl.search.spaces import Run
 
 __all__ = ["NETS", "ClassifyStudy", "run_all", "run_best", "run_nets", "run_search"]
 
@@ -155,12 +156,11 @@ def run_nets(study: ClassifyStudy) -> tuple[dict[str, Any], dict[str, nn.Module]
     return rows, models
 
 
-def run_best(study: ClassifyStudy, params: dict[str, Any]) -> tuple[dict[str, Any], nn.Module]:
+def run_best(study: ClassifyStudy, run: Run) -> tuple[dict[str, Any], nn.Module]:
     """Retrain the best configuration on the 80/20 split: Table 2's "best" row."""
     from nndl.models.configs import CNNConfig
     from nndl.models.registry import builder_kind
 
-    run = study.search_space.run(params)
     config = run.model
     if isinstance(config, CNNConfig):  # the report's spaces: the DCNN with the found layers
         arch, keys = "dcnn", ("channels", "kernel_sizes", "strides", "paddings", "linear_sizes")
@@ -174,7 +174,7 @@ def run_best(study: ClassifyStudy, params: dict[str, Any]) -> tuple[dict[str, An
     row, model = train_net(
         study, arch, "best", model=fields, train=run.train, task_options=run.task
     )
-    row["params"] = params
+    row["params"] = run.to_dict()
     return row, model
 
 

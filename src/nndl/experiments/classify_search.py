@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from nndl._inputs import read_json_object
 from nndl._io import write_json
 from nndl.errors import ConfigError
+from nndl.search.spaces import Run
 
 if TYPE_CHECKING:
     from nndl.experiments.classify import ClassifyStudy
@@ -57,16 +58,17 @@ def _study_spec(study: ClassifyStudy) -> Any:
 
 def run_search(study: ClassifyStudy) -> dict[str, Any]:
     """Report 3.1-3.2: the Optuna search; ``optuna_search.csv`` and Figure 6."""
-    from nndl.search.study import open_study
+    from nndl.search.study import check_completed, open_study
     from nndl.search.workers import run_study
 
-    summary = run_study(_study_spec(study), _search_job(study))
-    optuna_study = open_study(_study_spec(study))
+    spec = _study_spec(study)
+    summary = run_study(spec, _search_job(study))
+    optuna_study = open_study(spec)
     summary.update(_prune_counts(optuna_study))
-    space = study.search_space
-    summary["csv_rows"] = export_search_csv(optuna_study, study.out / "optuna_search.csv", space)
-    _search_figures(optuna_study, study.figures, space.contours)
+    summary["csv_rows"] = export_search_csv(study)
     write_json(study.out / "search" / "summary.json", summary)
+    check_completed(summary, spec, hint="more --max-trials, another --space, or --params FILE")
+    _search_figures(optuna_study, study.figures, study.search_space.contours)
     return summary
 
 
@@ -126,23 +128,17 @@ def _csv_row(trial: Any) -> dict[str, Any]:
     }
 
 
-def export_search_csv(optuna_study: Any, path: Path, space: Any = None) -> int:
-    """``optuna_search.csv``: the report's columns (or a user space's), plus trial, state and
-    prune reason."""
+def export_search_csv(study: ClassifyStudy) -> int:
+    """``optuna_search.csv``: the report's columns for its spaces (a user space: its own), then
+    the losses, trial, state and prune reason."""
     from nndl.search.classify_space import CNNSpace
-    from nndl.search.export import export_trials_csv
+    from nndl.search.export import export_space_csv, export_trials_csv
+    from nndl.search.study import open_study
 
-    if space is None or isinstance(space, CNNSpace):
+    optuna_study, path = open_study(_study_spec(study)), study.out / "optuna_search.csv"
+    if isinstance(study.search_space, CNNSpace):
         return export_trials_csv(optuna_study, path, CSV_COLUMNS, row=_csv_row)
-    columns = [*space.columns, "avg_train_loss", "avg_val_loss", "train_time [min]"]
-
-    def row(trial: Any) -> dict[str, Any]:
-        attrs = trial.user_attrs
-        times = {"train_time [min]": attrs.get("train_time_min", "")}
-        losses = {k: attrs.get(k, "") for k in ("avg_train_loss", "avg_val_loss")}
-        return {**space.csv_row(trial.params), **losses, **times}
-
-    return export_trials_csv(optuna_study, path, columns, row=row)
+    return export_space_csv(optuna_study, path, study.search_space)
 
 
 def _search_figures(optuna_study: Any, figures: Path, contours: dict[str, list[str]]) -> None:
@@ -188,11 +184,11 @@ def _check_searched(study: ClassifyStudy) -> None:
         )
 
 
-def best_params(study: ClassifyStudy, params_file: str | None) -> dict[str, Any]:
+def best_params(study: ClassifyStudy, params_file: str | None) -> Run:
     """Parameters from a JSON file, else the best completed trial of the search."""
     if params_file is not None:
         params = read_json_object(params_file, "--params")
-        return study.search_space.from_params(params, f"--params {params_file}").to_dict()
+        return study.search_space.from_params(params, f"--params {params_file}")
     from nndl.search.study import open_study, summarize
 
     _check_searched(study)
@@ -205,4 +201,4 @@ def best_params(study: ClassifyStudy, params_file: str | None) -> dict[str, Any]
                 "first or give --params FILE"
             ],
         )
-    return dict(summary["best_params"])
+    return study.search_space.run(dict(summary["best_params"]))

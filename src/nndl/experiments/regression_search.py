@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 from nndl._inputs import read_json_object
 from nndl._io import write_json
 from nndl.data.tensors import TensorData
-from nndl.errors import ConfigError, SearchFailed
+from nndl.errors import ConfigError
 from nndl.search.spaces import Run
 
 if TYPE_CHECKING:
     from nndl.experiments.regression import RegressionStudy
 
-__all__ = ["LOSS_COLUMNS", "best_params", "export_search_csv", "run_search"]
+__all__ = ["best_params", "export_search_csv", "run_search"]
 
 
 def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
@@ -46,6 +46,7 @@ def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
 def run_search(study: RegressionStudy) -> dict[str, Any]:
     """Report 2.2: random search, 5 folds per trial, pruning; exports ``random_search.csv``."""
     from nndl.search.regression import RegressionSearchJob
+    from nndl.search.study import check_completed
     from nndl.search.workers import run_study
 
     data = study.task.points()[0]
@@ -58,53 +59,26 @@ def run_search(study: RegressionStudy) -> dict[str, Any]:
         **study.fold_options(),
     )
     summary = run_study(spec, job)
-    summary["csv_rows"] = export_search_csv(study, data)
+    summary["csv_rows"] = export_search_csv(study)
     summary["prune"] = study.prune_at
     write_json(study.out / "search" / "summary.json", summary)
-    check_completed(summary, spec)
+    check_completed(summary, spec, hint=NOTHING_COMPLETED)
     return summary
 
 
-def check_completed(summary: dict[str, Any], spec: Any) -> None:
-    """A search whose every trial was pruned or failed has nothing to choose: one line."""
-    if summary.get("completed"):
-        return
-    from nndl.search.study import open_study
-
-    attrs = [t.user_attrs for t in open_study(spec).trials]
-    reasons = [a.get("prune_reason") or a.get("fail_reason") for a in attrs]
-    example = next((f"; e.g. {r}" for r in reasons if r), "")
-    raise SearchFailed(
-        f"the search in {spec.out} completed no trial ({summary.get('pruned', 0)} pruned, "
-        f"{summary.get('failed', 0)} failed{example}): nothing to choose from; give it a larger "
-        "--prune-fraction (1.0: prune only folds no better than the mean), more epochs, another "
-        "--space, or --params FILE"
-    )
+NOTHING_COMPLETED = (
+    "give it a larger --prune-fraction (1.0: prune only folds no better than the mean), more "
+    "epochs, another --space, or --params FILE"
+)
 
 
-LOSS_COLUMNS = ["avg_train_loss", "avg_val_loss", "train_time [min]"]
-
-
-def export_search_csv(study: RegressionStudy, data: TensorData) -> int:
+def export_search_csv(study: RegressionStudy) -> int:
     """``random_search.csv``: one row per trial with the report's columns."""
-    from nndl.search.export import export_trials_csv
+    from nndl.search.export import export_space_csv
     from nndl.search.study import open_study
 
-    space = study.search_space
-    columns = [*space.columns, *LOSS_COLUMNS]
-
-    def row(trial: Any) -> dict[str, Any]:
-        attrs = trial.user_attrs
-        return {
-            **space.csv_row(trial.params),
-            "avg_train_loss": attrs.get("avg_train_loss", ""),
-            "avg_val_loss": attrs.get("avg_val_loss", ""),
-            "train_time [min]": attrs.get("train_time_min", ""),
-        }
-
-    return export_trials_csv(
-        open_study(_study_spec(study, data)), study.out / "random_search.csv", columns, row=row
-    )
+    spec = _study_spec(study, study.task.points()[0])
+    return export_space_csv(open_study(spec), study.out / "random_search.csv", study.search_space)
 
 
 def best_params(study: RegressionStudy, params_file: str | None) -> Run:

@@ -26,8 +26,8 @@ from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError
 from nndl.search.limits import DCNN_MACS
 from nndl.search.spaces import get_space
-from nndl.search.study import TrainingDiverged
-from nndl.training.callbacks import Callback, StopReason
+from nndl.search.study import fold_diverged, record_folds
+from nndl.training.callbacks import Callback
 from nndl.training.kfold import FoldResult
 
 __all__ = ["DCNN_MACS", "TIME_PENALTY", "ClassifySearchJob", "classify_settings", "net_cost"]
@@ -183,8 +183,7 @@ class ClassifySearchJob:
     def _fold_end(self, trial: optuna.Trial, fold: FoldResult) -> bool:
         """Go on to the next fold? Not after a diverged fold; with ``fold_gate``, not after a
         first fold worse than the median first fold of the trials before (pruned, reason kept)."""
-        if fold.stop_reason is StopReason.DIVERGED:
-            trial.set_user_attr("fail_reason", f"fold {fold.fold} diverged at epoch {fold.epochs}")
+        if fold_diverged(trial, fold):
             return False
         if fold.fold == 0:
             trial.set_user_attr("first_fold_val_loss", fold.val_loss)
@@ -195,14 +194,9 @@ class ClassifySearchJob:
 
 def _recorded(trial: optuna.Trial, result: Any) -> float:
     """The objective of a cross-validated trial, its losses and times kept on the trial."""
-    minutes = result.mean_minutes
-    trial.set_user_attr("avg_train_loss", result.mean_train_loss)
-    trial.set_user_attr("avg_val_loss", result.mean_val_loss)
-    trial.set_user_attr("train_time_min", minutes)
-    trial.set_user_attr("fold_epochs", [f.epochs for f in result.folds])
-    if "fail_reason" in trial.user_attrs:
-        raise TrainingDiverged(trial.user_attrs["fail_reason"])
-    return float(result.mean_val_loss + TIME_PENALTY * minutes)
+    trial.set_user_attr("train_time_min", result.mean_minutes)
+    record_folds(trial, result)
+    return float(result.mean_val_loss + TIME_PENALTY * result.mean_minutes)
 
 
 def _batch_changes(task: Any, options: dict[str, Any]) -> Any:

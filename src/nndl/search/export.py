@@ -13,7 +13,10 @@ from optuna.trial import FrozenTrial
 
 from nndl._io import write_text
 
-__all__ = ["export_trials_csv", "trial_reason"]
+__all__ = ["LOSS_COLUMNS", "export_space_csv", "export_trials_csv", "trial_reason"]
+
+LOSS_COLUMNS = ["avg_train_loss", "avg_val_loss", "train_time [min]"]
+"""What every searched trial records besides its parameters (the report's column names)."""
 
 
 def trial_reason(trial: FrozenTrial) -> str:
@@ -50,3 +53,18 @@ def export_trials_csv(
         )
     write_text(path, buffer.getvalue())
     return len(trials)
+
+
+def export_space_csv(study: optuna.Study, path: str | os.PathLike[str], space: Any) -> int:
+    """One row per trial: the space's columns (``SearchSpace.csv_row``), then its losses."""
+
+    def row(trial: FrozenTrial) -> dict[str, Any]:
+        attrs = trial.user_attrs
+        losses = {k: attrs.get(k, "") for k in ("avg_train_loss", "avg_val_loss")}
+        return {
+            **space.csv_row(trial.params),
+            **losses,
+            "train_time [min]": attrs.get("train_time_min", ""),
+        }
+
+    return export_trials_csv(study, path, [*space.columns, *LOSS_COLUMNS], row=row)

@@ -21,8 +21,7 @@ import optuna
 from nndl.data.tensors import TensorData
 from nndl.search.limits import PRUNE_FRACTION, REPORT_PRUNE_THRESHOLD, prune_threshold
 from nndl.search.spaces import Run, get_space
-from nndl.search.study import TrainingDiverged
-from nndl.training.callbacks import StopReason
+from nndl.search.study import fold_diverged, record_folds
 from nndl.training.config import TrainConfig
 from nndl.training.kfold import CVResult, FoldResult
 
@@ -219,8 +218,7 @@ def _report_fold(
     ``False`` (skip the rest) when it diverged or must be pruned."""
     val_loss = fold.val_loss * units
     trial.report(val_loss, step=fold.fold)
-    if fold.stop_reason is StopReason.DIVERGED:
-        trial.set_user_attr("fail_reason", f"fold {fold.fold} diverged at epoch {fold.epochs}")
+    if fold_diverged(trial, fold):
         return False
     if fold.fold < PRUNE_FOLDS and val_loss > threshold:
         trial.set_user_attr(
@@ -233,14 +231,9 @@ def _report_fold(
 
 
 def _finish(trial: optuna.Trial, result: CVResult, units: float = 1.0) -> float:
-    folds = result.folds
-    trial.set_user_attr("avg_train_loss", result.mean_train_loss * units)
-    trial.set_user_attr("avg_val_loss", result.mean_val_loss * units)
-    ordered = sorted(folds, key=lambda f: f.fold)
-    trial.set_user_attr("fold_epochs", [f.epochs for f in ordered])
+    ordered = sorted(result.folds, key=lambda f: f.fold)
     trial.set_user_attr("fold_best_epochs", [f.history.best_epoch or f.epochs for f in ordered])
-    if "fail_reason" in trial.user_attrs:
-        raise TrainingDiverged(trial.user_attrs["fail_reason"])
+    record_folds(trial, result, units=units)
     if "prune_reason" in trial.user_attrs:
         raise optuna.TrialPruned(trial.user_attrs["prune_reason"])
     return result.mean_val_loss * units
@@ -260,17 +253,12 @@ def cross_validator(
     ensemble where the nets stack (an FCN with Adam and MSE; ``batched=None`` chooses), else a
     :class:`KFoldCrossValidator`. Both have ``run(data, on_fold_end) -> CVResult`` and share
     the stopping rules of :mod:`nndl.training.stopping`."""
-    from nndl.models.configs import FCNConfig
     from nndl.models.nets import build_model
     from nndl.training.batched_kfold import BatchedKFoldCrossValidator
     from nndl.training.kfold import KFoldCrossValidator
+    from nndl.training.stacked import stacks
 
-    stackable = (
-        isinstance(config, FCNConfig)
-        and train.optimizer == "adam"
-        and train.loss in ("mse", "auto")
-    )
-    if batched if batched is not None else stackable:
+    if batched if batched is not None else stacks(config, train):
         return BatchedKFoldCrossValidator(
             config, train, k, n_folds=n_folds, split_seed=split_seed, cv=cv
         )

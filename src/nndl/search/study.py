@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import optuna
 from optuna.trial import TrialState
 
-from nndl.errors import ConfigError, DataError, NNDLError
+from nndl.errors import ConfigError, DataError, NNDLError, SearchFailed
 from nndl.search.resources import shown_url
 
 __all__ = [
@@ -248,3 +248,42 @@ def summarize(study: optuna.Study, seconds: float) -> dict[str, Any]:
         best = min(complete, key=lambda t: t.value if t.value is not None else float("inf"))
         summary.update(best_value=best.value, best_params=best.params, best_trial=best.number)
     return summary
+
+
+def check_completed(summary: dict[str, Any], spec: StudySpec, *, hint: str) -> None:
+    """A search whose every trial was pruned or failed has nothing to choose: one line, with
+    an example of the trials' reasons and ``hint`` (what to change)."""
+    if summary.get("completed"):
+        return
+    attrs = [t.user_attrs for t in open_study(spec).trials]
+    reasons = [a.get("prune_reason") or a.get("fail_reason") for a in attrs]
+    example = next((f"; e.g. {r}" for r in reasons if r), "")
+    raise SearchFailed(
+        f"the search in {spec.out} completed no trial ({summary.get('pruned', 0)} pruned, "
+        f"{summary.get('failed', 0)} failed{example}): nothing to choose from; {hint}"
+    )
+
+
+def fold_diverged(trial: optuna.Trial, fold: Any) -> bool:
+    """Whether the fold's loss became NaN or infinite; if so the trial is marked failed (its
+    ``fail_reason``) and :func:`record_folds` raises :class:`TrainingDiverged`."""
+    from nndl.training.callbacks import StopReason
+
+    if fold.stop_reason is not StopReason.DIVERGED:
+        return False
+    trial.set_user_attr("fail_reason", f"fold {fold.fold} diverged at epoch {fold.epochs}")
+    return True
+
+
+def record_folds(trial: optuna.Trial, result: Any, *, units: float = 1.0) -> None:
+    """Keep a cross-validated trial's mean losses (times ``units``: the data's units) and each
+    fold's epochs on the trial; a trial with a diverged fold fails."""
+    trial.set_user_attr("avg_train_loss", result.mean_train_loss * units)
+    trial.set_user_attr("avg_val_loss", result.mean_val_loss * units)
+    trial.set_user_attr("fold_epochs", [f.epochs for f in sorted(result.folds, key=_fold_number)])
+    if "fail_reason" in trial.user_attrs:
+        raise TrainingDiverged(trial.user_attrs["fail_reason"])
+
+
+def _fold_number(fold: Any) -> int:
+    return int(fold.fold)

@@ -34,14 +34,9 @@ def train_ensemble(
 
     ``batched=None`` stacks them where the nets stack (an FCN with Adam and MSE); without
     dropout the stacked members are the ones trained alone (tested)."""
-    from nndl.models.configs import FCNConfig
+    from nndl.training.stacked import stacks
 
-    stackable = (
-        isinstance(config, FCNConfig)
-        and train.optimizer == "adam"
-        and train.loss in ("mse", "auto")
-    )
-    if batched if batched is not None else stackable:
+    if batched if batched is not None else stacks(config, train):
         from nndl.training._rng import forked
         from nndl.training.device import resolve_device
 

@@ -18,7 +18,7 @@ from torch.optim.adam import adam
 from nndl.models.configs import FCNConfig
 from nndl.models.nets import FCN
 
-__all__ = ["StackedAdam", "StackedFCN"]
+__all__ = ["StackedAdam", "StackedFCN", "stacks"]
 
 _ACT = {
     "sigmoid": torch.sigmoid,
@@ -29,6 +29,16 @@ _ACT = {
     "softplus": torch.nn.functional.softplus,
 }
 _FROM_INPUT = ("silu", "gelu")  # their slope needs the activation's input, not its output
+
+
+def stacks(config: object, train: object) -> bool:
+    """Whether nets of ``config`` trained with ``train`` (a ``TrainConfig``) stack into one
+    :class:`StackedFCN`: fully connected nets with Adam and the squared error."""
+    return (
+        isinstance(config, FCNConfig)
+        and getattr(train, "optimizer", None) == "adam"
+        and getattr(train, "loss", None) in ("mse", "auto")
+    )
 
 
 def _dropout_mask(x: torch.Tensor, p: float) -> torch.Tensor:
