@@ -9,7 +9,10 @@ seed 0); the variants then retrain from the same search, so they differ only in 
   folds' restored best epochs;
 - ``refit m20``: 20 seeds; ``epochs x0.5`` / ``x2``: 5 seeds for half / twice the epochs;
 - ``top-k m5``: the k best configurations by cross-validation, 5 seeds each, each for its own
-  folds' median epoch, their mean with equal weights.
+  folds' median epoch, their mean with equal weights;
+- ``top-k m5 w``: the same nets, each configuration's mean weighted by the inverse of its
+  cross-validation loss;
+- ``top-10 m2``: the ten best configurations, 2 seeds each (20 nets, as ``refit m20``).
 """
 
 from __future__ import annotations
@@ -29,11 +32,14 @@ from nndl.experiments.regression import RegressionStudy
 from nndl.search.study import quiet_optuna
 from regression_quality import dataset, run_one
 
-VARIANTS = ("refit m5", "refit m20", "epochs x0.5", "epochs x2", "top-3 m5", "top-5 m5")
+VARIANTS = (
+    *("refit m5", "refit m20", "epochs x0.5", "epochs x2"),
+    *("top-3 m5", "top-5 m5", "top-3 m5 w", "top-5 m5 w", "top-10 m2"),
+)
 
 
-def top_runs(study: RegressionStudy, k: int) -> list[tuple[Any, int]]:
-    """The ``k`` best completed trials' runs and their folds' median best epoch."""
+def top_runs(study: RegressionStudy, k: int) -> list[tuple[Any, int, float]]:
+    """The ``k`` best completed trials' runs, their folds' median best epoch, their loss."""
     from nndl.experiments.regression_search import _study_spec
     from nndl.search.study import open_study
 
@@ -45,7 +51,7 @@ def top_runs(study: RegressionStudy, k: int) -> list[tuple[Any, int]]:
     out = []
     for t in trials[:k]:
         epochs = max(1, round(statistics.median(t.user_attrs["fold_best_epochs"])))
-        out.append((space.run(dict(t.params)), epochs))
+        out.append((space.run(dict(t.params)), epochs, float(t.value)))
     return out
 
 
@@ -56,10 +62,16 @@ def answers(study: RegressionStudy, refit_epochs: int) -> dict[str, float]:
 
     data = study.task.points()[0]
     test = study.task.points(data_units=True)[1]
-    runs = top_runs(study, 5)
+    runs = top_runs(study, 10)
 
     def mse(models: list[Any]) -> float:
         mean = scaled(study, models).predict(test.x.numpy())
+        return float(np.mean((mean - test.y.numpy().reshape(-1)) ** 2))
+
+    def weighted_mse(groups: list[list[Any]], losses: list[float]) -> float:
+        weights = np.array([1.0 / loss for loss in losses])
+        means = np.stack([scaled(study, g).predict(test.x.numpy()) for g in groups])
+        mean = (weights[:, None] * means).sum(0) / weights.sum()
         return float(np.mean((mean - test.y.numpy().reshape(-1)) ** 2))
 
     def fit(run: Any, epochs: int, members: int) -> list[Any]:
@@ -72,9 +84,13 @@ def answers(study: RegressionStudy, refit_epochs: int) -> dict[str, float]:
         "epochs x0.5": mse(fit(best, max(1, refit_epochs // 2), 5)),
         "epochs x2": mse(fit(best, 2 * refit_epochs, 5)),
     }
-    nets = [fit(run, epochs, 5) for run, epochs in runs]
+    nets = [fit(run, epochs, 5) for run, epochs, _ in runs[:5]]
+    losses = [loss for _, _, loss in runs]
     out["top-3 m5"] = mse([m for group in nets[:3] for m in group])
     out["top-5 m5"] = mse([m for group in nets for m in group])
+    out["top-3 m5 w"] = weighted_mse(nets[:3], losses[:3])
+    out["top-5 m5 w"] = weighted_mse(nets, losses[:5])
+    out["top-10 m2"] = mse([m for run, epochs, _ in runs for m in fit(run, epochs, 2)])
     return out
 
 
