@@ -264,3 +264,20 @@ def test_the_image_study_runs_on_a_colour_folder_and_its_report_says_so(tmp_path
     assert "Image classification: photos" in report and "held out by nndl" in report
     figure = out / "classify" / "figures" / "figure_5_activation_maximization.png"
     assert figure.is_file()
+
+
+@needs_fashion
+def test_classify_train_takes_the_folder_and_augmentation_the_study_takes(tmp_path: Path) -> None:
+    fashion_folders(tmp_path / "fashion", 400, 100)
+    out = tmp_path / "dcnn"
+    done = nndl(
+        *("classify", "train", "--arch", "dcnn", "--epochs", "1", "--quiet"),
+        *("--data-dir", str(tmp_path / "fashion"), "--augment", "flip", "--no-cache"),
+        *("--out", str(out)),
+        cache=tmp_path / "cache",
+    )
+    assert done.returncode == 0, done.stderr
+    config = json.loads((out / "config.json").read_text())
+    assert config["task"] == "images" and config["task_options"]["augment"] == ["flip"]
+    assert config["data"]["classes"] == sorted(c.replace("/", "-") for c in FASHION_CLASSES)
+    assert not (tmp_path / "cache").exists()

