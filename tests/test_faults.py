@@ -221,6 +221,32 @@ class _SearchWithALostInterrupt:
         return objective
 
 
+def test_a_signal_after_the_last_trial_is_handled_as_the_search_ends() -> None:
+    from nndl.search.interrupts import InterruptsInsideTrials
+
+    with pytest.raises(KeyboardInterrupt), InterruptsInsideTrials():
+        os.kill(os.getpid(), signal.SIGINT)  # held: no trial is running
+        time.sleep(0.01)
+
+
+def test_a_handler_that_returns_is_called_once_per_signal() -> None:
+    from nndl.search.interrupts import InterruptsInsideTrials
+
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+    try:
+        interrupts = InterruptsInsideTrials()
+        with interrupts:
+            os.kill(os.getpid(), signal.SIGTERM)
+            assert seen == []  # held outside a trial
+            objective = interrupts.wrap(lambda trial: 1.0)
+            assert objective(None) == 1.0  # type: ignore[arg-type]
+            assert seen == [signal.SIGTERM]  # handled as the trial started
+        assert seen == [signal.SIGTERM]  # and not again as the search ended
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the lost raise
 def test_an_interrupt_lost_in_a_finalizer_still_ends_the_search(tmp_path: Path) -> None:
     from nndl.search.study import StudySpec

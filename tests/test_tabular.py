@@ -131,6 +131,6 @@ def test_a_section_no_kind_registers_is_one_line_naming_the_kinds(tmp_path: Path
     study.write_text('[study]\nbudget = "quick"\n\n[curve]\nrows = 3\n', encoding="utf-8")
     result = nndl_cli("study", "run", str(study), "--out", str(tmp_path / "run"))
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
-    assert "unknown section(s) ['curve']; valid: study, regression, classification, tabular" in (
+    assert "unknown section(s) ['curve']; valid: study, regression, classify, tabular" in (
         result.stderr
     )

@@ -35,6 +35,7 @@ def add_parser(commands: Any) -> None:
         sub = parts.add_parser(name, help=text, description=text)
         add_study_flags(sub, "runs/classify")
         _image_flags(sub)
+        _study_flags(sub)
         if name in ("search", "all"):
             add_search_flags(sub, report_trials=50)
             sub.add_argument(
@@ -83,6 +84,10 @@ def _image_flags(parser: argparse.ArgumentParser, *, cache: bool = False) -> Non
     )
     parser.add_argument("--class-names", help="a file with one class name per line, in label order")
     add_image_folder_flags(parser, cache=cache)
+
+
+def _study_flags(parser: argparse.ArgumentParser) -> None:
+    """What a study part takes besides its images: its space and the budget's sizes."""
     parser.add_argument(
         "--space",
         help="report: the report's space, invalid nets pruned (the report budget's); feasible: "

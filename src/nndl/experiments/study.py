@@ -3,8 +3,8 @@
 A kind of study is a frozen dataclass that subclasses :class:`Study` and is registered under
 its ``name`` with :func:`register_study`. The name is the study's section in a study file
 (``[regression]``), its folder in a run and its key in ``results.json``; nothing else in nndl
-knows the kinds by name. The built-in kinds: ``regression``, ``classification`` (images:
-MNIST or a user's IDX set) and ``tabular`` (a classification CSV). A user's kind lives in a
+knows the kinds by name. The built-in kinds: ``regression``, ``classify`` (images:
+MNIST, a user's IDX set or image folder) and ``tabular`` (a classification CSV). A user's kind lives in a
 file of their own and is named in the study file as ``[study] kind = "FILE.py:Class"``.
 """
 

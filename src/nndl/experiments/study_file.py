@@ -3,7 +3,7 @@
 ``[study]`` holds the budget (``default``, ``report`` or ``quick``), seed and device, and
 ``kind``: a user's kind of study (``"my_studies.py:MyStudy"``, or a list of them). Every
 other section is named after a kind of study (:mod:`nndl.experiments.study`: ``regression``,
-``classification``, ``tabular`` or a user's) and holds its options; a kind without a section
+``classify``, ``tabular`` or a user's) and holds its options; a kind without a section
 is skipped. Every run writes the resolved file as ``study.toml`` next to its results, so
 ``nndl study run OUT/study.toml --out NEW`` reruns it.
 """

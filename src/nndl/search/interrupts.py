@@ -52,9 +52,11 @@ class InterruptsInsideTrials:
                     self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
+        if kind is not KeyboardInterrupt:  # one that came after the last trial: handled now
+            self.deliver()
 
     def _handle(self, signum: int, frame: Any) -> None:
         self._pending = (signum, frame)
@@ -67,12 +69,12 @@ class InterruptsInsideTrials:
         if self._pending is not None:
             signum, frame = self._pending
             self._previous[signum](signum, frame)
-            self._pending = None
+            self._pending = None  # (the frame, and its locals, let go)
 
     def wrap(self, objective: Callable[[optuna.Trial], float]) -> Callable[[optuna.Trial], float]:
         def objective_inside(trial: optuna.Trial) -> float:
-            self._inside = True
             try:
+                self._inside = True
                 self.deliver()
                 return objective(trial)
             finally:

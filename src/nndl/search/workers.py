@@ -102,8 +102,9 @@ def _worker(spec: StudySpec, job: SearchJob, index: int, logs: list[Path] | None
         torch.set_num_threads(spec.threads or env_threads() or max(1, cpu_cores() // spec.workers))
         study = open_study(spec, stream=index)
         lock = stack.enter_context(CompletionLock(spec))
+        objective = capped(job.make_objective(), spec.trials, lock)  # data read: interruptible
         interrupts = stack.enter_context(InterruptsInsideTrials())
-        objective = interrupts.wrap(capped(job.make_objective(), spec.trials, lock))
+        objective = interrupts.wrap(objective)
         limit = spec.max_trials or 20 * spec.trials
         progress = TrialProgress(
             spec.trials,

@@ -25,6 +25,10 @@ NOISE_CLASS = "none of these"
 MNIST_NOISE_CLASS = "not a digit"
 
 
+BATCH_OPTIONS = frozenset({"augment", "noise_class_rate"})
+"""Options that change training batches only, never the images read."""
+
+
 @register_task
 @dataclass(frozen=True)
 class ImageTask(Task):
@@ -63,6 +67,14 @@ class ImageTask(Task):
         from nndl.data.folders import is_image_folder
 
         return self.data_dir is not None and is_image_folder(self.data_dir)
+
+    def with_options(self, **options: Any) -> Task:
+        """This task with some options changed; options that leave the images as they are
+        (the augmentation, the noise class) share the images already read."""
+        task = super().with_options(**options)
+        if set(options) <= BATCH_OPTIONS and "image_set" in self.__dict__:
+            task.__dict__["image_set"] = self.image_set  # functools.cached_property's slot
+        return task
 
     @cached_property
     def image_set(self) -> Any:
