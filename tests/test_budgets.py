@@ -22,6 +22,7 @@ from nndl.search.limits import DCNN_MACS
 from nndl.training.callbacks import StopReason
 from nndl.training.evolver import History
 from nndl.training.kfold import FoldResult
+from user_data import FASHION_DIR
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -75,6 +76,20 @@ def test_default_budget_searches_multi_fidelity_and_trains_nets_like_the_report(
     assert regression_budget("default") == replace(
         regression_budget("report"), name="default", space="smooth"
     )
+
+
+def test_default_budget_on_other_image_data_searches_pooled_nets_on_fewer_images() -> None:
+    study = cls.ClassifyStudy(Path("x"), data_dir=str(FASHION_DIR))  # any image set but MNIST
+    dataset = classify_budget("default").dataset
+    assert dataset is not None and study.budget == replace(dataset, dataset=None)
+    assert (study.space, study.pruner, study.budget.max_epochs) == ("pooled", "hyperband", 40)
+    job = _search_job(study)
+    assert (job.train_limit, job.max_epochs, job.max_macs) == (15_000, 10, 15 * DCNN_MACS)
+    assert _study_spec(study).settings["train_rows"] == 15_000
+    # MNIST and the other budgets keep one budget for every image set
+    assert cls.ClassifyStudy(Path("x")).budget.search_rows is None
+    quick = cls.ClassifyStudy(Path("x"), data_dir="f", budget=classify_budget("quick"))
+    assert quick.budget == classify_budget("quick") and quick.space == "report"
 
 
 def _pruner_of(study: cls.ClassifyStudy) -> optuna.pruners.BasePruner:

@@ -24,7 +24,7 @@ from nndl.models import (
 )
 
 REPORT_OUTPUTS = {"reg-basic": 1, "fcn": 10, "cnn": 10, "dcnn": 10, "pdcnn": 11}
-INPUT_SHAPES = {"mnist": (4, 1, 28, 28), "regression": (4, 1), "tabular": (4, 1)}
+INPUT_SHAPES = {"images": (4, 1, 28, 28), "regression": (4, 1), "tabular": (4, 1)}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -61,7 +61,7 @@ def _problems(build) -> list[str]:
 def test_report_models_are_registered_for_their_tasks():
     assert set(REPORT_OUTPUTS) <= set(list_models())
     assert list_models("regression") == ["reg-basic"]
-    assert {"fcn", "cnn", "dcnn", "pdcnn"} <= set(list_models("mnist"))
+    assert {"fcn", "cnn", "dcnn", "pdcnn"} <= set(list_models("images"))
 
 
 @pytest.mark.parametrize("name", list_models())

@@ -118,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
     from nndl.experiments import classify as cls
     from nndl.experiments.budgets import classify_budget
 
-    budget = classify_budget(args.budget)
+    mnist = args.data_dir is None and args.class_names is None
+    budget = classify_budget(args.budget).for_data(mnist=mnist)
     if args.max_epochs:
         budget = replace(budget, max_epochs=args.max_epochs, search_max_epochs=args.max_epochs)
     if args.train_rows:

@@ -8,12 +8,13 @@ MNIST study's ``default`` keeps the report's settings for every net it reports (
 epochs, the second fold only for a net whose first fold is at least as good as the median first
 fold so far, and nets above 4 x the report's DCNN in multiply-adds per image pruned before
 training as too slow for the budget. The best net is then retrained with the report's settings
-to its early stop.
+to its early stop. On image data other than MNIST the default budget searches the pooled space
+(blocks with max-pooling, batch norm, augmentation) on fewer images and epochs instead.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from nndl.errors import UsageError
 from nndl.search.limits import DCNN_MACS, PRUNE_FRACTION
@@ -29,6 +30,14 @@ __all__ = [
 ]
 
 BUDGET_NAMES = ("default", "report", "quick")
+
+# The default budget on image data other than MNIST (the pooled space): its search on a
+# quarter of Fashion-MNIST's training images, the nets and the best to fewer epochs, so that
+# the whole study fits 45 minutes on 2 cores (docs/results.md: Fashion-MNIST).
+DATASET_EPOCHS = 40
+DATASET_TRIALS = 30
+DATASET_SEARCH_EPOCHS = 10
+DATASET_SEARCH_ROWS = 15_000
 
 
 @dataclass(frozen=True)
@@ -53,13 +62,13 @@ class RegressionBudget:
 
 @dataclass(frozen=True)
 class ClassifyBudget:
-    """How much the MNIST study trains: the nets (``max_epochs``) and the search (``search_*``).
+    """How much the image study trains: the nets (``max_epochs``) and the search (``search_*``).
 
-    ``space`` and ``pruner`` are the search's unless the study names its own (``dataset_space``
-    for image data other than MNIST: the default budget's ``pooled`` nets, and their own limit
-    on multiply-adds per image, ``dataset_max_macs``); ``fold_gate``:
-    the second fold runs only for a net whose first fold is at least as good as the median of
-    the first folds so far (after 4 of them).
+    ``space`` and ``pruner`` are the search's unless the study names its own; ``search_rows``:
+    the training images the search's folds split (None: ``train_limit``'s); ``fold_gate``: the
+    second fold runs only for a net whose first fold is at least as good as the median of the
+    first folds so far (after 4 of them); ``dataset``: the budget for image data other than
+    MNIST (None: this one), which :meth:`for_data` picks.
     """
 
     name: str = "report"
@@ -74,12 +83,13 @@ class ClassifyBudget:
     space: str = "report"
     pruner: str = "median"
     fold_gate: bool = False
-    dataset_space: str = "report"  # the space for image data other than MNIST
-    dataset_max_macs: int | None = None  # search_max_macs for the dataset space
+    search_rows: int | None = None
+    dataset: ClassifyBudget | None = None
 
-    def max_macs(self, space: str) -> int | None:
-        """The multiply-adds per image above which the search prunes a net of ``space``."""
-        return self.dataset_max_macs if space == self.dataset_space else self.search_max_macs
+    def for_data(self, *, mnist: bool) -> ClassifyBudget:
+        """The budget that runs on MNIST (``mnist``) or on another image set."""
+        chosen = self if mnist or self.dataset is None else self.dataset
+        return replace(chosen, dataset=None)
 
 
 REGRESSION = {
@@ -100,8 +110,18 @@ CLASSIFY = {
         space="feasible",
         pruner="hyperband",
         fold_gate=True,
-        dataset_space="pooled",
-        dataset_max_macs=15 * DCNN_MACS,
+        dataset=ClassifyBudget(
+            name="default",
+            max_epochs=DATASET_EPOCHS,
+            trials=DATASET_TRIALS,
+            max_trials=DATASET_TRIALS,
+            search_max_epochs=DATASET_SEARCH_EPOCHS,
+            search_max_macs=15 * DCNN_MACS,
+            space="pooled",
+            pruner="hyperband",
+            fold_gate=True,
+            search_rows=DATASET_SEARCH_ROWS,
+        ),
     ),
     "quick": ClassifyBudget(
         "quick", 3, 3, search_max_epochs=1, train_limit=12000, actmax_steps=30, ood_images=300
@@ -139,5 +159,6 @@ def regression_budget(name: str) -> RegressionBudget:
 
 
 def classify_budget(name: str) -> ClassifyBudget:
-    """The MNIST study's budget called ``name``."""
+    """The image study's budget called ``name`` (:meth:`ClassifyBudget.for_data` picks the one
+    for the data)."""
     return CLASSIFY[budget_name(name)]

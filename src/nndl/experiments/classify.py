@@ -26,7 +26,8 @@ NETS = ("fcn", "cnn", "dcnn", "pdcnn")
 @register_study
 @dataclass(frozen=True)
 class ClassifyStudy(Study):
-    """Where MNIST is, where results go, and how to run (``budget``: the default one).
+    """Where MNIST is, where results go, and how to run (``budget``: the default one; on image
+    data other than MNIST, the budget's ``dataset`` budget).
 
     ``seed`` seeds the splits, folds and weights (a study resumes only with the same one);
     ``sampler_seed`` (default ``seed``) only the search's sampler: give each machine its own.
@@ -58,11 +59,11 @@ class ClassifyStudy(Study):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        mnist = self.data_dir is None and self.class_names is None
+        object.__setattr__(self, "budget", self.budget.for_data(mnist=mnist))
         # the budget's search space and pruner unless the study names its own
         if not self.space:
-            own = self.data_dir is not None  # a dataset other than MNIST
-            space = self.budget.dataset_space if own else self.budget.space
-            object.__setattr__(self, "space", space)
+            object.__setattr__(self, "space", self.budget.space)
         if not self.pruner:
             object.__setattr__(self, "pruner", self.budget.pruner)
 

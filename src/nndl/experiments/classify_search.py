@@ -27,9 +27,9 @@ def _search_job(study: ClassifyStudy) -> Any:
         study.budget.search_max_epochs,
         seed=study.seed,
         device=study.device,
-        train_limit=study.budget.train_limit,
+        train_limit=study.budget.search_rows or study.budget.train_limit,
         class_names=study.class_names,
-        max_macs=study.max_macs or study.budget.max_macs(study.space),
+        max_macs=study.max_macs or study.budget.search_max_macs,
         fold_gate=study.budget.fold_gate,
         task_options=study.task_options,
     )
@@ -40,7 +40,7 @@ def _study_spec(study: ClassifyStudy) -> Any:
     from nndl.search.study import StudySpec
 
     job = _search_job(study)
-    rows = study.budget.train_limit or 60_000
+    rows = job.train_limit or 60_000
     return StudySpec(
         name=f"nndl-classify-search-{study.space}",
         out=study.home,

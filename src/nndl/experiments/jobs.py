@@ -77,6 +77,6 @@ def _spec_for(task: Task, arch: str) -> Any:
     if task.family and task.family not in spec.tasks:
         known = ", ".join(list_models(task.family))
         raise ConfigError(
-            "architecture", [f"{arch!r} is a {spec.task} net; {task.name} nets: {known}"]
+            "architecture", [f"{arch!r} is a net for {spec.task} tasks; {task.name} nets: {known}"]
         )
     return spec

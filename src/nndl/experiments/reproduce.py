@@ -64,15 +64,16 @@ def reproduce(job: ReproduceJob) -> dict[str, Any]:
 
     timings: dict[str, float] = {}
     parts: dict[str, Any] = {}
+    ran = job.studies()
     with timed(timings, "total"):
-        for study in job.studies():
+        for study in ran:
             parts[study.name] = study.run(timings)
     results = {
         **parts,
         "timings": timings,
         "machine": machine_info(job.device),
         "budget": budget_name(job.budget),
-        "budget_settings": budget_settings(job.budget, parts),
+        "budget_settings": budget_settings(ran),
     }
     write_json(job.out / "results.json", results)
     if job.study_toml is not None:

@@ -134,9 +134,6 @@ def report_sections() -> dict[str, Callable[[Any, dict[str, Any], str], None]]:
     return {name: cls.report_section for name, cls in studies().items()}
 
 
-def budget_settings(name: str, parts: Any) -> dict[str, Any]:
-    """The settings of budget ``name`` for the kinds in ``parts`` (for results.json)."""
-    from nndl.experiments.budgets import budget_name
-
-    kinds = studies()
-    return {part: dataclasses.asdict(kinds[part].budgets[budget_name(name)]) for part in parts}
+def budget_settings(ran: Any) -> dict[str, Any]:
+    """The settings of the budget each study in ``ran`` ran with (for results.json)."""
+    return {study.name: dataclasses.asdict(study.budget) for study in ran}

@@ -134,7 +134,8 @@ def register_model(spec: ModelSpec) -> ModelSpec:
 
 
 def list_models(task: str | None = None) -> list[str]:
-    """Registered names, optionally only those for ``task`` (``mnist``, ``regression``, ...)."""
+    """Registered names, optionally only those of a task family (``images``, ``regression``,
+    ``tabular``)."""
     return sorted(n for n, s in _REGISTRY.items() if task is None or task in s.tasks)
 
 
@@ -217,28 +218,28 @@ _REPORT_SPECS: list[tuple[str, str, ModelConfig, dict[str, Any], str]] = [
     ),
     (
         "fcn",
-        "mnist",
+        "images",
         FCNConfig(784, (128, 16), "relu", (), 10),
         {"lr": 1e-3, "batch_size": 256, "patience": 10},
         "Report 3.1: FCN 128-16, ReLU",
     ),
     (
         "cnn",
-        "mnist",
+        "images",
         _CNN,
         _CNN_TRAIN,
         "Report 3.1: conv 8/16/32, kernel 3, stride 2, linear 128/16",
     ),
     (
         "dcnn",
-        "mnist",
+        "images",
         _DCNN,
         _CNN_TRAIN,
         "Report 3.1: the CNN with dropout 0.5 before both linear layers",
     ),
     (
         "pdcnn",
-        "mnist",
+        "images",
         dataclasses.replace(_DCNN, num_classes=11),
         _CNN_TRAIN,
         "Report 3.1: the DCNN with an 11th 'not a digit' class",

@@ -35,7 +35,7 @@ class ImageTask(Task):
     """Classification of ``(1, h, h)`` images scaled to [0, 1]; cross-entropy, accuracy."""
 
     name: ClassVar[str] = "images"
-    family: ClassVar[str] = "mnist"
+    family: ClassVar[str] = "images"
     loss: ClassVar[str] = "cross_entropy"
     metrics: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
     val_fraction: ClassVar[float] = 0.2
