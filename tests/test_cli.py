@@ -155,7 +155,7 @@ BAD_INPUTS = {
     ),
     "one csv only": (["--task", "regression", "--train-csv", "GOOD"], 2, "both"),
     "unknown arch": (["--arch", "resnet"], 2, "known: cnn, dcnn, fcn, mlp, pdcnn, reg-basic"),
-    "arch of other task": (["--task", "regression", "--arch", "dcnn"], 2, "mnist net"),
+    "arch of other task": (["--task", "regression", "--arch", "dcnn"], 2, "net for images tasks"),
     "no pixel left": (["--arch", "cnn", "--strides", "4,4,4"], 2, "conv layer 3"),
     "dropout 1": (["--arch", "dcnn", "--dropout", "1.0,0.5"], 2, "dropout[0] = 1.0"),
     "zero size": (["--arch", "fcn", "--hidden", "128,0"], 2, "hidden_sizes[1] = 0"),
