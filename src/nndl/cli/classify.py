@@ -118,18 +118,18 @@ def run(args: argparse.Namespace) -> int:
     from nndl.experiments import classify as cls
     from nndl.experiments.budgets import classify_budget
 
-    mnist = args.data_dir is None and args.class_names is None
-    budget = classify_budget(args.budget).for_data(mnist=mnist)
+    overrides: dict[str, Any] = {}
     if args.max_epochs:
-        budget = replace(budget, max_epochs=args.max_epochs, search_max_epochs=args.max_epochs)
+        overrides.update(max_epochs=args.max_epochs, search_max_epochs=args.max_epochs)
     if args.train_rows:
-        budget = replace(budget, train_limit=args.train_rows)
+        overrides["train_limit"] = args.train_rows
     names: tuple[str, ...] = ("data_dir", "device", "seed", "storage", "space", "quiet")
     names += ("class_names", "augment", "color_mode", "image_size", "test_fraction")
     options = {k: v for k, v in study_options(args, names).items() if v is not None}
     if getattr(args, "max_macs", None):
         options["max_macs"] = args.max_macs
-    study = cls.ClassifyStudy(out=args.out, budget=budget, **options)
+    study = cls.ClassifyStudy(out=args.out, budget=classify_budget(args.budget), **options)
+    study = replace(study, budget=replace(study.budget, **overrides))  # on the data's budget
     if args.data_dir is not None or args.class_names is not None:
         study.task.check()  # the data files and the space, before any work
     study.search_space  # noqa: B018

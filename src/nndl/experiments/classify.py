@@ -59,13 +59,17 @@ class ClassifyStudy(Study):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        mnist = self.data_dir is None and self.class_names is None
-        object.__setattr__(self, "budget", self.budget.for_data(mnist=mnist))
+        object.__setattr__(self, "budget", self.budget.for_data(mnist=self.on_mnist))
         # the budget's search space and pruner unless the study names its own
         if not self.space:
             object.__setattr__(self, "space", self.budget.space)
         if not self.pruner:
             object.__setattr__(self, "pruner", self.budget.pruner)
+
+    @property
+    def on_mnist(self) -> bool:
+        """MNIST itself: no ``data_dir`` and no class names of another image set."""
+        return self.data_dir is None and self.class_names is None
 
     @property
     def search_space(self) -> Any:
@@ -79,7 +83,7 @@ class ClassifyStudy(Study):
         """MNIST by default; any other IDX image set from ``data_dir`` (and its names file)."""
         from nndl.tasks.base import make_task
 
-        name = "mnist" if self.data_dir is None and self.class_names is None else "images"
+        name = "mnist" if self.on_mnist else "images"
         return make_task(
             name, data_dir=self.data_dir, class_names_file=self.class_names, **self.task_options
         )
