@@ -14,8 +14,7 @@ nndl study run curve.toml --out runs/curve
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,16 +37,9 @@ class CurveBudget:
 class LearningCurve(Study):
     """Test R^2 of a net trained on growing fractions of the training rows."""
 
-    out: Path
     train_csv: str | None = None
     test_csv: str | None = None
     target: str = "label"
-    device: str = "cpu"
-    budget: CurveBudget = field(default_factory=CurveBudget)
-    seed: int = 0
-    sampler_seed: int | None = None
-    quiet: bool = False
-    store_dir: Path | None = None
 
     name = "curve"
     budgets: ClassVar[dict[str, CurveBudget]] = {

@@ -8,8 +8,11 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
+from nndl import Study
 from user_data import diabetes_csvs, iris_csvs
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
@@ -124,6 +127,20 @@ def test_a_users_kind_of_study_runs_from_their_own_file(tmp_path: Path) -> None:
     assert "Learning curve" in (out / "report.md").read_text()
     rerun = nndl_cli("study", "run", str(out / "study.toml"), "--out", str(tmp_path / "again"))
     assert rerun.returncode == 0, rerun.stderr  # the resolved file names the kind's file
+
+
+def test_a_kind_declares_only_its_options_and_gets_the_common_fields() -> None:
+    @dataclass(frozen=True)
+    class Tiny(Study):
+        rows: int = 3
+
+        name = "tiny"
+        budgets: ClassVar[dict[str, str]] = {"default": "small", "quick": "smaller"}
+
+    study = Tiny(Path("o"), rows=5, seed=2)
+    assert (study.rows, study.budget, study.seed, study.device) == (5, "small", 2, "cpu")
+    assert Tiny(Path("o"), budget="smaller").budget == "smaller"
+    assert Tiny.options() == {"rows", "sampler_seed"}  # the section's keys
 
 
 def test_a_section_no_kind_registers_is_one_line_naming_the_kinds(tmp_path: Path) -> None:

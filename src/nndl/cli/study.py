@@ -115,7 +115,7 @@ def job_from_study(data: dict[str, Any], out: Path, quiet: bool, *, toml: str | 
         values = dict(data[name])
         if "inputs" in values:
             values["inputs"] = tuple(values["inputs"])
-        kind(Path("."), **values).check()  # type: ignore[call-arg]
+        kind(Path("."), **values).check()
         options[name] = values
     return ReproduceJob(
         out,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -24,29 +23,20 @@ NETS = ("fcn", "cnn", "dcnn", "pdcnn")
 
 
 @register_study
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClassifyStudy(Study):
     """Where MNIST is, where results go, and how to run (``budget``: the default one; on image
     data other than MNIST, the budget's ``dataset`` budget).
-
-    ``seed`` seeds the splits, folds and weights (a study resumes only with the same one);
-    ``sampler_seed`` (default ``seed``) only the search's sampler: give each machine its own.
     """
 
-    out: Path
     data_dir: str | None = None
-    device: str = "cpu"
     budget: ClassifyBudget = field(default_factory=lambda: CLASSIFY["default"])
-    seed: int = 0
-    sampler_seed: int | None = None
     workers: int = 1
     storage: str | None = None
     trials: int | None = None
     max_trials: int | None = None
     space: str = ""  # empty: the budget's (feasible for the default budget, else report)
-    quiet: bool = False
     pruner: str = ""  # empty: the budget's (hyperband for the default budget, else median)
-    store_dir: Path | None = None
     class_names: str | None = None
     max_macs: int | None = None
     augment: tuple[str, ...] = ()  # the training batches of every net: crop, flip, erase

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -25,28 +24,18 @@ __all__ = ["RegressionStudy", "run_all", "run_basic", "run_best", "run_search"]
 
 
 @register_study
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RegressionStudy(Study):
-    """Where the data is, where results go, and how to run.
+    """Where the data is, where results go, and how to run."""
 
-    ``seed`` seeds the splits, folds and weights (a study resumes only with the same one);
-    ``sampler_seed`` (default ``seed``) only the search's sampler: give each machine its own.
-    """
-
-    out: Path
     train_csv: str | None = None
     test_csv: str | None = None
-    device: str = "cpu"
     budget: RegressionBudget = field(default_factory=lambda: REGRESSION["default"])
-    seed: int = 0
-    sampler_seed: int | None = None
     workers: int = 1
     storage: str | None = None
     trials: int | None = None
     max_trials: int | None = None
     batch_folds: bool = True
-    quiet: bool = False
-    store_dir: Path | None = None
     inputs: tuple[str, ...] | None = None
     target: str | None = None
     space: str = ""  # empty: the budget's (smooth for the default budget, else report)

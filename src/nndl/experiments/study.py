@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -39,12 +40,15 @@ _NOT_OPTIONS = {"out", "device", "budget", "seed", "quiet", "store_dir"}
 S = TypeVar("S", bound="type[Study]")
 
 
+@dataclass(frozen=True)
 class Study:
     """The stages every study has, with a few hooks per kind.
 
-    A subclass is a frozen dataclass with at least the fields ``out``, ``device``, ``budget``,
-    ``seed``, ``sampler_seed``, ``quiet`` and ``store_dir``; its other fields are the options
-    its study-file section takes.
+    A subclass is a frozen dataclass; its own fields are the options its study-file section
+    takes. The fields every kind has come from here, keyword-only after ``out``: ``device``,
+    ``budget`` (None: the kind's ``default`` budget), ``seed`` (the splits, folds and weights;
+    a study resumes only with the same one), ``sampler_seed`` (default ``seed``: only the
+    search's sampler; give each machine its own), ``quiet`` and ``store_dir``.
 
     Hooks:
         name: the section, folder and results key.
@@ -58,11 +62,17 @@ class Study:
     name: ClassVar[str]
     budgets: ClassVar[Mapping[str, Any]]
     out: Path
-    store_dir: Path | None
-    seed: int
-    sampler_seed: int | None
+    _: KW_ONLY
+    device: str = "cpu"
+    budget: Any = None
+    seed: int = 0
+    sampler_seed: int | None = None
+    quiet: bool = False
+    store_dir: Path | None = None
 
     def __post_init__(self) -> None:
+        if self.budget is None:
+            object.__setattr__(self, "budget", self.budgets["default"])
         check_seeds("study settings", seed=self.seed, sampler_seed=self.sampler_seed)
 
     @property
@@ -77,7 +87,7 @@ class Study:
     @classmethod
     def options(cls) -> set[str]:
         """The keys its study-file section takes."""
-        return {f.name for f in dataclasses.fields(cls)} - _NOT_OPTIONS  # type: ignore[arg-type]
+        return {f.name for f in dataclasses.fields(cls)} - _NOT_OPTIONS
 
     @classmethod
     def create(
@@ -87,7 +97,7 @@ class Study:
         store_dir) and the section's ``options``."""
         from nndl.experiments.budgets import budget_name
 
-        return cls(out, budget=cls.budgets[budget_name(budget)], **common, **options)  # type: ignore[call-arg]
+        return cls(out, budget=cls.budgets[budget_name(budget)], **common, **options)
 
     def check(self) -> None:
         """The data and the search space, before any work."""

@@ -30,25 +30,19 @@ __all__ = ["TabularStudy", "search_table", "tabular_space"]
 
 
 @register_study
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TabularStudy(Study):
     """A classification CSV: the search with stratified folds, the best refit, its test
     accuracy and confusion matrix. ``trials`` and ``folds`` override the budget's."""
 
-    out: Path
     train_csv: str | None = None
     test_csv: str | None = None
     inputs: tuple[str, ...] | None = None
     target: str | None = None
-    device: str = "cpu"
     budget: TabularBudget = field(default_factory=lambda: TABULAR["default"])
-    seed: int = 0
-    sampler_seed: int | None = None
     storage: str | None = None
     trials: int | None = None
     folds: int | None = None
-    quiet: bool = False
-    store_dir: Path | None = None
 
     name = "tabular"
     budgets = TABULAR
