@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from nndl.errors import ConfigError
-from nndl.evaluation import auroc, confusion_matrix, not_a_digit_measures, predict_logits
+from nndl.evaluation import auroc, confusion_matrix, noise_class_measures, predict_logits
 from nndl.models import CNNConfig, create_model
 from nndl.viz._mpl import save_figure
 from nndl.viz.actmax import (
@@ -143,14 +143,14 @@ def _constant_images(values: list[float]) -> torch.Tensor:
     return torch.tensor(values).reshape(-1, 1, 1, 1).expand(-1, 1, 28, 28).clone()
 
 
-def test_not_a_digit_measures_exact() -> None:
+def test_noise_class_measures_exact() -> None:
     noise = _constant_images([0.9, 0.8, 0.3])
     digits = _constant_images([0.1, 0.2, 0.6, 0.4])
-    result = not_a_digit_measures(_BrightIsNoise(), digits, noise, batch_size=2)
-    assert result["noise_called_not_a_digit"] == pytest.approx(2 / 3)
-    assert result["digits_called_not_a_digit"] == pytest.approx(1 / 4)
+    result = noise_class_measures(_BrightIsNoise(), digits, noise, batch_size=2)
+    assert result["noise_called_noise"] == pytest.approx(2 / 3)
+    assert result["images_called_noise"] == pytest.approx(1 / 4)
     assert result["auroc"] == pytest.approx(10 / 12)  # 0.3 beats only 0.1 and 0.2
-    assert (result["noise_images"], result["digit_images"]) == (3, 4)
+    assert (result["noise_images"], result["test_images"]) == (3, 4)
 
 
 def test_confusion_matrix_counts() -> None:

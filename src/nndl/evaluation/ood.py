@@ -1,7 +1,8 @@
 """Out-of-distribution measures: does a net call noise "not a digit", and digits digits?
 
 ``auroc`` and ``confusion_matrix`` are scikit-learn's (``roc_auc_score``, ``confusion_matrix``)
-on tensors; ``not_a_digit_measures`` scores the PDCNN's class 10 on noise against digits.
+on tensors; ``noise_class_measures`` scores the PDCNN's noise class ("not a digit" on MNIST) on noise
+against the data's images.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["auroc", "confusion_matrix", "not_a_digit_measures", "predict_logits"]
+__all__ = ["auroc", "confusion_matrix", "noise_class_measures", "predict_logits"]
 
 
 def auroc(scores_pos: torch.Tensor, scores_neg: torch.Tensor) -> float:
@@ -61,36 +62,37 @@ def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 204
     return torch.cat(outs)
 
 
-def not_a_digit_measures(
+def noise_class_measures(
     model: nn.Module,
-    digits: torch.Tensor,
+    images: torch.Tensor,
     noise: torch.Tensor,
     *,
     label: int = 10,
     batch_size: int = 2048,
 ) -> dict[str, Any]:
-    """How well the "not a digit" class ``label`` separates ``noise`` from ``digits``.
+    """How well the noise class ``label`` (the report's "not a digit") separates ``noise`` from
+    the data's ``images``.
 
     Args:
         model: a classifier with at least ``label + 1`` outputs (logits).
-        digits: in-distribution images, e.g. MNIST test digits ``(m, 1, 28, 28)``.
+        images: in-distribution images, e.g. MNIST test digits ``(m, 1, 28, 28)``.
         noise: out-of-distribution images, e.g. Perlin noise ``(n, 1, 28, 28)``.
-        label: the "not a digit" class.
+        label: the noise class.
         batch_size: images per forward pass.
 
     Returns:
-        ``noise_called_not_a_digit`` and ``digits_called_not_a_digit`` (shares whose argmax
-        is ``label``), ``auroc`` of the softmax probability of ``label`` (noise positive,
-        digits negative), and the counts ``noise_images`` and ``digit_images``.
+        ``noise_called_noise`` and ``images_called_noise`` (shares whose argmax is ``label``),
+        ``auroc`` of the softmax probability of ``label`` (noise positive, images negative),
+        and the counts ``noise_images`` and ``test_images``.
     """
     p_noise = predict_logits(model, noise, batch_size).softmax(dim=1)
-    p_digits = predict_logits(model, digits, batch_size).softmax(dim=1)
+    p_images = predict_logits(model, images, batch_size).softmax(dim=1)
     return {
-        "noise_called_not_a_digit": _share_predicted(p_noise, label),
-        "digits_called_not_a_digit": _share_predicted(p_digits, label),
-        "auroc": auroc(p_noise[:, label], p_digits[:, label]),
+        "noise_called_noise": _share_predicted(p_noise, label),
+        "images_called_noise": _share_predicted(p_images, label),
+        "auroc": auroc(p_noise[:, label], p_images[:, label]),
         "noise_images": len(noise),
-        "digit_images": len(digits),
+        "test_images": len(images),
     }
 
 

@@ -211,7 +211,7 @@ def _noise_images(study: ClassifyStudy) -> torch.Tensor:
 
 def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str, Any]:
     """Figures 4, 5, 7, 8, the best net's confusion matrix, and the not-a-digit measures."""
-    from nndl.evaluation.ood import confusion_matrix, not_a_digit_measures
+    from nndl.evaluation.ood import confusion_matrix, noise_class_measures
     from nndl.experiments.jobs import task_for_arch
     from nndl.viz import classification as cls
     from nndl.viz._mpl import save_figure
@@ -241,7 +241,7 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
     cm = confusion_matrix(best, test_x, test_y, num_classes=len(task.class_names))
     save_figure(cls.plot_confusion_matrix(cm, task.class_names), fig / "confusion_matrix.png")
     digits = test_x[: study.budget.ood_images * 5]
-    return not_a_digit_measures(models["pdcnn"], digits, noise, label=len(task.class_names))
+    return noise_class_measures(models["pdcnn"], digits, noise, label=len(task.class_names))
 
 
 SEARCH_KEYS = (

@@ -206,8 +206,8 @@ def _search_paragraph(cls: dict[str, Any], dataset: str | None) -> Paragraph:
 def _noise_class(doc: Document, ood: dict[str, Any], dataset: str | None) -> None:
     """The PDCNN's extra class: how well it separates noise from the data's images."""
     rows = [
-        ["fresh Perlin noise called 'not a digit'", number(ood.get("noise_called_not_a_digit"))],
-        ["MNIST test digits called 'not a digit'", number(ood.get("digits_called_not_a_digit"))],
+        ["fresh Perlin noise called 'not a digit'", number(ood.get("noise_called_noise"))],
+        ["MNIST test digits called 'not a digit'", number(ood.get("images_called_noise"))],
         ["AUROC of P(not a digit), noise vs digits", number(ood.get("auroc"))],
     ]
     doc.add(
