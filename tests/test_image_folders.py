@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -252,7 +253,7 @@ def test_the_image_study_runs_on_a_colour_folder_and_its_report_says_so(tmp_path
     study = tmp_path / "photos.toml"
     study.write_text(
         f'[study]\nbudget = "quick"\n\n[classify]\ndata_dir = "{tmp_path / "photos"}"\n'
-        'augment = ["crop", "flip"]\n',
+        'augment = ["crop", "flip"]\nspace = "pooled"\n',
         encoding="utf-8",
     )
     out = tmp_path / "study"
@@ -262,6 +263,9 @@ def test_the_image_study_runs_on_a_colour_folder_and_its_report_says_so(tmp_path
     assert results["classes"] == ["china", "flower"] and results["held_out_test"]["fraction"] == 0.2
     report = (out / "report.md").read_text()
     assert "Image classification: photos" in report and "held out by nndl" in report
+    assert "contour of the objective over ch1 and Nh1" in report  # the pooled space's pairs
+    linked = re.findall(r"!\[[^]]*\]\(([^)]+)\)", report)
+    assert len(linked) == 10 and all((out / p).is_file() for p in linked)
     figure = out / "classify" / "figures" / "figure_5_activation_maximization.png"
     assert figure.is_file()
 

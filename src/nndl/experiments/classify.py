@@ -275,6 +275,7 @@ def run_all(
         "search": {k: search.get(k) for k in SEARCH_KEYS},
         "ood": ood,
         "space": study.space,
+        "contours": study.search_space.contours,  # Figure 6's pairs of parameters
         "pruner": study.pruner,
     }
     if not study.task.is_mnist:  # MNIST's results keep the keys they always had

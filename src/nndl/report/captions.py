@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["MNIST_FIGURES", "REGRESSION_FIGURES", "in_words_of"]
+__all__ = ["MNIST_FIGURES", "REGRESSION_FIGURES", "contour_figures", "in_words_of"]
 
 REGRESSION_FIGURES = [
     (
@@ -29,12 +29,6 @@ MNIST_FIGURES = [
         "figure_5_activation_maximization.png",
         "Figure 5: inputs that maximize each output neuron, per net",
     ),
-    (
-        "figure_6_contour_channels.png",
-        "Figure 6: contour of the objective over the channels of conv layers 1-2",
-    ),
-    ("figure_6_contour_linear.png", "Figure 6: contour over the two linear layer sizes"),
-    ("figure_6_contour_lr_wd.png", "Figure 6: contour over learning rate and weight decay"),
     ("figure_6_importances.png", "Figure 6: hyperparameter importances"),
     (
         "figure_7_feature_maps.png",
@@ -44,6 +38,15 @@ MNIST_FIGURES = [
     ("figure_8_fcn_weights.png", "Figure 8: FCN first-layer weights as 28x28 images"),
     ("confusion_matrix.png", "Confusion matrix of the best net on the test set"),
 ]
+
+
+def contour_figures(contours: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Figure 6's contour plots, one per pair of the search space's parameters, as
+    ``(file, caption)`` (before the importances, in the space's order)."""
+    return [
+        (f"figure_6_contour_{name}.png", f"Figure 6: contour of the objective over {p} and {q}")
+        for name, (p, q) in contours.items()
+    ]
 
 
 def in_words_of(dataset: str | None, text: str) -> str:

@@ -197,8 +197,8 @@ class PooledCNNSpace(SearchSpace):
     study = "classify"
     columns = ("blocks", "ch1", "batch_norm", "p1", "Nh1", "lr", "weight_decay", "augment")
     contours: ClassVar[dict[str, list[str]]] = {
-        "channels": ["ch1", "blocks"],
-        "linear": ["Nh1", "p1"],
+        "widths": ["ch1", "Nh1"],
+        "dropout_lr": ["p1", "lr"],
         "lr_wd": ["lr", "weight_decay"],
     }
 
