@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["MNIST_FIGURES", "REGRESSION_FIGURES", "contour_figures", "in_words_of"]
+__all__ = ["MNIST_FIGURES", "REGRESSION_FIGURES", "image_figures", "in_words_of"]
 
 REGRESSION_FIGURES = [
     (
@@ -40,13 +40,15 @@ MNIST_FIGURES = [
 ]
 
 
-def contour_figures(contours: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """Figure 6's contour plots, one per pair of the search space's parameters, as
-    ``(file, caption)`` (before the importances, in the space's order)."""
-    return [
+def image_figures(contours: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """The image study's figures as ``(file, caption)``: Figure 6 has a contour plot per pair
+    of the search space's parameters (``contours``), before its importances."""
+    at = next(i for i, (name, _) in enumerate(MNIST_FIGURES) if "importances" in name)
+    pairs = [
         (f"figure_6_contour_{name}.png", f"Figure 6: contour of the objective over {p} and {q}")
         for name, (p, q) in contours.items()
     ]
+    return [*MNIST_FIGURES[:at], *pairs, *MNIST_FIGURES[at:]]
 
 
 def in_words_of(dataset: str | None, text: str) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from nndl.report import reference as ref
-from nndl.report.captions import MNIST_FIGURES, REGRESSION_FIGURES, contour_figures, in_words_of
+from nndl.report.captions import REGRESSION_FIGURES, image_figures, in_words_of
 from nndl.report.document import Document, Figure, Heading, Paragraph, Table
 
 __all__ = [
@@ -182,9 +182,7 @@ def classify_section(doc: Document, cls: dict[str, Any], budget: str = "") -> No
         )
     )
     _noise_class(doc, ood, dataset)
-    at = next(i for i, (name, _) in enumerate(MNIST_FIGURES) if "importances" in name)
-    figures = [*MNIST_FIGURES[:at], *contour_figures(cls.get("contours", {})), *MNIST_FIGURES[at:]]
-    for name, text in figures:
+    for name, text in image_figures(cls.get("contours", {})):
         doc.add(Figure(Path("classify/figures") / name, in_words_of(dataset, text)))
 
 
