@@ -1,8 +1,8 @@
 """Out-of-distribution measures: does a net call noise "not a digit", and digits digits?
 
 ``auroc`` and ``confusion_matrix`` are scikit-learn's (``roc_auc_score``, ``confusion_matrix``)
-on tensors; ``noise_class_measures`` scores the PDCNN's noise class ("not a digit" on MNIST) on noise
-against the data's images.
+on tensors; ``noise_class_measures`` scores the PDCNN's noise class ("not a digit" on MNIST)
+on noise against the data's images.
 """
 
 from __future__ import annotations

@@ -210,7 +210,7 @@ def _noise_images(study: ClassifyStudy) -> torch.Tensor:
 
 
 def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str, Any]:
-    """Figures 4, 5, 7, 8, the best net's confusion matrix, and the not-a-digit measures."""
+    """Figures 4, 5, 7, 8, the best net's confusion matrix, and the noise class's measures."""
     from nndl.evaluation.ood import confusion_matrix, noise_class_measures
     from nndl.experiments.jobs import task_for_arch
     from nndl.viz import classification as cls
@@ -240,8 +240,8 @@ def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str,
     best = models.get("best", models["dcnn"])
     cm = confusion_matrix(best, test_x, test_y, num_classes=len(task.class_names))
     save_figure(cls.plot_confusion_matrix(cm, task.class_names), fig / "confusion_matrix.png")
-    digits = test_x[: study.budget.ood_images * 5]
-    return noise_class_measures(models["pdcnn"], digits, noise, label=len(task.class_names))
+    images = test_x[: study.budget.ood_images * 5]
+    return noise_class_measures(models["pdcnn"], images, noise, label=len(task.class_names))
 
 
 SEARCH_KEYS = (

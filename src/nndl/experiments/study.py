@@ -36,7 +36,6 @@ BUILT_IN = (
     "nndl.experiments.classify",
     "nndl.experiments.tabular",
 )
-_NOT_OPTIONS = {"out", "device", "budget", "seed", "quiet", "store_dir"}
 S = TypeVar("S", bound="type[Study]")
 
 
@@ -87,7 +86,8 @@ class Study:
     @classmethod
     def options(cls) -> set[str]:
         """The keys its study-file section takes."""
-        return {f.name for f in dataclasses.fields(cls)} - _NOT_OPTIONS
+        common = {f.name for f in dataclasses.fields(Study)} - {"sampler_seed"}
+        return {f.name for f in dataclasses.fields(cls)} - common
 
     @classmethod
     def create(
