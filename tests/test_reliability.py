@@ -123,6 +123,18 @@ CASES = [
         "lr",
     ),
     Case(
+        "best-before-search",
+        ["regression", "best", "--quick", "--out", "unsearched"],
+        2,
+        "run `nndl regression search` first",
+    ),
+    Case(
+        "classify-best-before-search",
+        ["classify", "best", "--quick", "--out", "unsearched_images"],
+        2,
+        "run `nndl classify search` first",
+    ),
+    Case(
         "classify-params-list",
         ["classify", "best", "--out", "study", "--params", "list.json"],
         1,

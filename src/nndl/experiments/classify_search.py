@@ -7,7 +7,6 @@ import collections
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nndl._inputs import read_json_object
 from nndl._io import write_json
 from nndl.errors import ConfigError
 from nndl.search.spaces import Run
@@ -174,7 +173,15 @@ def _check_searched(study: ClassifyStudy) -> None:
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         names = [s.study_name for s in optuna.get_all_study_summaries(resolve_storage(spec)[0])]
     if names and spec.name not in names:
-        found = ", ".join(n.removeprefix("nndl-classify-search-") for n in names)
+        prefix = spec.name.removesuffix(study.space)
+        found = ", ".join(n.removeprefix(prefix) for n in names if n.startswith(prefix))
+        if not found:
+            raise ConfigError(
+                "best",
+                [
+                    f"{study.home} holds another study's search ({', '.join(names)}); give another --out"
+                ],
+            )
         raise ConfigError(
             "best",
             [
@@ -186,19 +193,12 @@ def _check_searched(study: ClassifyStudy) -> None:
 
 def best_params(study: ClassifyStudy, params_file: str | None) -> Run:
     """Parameters from a JSON file, else the best completed trial of the search."""
-    if params_file is not None:
-        params = read_json_object(params_file, "--params")
-        return study.search_space.from_params(params, f"--params {params_file}")
-    from nndl.search.study import open_study, summarize
+    from nndl.search.study import open_study
 
-    _check_searched(study)
-    summary = summarize(open_study(_study_spec(study)), 0.0)
-    if not summary["completed"]:
-        raise ConfigError(
-            "best",
-            [
-                f"no completed trial in the search of {study.home}; run `nndl classify search` "
-                "first or give --params FILE"
-            ],
-        )
-    return study.search_space.run(dict(summary["best_params"]))
+    def search() -> Any:
+        _check_searched(study)
+        return open_study(_study_spec(study))
+
+    return study.search_space.chosen(
+        params_file, search, where=str(study.home), command="nndl classify search"
+    )

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nndl._inputs import read_json_object
 from nndl._io import write_json
 from nndl.data.tensors import TensorData
-from nndl.errors import ConfigError
 from nndl.search.spaces import Run
 
 if TYPE_CHECKING:
@@ -83,24 +81,14 @@ def export_search_csv(study: RegressionStudy) -> int:
 
 def best_params(study: RegressionStudy, params_file: str | None) -> Run:
     """Parameters from a JSON file, else the best completed trial of the study."""
-    space = study.search_space
-    if params_file is not None:
-        return space.from_params(
-            read_json_object(params_file, "--params"), f"--params {params_file}"
-        )
-    from nndl.search.study import open_study, summarize
+    from nndl.search.study import open_study
 
-    data = study.task.points()[0]
-    summary = summarize(open_study(_study_spec(study, data)), 0.0)
-    if not summary["completed"]:
-        raise ConfigError(
-            "best",
-            [
-                f"no completed trial in the study of {study.home}; run `nndl regression "
-                "search` first or give --params FILE"
-            ],
-        )
-    return space.run(dict(summary["best_params"]))
+    return study.search_space.chosen(
+        params_file,
+        lambda: open_study(_study_spec(study, study.task.points()[0])),
+        where=str(study.home),
+        command="nndl regression search",
+    )
 
 
 def runner_ups(study: RegressionStudy, best: Run, count: int) -> list[tuple[Run, int]]:

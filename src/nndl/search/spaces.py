@@ -111,6 +111,34 @@ class SearchSpace(ABC):
         except ConfigError as exc:
             raise ConfigError(source, exc.problems) from None
 
+    def chosen(
+        self,
+        params_file: str | None,
+        search: Callable[[], optuna.Study],
+        *,
+        where: str,
+        command: str,
+    ) -> Run:
+        """The run of ``params_file`` (a JSON object of this space's parameters) when given,
+        else of the best completed trial of ``search()``, the search in the folder ``where``
+        that ``command`` runs (both named in the error when it completed nothing)."""
+        from nndl._inputs import read_json_object
+
+        if params_file is not None:
+            params = read_json_object(params_file, "--params")
+            return self.from_params(params, f"--params {params_file}")
+        done = search().get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if not done:
+            raise ConfigError(
+                "best",
+                [
+                    f"no completed trial in the search of {where}; run `{command}` first or "
+                    "give --params FILE"
+                ],
+            )
+        best = min(done, key=lambda t: float("inf") if t.value is None else t.value)
+        return self.run(dict(best.params))
+
     def describe(self) -> dict[str, Any]:
         """The space for the study's settings and the report (default: its name and columns)."""
         return {"name": self.name, "columns": list(self.columns)}
