@@ -47,6 +47,7 @@ def test_a_table_is_searched_refit_scored_and_its_net_predicts(tmp_path: Path) -
     assert sorted(p.name for p in out.iterdir()) == [
         "best_params.json",
         "confusion_matrix.png",
+        "loss_curves.png",
         "metrics.json",
         "model.pt",
         "search.csv",
@@ -102,10 +103,11 @@ def test_a_study_file_runs_the_tabular_study_and_reports_it(tmp_path: Path) -> N
     assert tabular["test_accuracy"] > 0.6 and tabular["classes"] == sorted(tabular["classes"])
     assert sum(map(sum, tabular["confusion_matrix"])) == 30  # every test row counted once
     assert results["budget_settings"]["tabular"]["trials"] == 4
+    assert 1 <= tabular["best_epoch"] <= tabular["epochs"] <= 10  # the quick budget's epochs
     report = (out / "report.md").read_text()
-    assert (
-        "Tabular classification" in report and (out / "tabular" / "confusion_matrix.png").is_file()
-    )
+    assert "Tabular classification" in report
+    for figure in ("confusion_matrix.png", "loss_curves.png"):
+        assert f"tabular/{figure}" in report and (out / "tabular" / figure).is_file()
     assert (out / "tabular" / "model.pt").is_file()
 
 

@@ -150,14 +150,18 @@ def add_params_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_table_flags(parser: Any) -> None:
-    """The CSV data flags of ``train`` and the regression study (a parser or an argument group)."""
+def add_table_flags(parser: Any, *, standardize: bool = True) -> None:
+    """The CSV data flags of ``train``, the regression study and the tabular search (a parser
+    or an argument group; ``standardize``: with ``--standardize``, which only regression
+    takes)."""
     parser.add_argument("--train-csv", help="training rows, a CSV with a header")
     parser.add_argument("--test-csv", help="test rows, the same columns")
     parser.add_argument(
         "--inputs", type=name_list, help="input columns, e.g. age,bmi (default: all but --target)"
     )
     parser.add_argument("--target", help="target column (default: label, else the last column)")
+    if not standardize:
+        return
     parser.add_argument(
         "--standardize",
         action=argparse.BooleanOptionalAction,

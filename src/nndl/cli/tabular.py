@@ -15,10 +15,10 @@ def add_parser(commands: Any) -> None:
         "search a classifier for a CSV table with stratified folds and pruning (lr, weight "
         "decay, hidden layers, batch size, learning-rate schedule); refit the best on every "
         "training row, score it on the test file: search.csv, best_params.json, metrics.json, "
-        "model.pt"
+        "model.pt, confusion_matrix.png, loss_curves.png"
     )
     sub = parts.add_parser("search", help=text, description=text)
-    add_table_flags(sub)
+    add_table_flags(sub, standardize=False)
     sub.add_argument("--trials", type=positive_int, default=20, help="trials (default 20)")
     sub.add_argument("--folds", type=positive_int, default=5, help="stratified folds (default 5)")
     sub.add_argument("--epochs", type=positive_int, default=100, help="maximum epochs per fit")

@@ -4,8 +4,9 @@ The training file's rows are cross-validated in stratified folds (cut once for t
 search); each trial's folds go to Optuna's median pruner; the best parameters are refit on
 every training row and scored on the test file. The folder holds the trials
 (``search.csv``, scikit-learn's ``cv_results_`` by rank), ``best_params.json``,
-``metrics.json``, the refit net (``model.pt``, which ``nndl predict`` applies to raw rows)
-and its confusion matrix on the test rows (``confusion_matrix.png``). ``nndl tabular search``
+``metrics.json``, the refit net (``model.pt``, which ``nndl predict`` applies to raw rows),
+its confusion matrix on the test rows (``confusion_matrix.png``) and its training and
+validation loss per epoch (``loss_curves.png``). ``nndl tabular search``
 runs it alone; a study file's ``[tabular]`` section runs it as a study (:class:`TabularStudy`).
 """
 
@@ -122,13 +123,14 @@ def search_table(
     metrics = _metrics(search, float(best.score(sx, names[sy])))
     counts = _confusion(best, sx, names[sy], classes=classes)
     metrics["confusion_matrix"] = counts.tolist()
+    metrics.update(epochs=len(best.history_), best_epoch=best.best_epoch_)
     best.feature_names_in_ = np.asarray(columns["inputs"], dtype=object)  # predict by column
     with staged_folder(out) as staging:
         write_text(staging / "search.csv", _trials_csv(search.cv_results_))
         write_json(staging / "best_params.json", _plain(search.best_params_))
         write_json(staging / "metrics.json", metrics)
         best.save(staging / "model.pt")
-        _save_confusion(counts, classes, staging / "confusion_matrix.png")
+        _save_figures(best, counts, classes, folder=staging)
     return metrics
 
 
@@ -138,13 +140,19 @@ def _confusion(best: Any, x: np.ndarray, labels: np.ndarray, *, classes: Any) ->
     return confusion_matrix(labels, best.predict(x), labels=np.asarray(classes, dtype=object))
 
 
-def _save_confusion(counts: np.ndarray, classes: Any, path: Path) -> None:
+def _save_figures(best: Any, counts: np.ndarray, classes: Any, *, folder: Path) -> None:
+    """The best net's confusion matrix on the test rows and its refit's loss curves."""
     import torch
 
     from nndl.viz._mpl import save_figure
     from nndl.viz.classification import plot_confusion_matrix
+    from nndl.viz.curves import loss_curves, plot_loss_curves
 
-    save_figure(plot_confusion_matrix(torch.from_numpy(counts), list(classes)), path)
+    matrix = plot_confusion_matrix(torch.from_numpy(counts), list(classes))
+    save_figure(matrix, folder / "confusion_matrix.png")
+    curves = loss_curves(best.history_, best.best_epoch_)
+    title = f"best net on the training rows ({best.val_fraction:.0%} held out for validation)"
+    save_figure(plot_loss_curves(curves, title), folder / "loss_curves.png")
 
 
 def _search(*, trials: int, folds: int, max_epochs: int, seed: int, storage: str | None) -> Any:

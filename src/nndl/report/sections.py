@@ -244,3 +244,10 @@ def tabular_section(doc: Document, tab: dict[str, Any], budget: str = "") -> Non
             "Confusion matrix of the best net on the test rows (rows: true class).",
         )
     )
+    doc.add(
+        Figure(
+            Path("tabular/loss_curves.png"),
+            f"The best net's cross-entropy per epoch as it was refit (stopped at epoch "
+            f"{tab.get('epochs')}, its weights from epoch {tab.get('best_epoch')}).",
+        )
+    )
