@@ -106,17 +106,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.datasets):
             start = time.perf_counter()
-            train, test, info = dataset(seed)
-            folder = Path(tmp) / f"d{seed}"
-            result = run_one(folder, train, test, budget, info["gaps"], {"space": "smooth"})
-            study = RegressionStudy(
-                out=folder / "run",
-                train_csv=str(folder / "train.csv"),
-                test_csv=str(folder / "test.csv"),
-                quiet=True,
-                space="smooth",
-                budget=budget,
-            )
+            result, study = studied(Path(tmp) / f"d{seed}", seed, budget)
             epochs = _refit_epochs(study)
             row = {**answers(study, epochs), "gp": result["gp"], "study": result["refit"]}
             rows[f"d{seed}"] = row
@@ -132,6 +122,23 @@ def main() -> None:
     print(f"datasets where a variant beats refit m5: {wins}")
     record("regression_answers", {"rows": rows, "mean": mean, "wins_over_refit_m5": wins})
     print(machine())
+
+
+def studied(
+    folder: Path, seed: int, budget: RegressionBudget
+) -> tuple[dict[str, Any], RegressionStudy]:
+    """Dataset ``seed``'s study run in ``folder`` (the smooth space): its rows and the study."""
+    train, test, info = dataset(seed)
+    result = run_one(folder, train, test, budget, info["gaps"], {"space": "smooth"})
+    study = RegressionStudy(
+        out=folder / "run",
+        train_csv=str(folder / "train.csv"),
+        test_csv=str(folder / "test.csv"),
+        quiet=True,
+        space="smooth",
+        budget=budget,
+    )
+    return result, study
 
 
 def _refit_epochs(study: RegressionStudy) -> int:
