@@ -171,7 +171,10 @@ def main() -> None:
         "--datasets", type=int, default=15, help="how many (the first 10: the original shapes)"
     )
     parser.add_argument(
-        "--trials", type=int, default=20, help="completed search trials per dataset"
+        "--trials",
+        type=int,
+        default=REGRESSION["default"].trials,
+        help="completed search trials per dataset (default: the default budget's)",
     )
     parser.add_argument("--quick", action="store_true", help="the quick budget (a smoke run)")
     parser.add_argument("--space", default="smooth", help="the search space (smooth, report)")
