@@ -73,8 +73,9 @@ def test_default_budget_searches_multi_fidelity_and_trains_nets_like_the_report(
     # a study's own space and pruner win over the budget's
     own = cls.ClassifyStudy(Path("x"), space="report", pruner="none")
     assert (own.space, own.pruner) == ("report", "none")
+    # the regression study's default: the report's protocol, the smooth space, 20 trials
     assert regression_budget("default") == replace(
-        regression_budget("report"), name="default", space="smooth"
+        regression_budget("report"), name="default", space="smooth", trials=20
     )
 
 
