@@ -123,12 +123,13 @@ class SearchSpace(ABC):
         else of the best completed trial of ``search()``, the search in the folder ``where``
         that ``command`` runs (both named in the error when it completed nothing)."""
         from nndl._inputs import read_json_object
+        from nndl.search.study import summarize
 
         if params_file is not None:
             params = read_json_object(params_file, "--params")
             return self.from_params(params, f"--params {params_file}")
-        done = search().get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-        if not done:
+        summary = summarize(search(), 0.0)
+        if not summary["completed"]:
             raise ConfigError(
                 "best",
                 [
@@ -136,8 +137,7 @@ class SearchSpace(ABC):
                     "give --params FILE"
                 ],
             )
-        best = min(done, key=lambda t: float("inf") if t.value is None else t.value)
-        return self.run(dict(best.params))
+        return self.run(dict(summary["best_params"]))
 
     def describe(self) -> dict[str, Any]:
         """The space for the study's settings and the report (default: its name and columns)."""
