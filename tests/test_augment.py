@@ -17,6 +17,7 @@ from nndl.errors import ConfigError
 from nndl.experiments.budgets import CLASSIFY
 from nndl.experiments.classify import ClassifyStudy, run_best
 from nndl.search.classify import ClassifySearchJob
+from nndl.search.spaces import get_space
 from nndl.tasks.base import make_task
 from user_data import FASHION_DIR
 
@@ -100,11 +101,22 @@ POOLED = {"blocks": 3, "ch1": 16, "batch_norm": True, "p1": 0.2, "Nh1": 64, "lr"
 def test_the_pooled_search_trains_each_trial_with_the_augmentation_it_chose() -> None:
     job = ClassifySearchJob(str(FASHION_DIR), "pooled", max_epochs=1, train_limit=600, n_folds=1)
     study = optuna.create_study()
-    for augment in ("none", "crop,flip", "none"):
+    for augment in ("flip", "crop,flip", "flip"):
         study.enqueue_trial({**POOLED, "weight_decay": 1e-5, "augment": augment})
     study.optimize(job.make_objective(), n_trials=3)
-    plain, augmented, again = (t.user_attrs["avg_val_loss"] for t in study.trials)
-    assert plain == again != augmented  # the same seed: only the augmentation differs
+    flipped, cropped, again = (t.user_attrs["avg_val_loss"] for t in study.trials)
+    assert flipped == again != cropped  # the same seed: only the augmentation differs
+
+
+def test_the_pooled_search_samples_only_augmented_regularised_nets() -> None:
+    space = get_space("pooled", "classify")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    runs = [space.suggest(study.ask()) for _ in range(40)]
+    assert {run.params["augment"] for run in runs} == {"flip", "crop,flip"}
+    assert min(run.params["p1"] for run in runs) >= 0.2
+    assert space.from_params({**POOLED, "weight_decay": 1e-5, "augment": "none"}).task == {
+        "augment": ()
+    }  # a params file may still train without augmentation
 
 
 @needs_fashion
@@ -122,3 +134,4 @@ def test_the_best_pooled_net_is_refit_with_its_pooling_norm_and_augmentation(
     assert config["task_options"]["augment"] == ["flip"]
     schedule = [config["train"][k] for k in ("lr_schedule", "lr_step", "lr_factor")]
     assert schedule == ["plateau", 3, 0.2]  # the space's rate cut, as the trials trained
+    assert config["train"]["monitor"] == "val_accuracy"  # kept at its best accuracy

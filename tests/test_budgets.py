@@ -83,7 +83,7 @@ def test_default_budget_on_other_image_data_searches_pooled_nets_on_fewer_images
     study = cls.ClassifyStudy(Path("x"), data_dir=str(FASHION_DIR))  # any image set but MNIST
     dataset = classify_budget("default").dataset
     assert dataset is not None and study.budget == replace(dataset, dataset=None)
-    assert (study.space, study.pruner, study.budget.max_epochs) == ("pooled", "hyperband", 40)
+    assert (study.space, study.pruner, study.budget.max_epochs) == ("pooled", "hyperband", 50)
     job = _search_job(study)
     assert (job.train_limit, job.max_epochs, job.max_macs) == (15_000, 10, 55 * DCNN_MACS)
     assert _study_spec(study).settings["train_rows"] == 15_000

@@ -114,6 +114,14 @@ def test_any_torch_optimizer_loss_and_lr_schedule_by_name(tmp_path: Path) -> Non
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_monitoring_accuracy_on_numbers_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    flags = ["--patience", "5", "--monitor", "val_accuracy"]
+    bad = nndl("train", "--task", "regression", *flags, "--out", str(out))
+    assert bad.returncode == 2 and "class labels only; monitor val_loss" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (out / "model.pt").exists()
+
+
 def test_regression_run_on_user_csv_files(tmp_path: Path) -> None:
     lines = ["input,label"] + [f"{x / 10},{(x / 10) ** 2}" for x in range(-30, 30)]
     (tmp_path / "train.csv").write_text("\n".join(lines))

@@ -110,6 +110,25 @@ def test_classification_reports_accuracy() -> None:
     assert evolver.evaluate(TensorData(x[:192], y[:192]))["accuracy"] > 0.9
 
 
+def test_monitor_val_accuracy_keeps_the_epoch_of_best_validation_accuracy() -> None:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(256, 1, 28, 28, generator=g)
+    y = (x[:, :, :14].mean(dim=(1, 2, 3)) + 0.3 * torch.randn(256, generator=g) > 0).long()
+    config = TrainConfig(lr=3e-3, batch_size=32, max_epochs=12, patience=12, monitor="val_accuracy")
+    torch.manual_seed(0)
+    evolver = Evolver(create_model("fcn"), config)
+    val = TensorData(x[192:], y[192:])
+    history = evolver.fit(TensorData(x[:192], y[:192]), val)
+    accuracies = [row["val_accuracy"] for row in history.rows]
+    assert history.best_epoch == 1 + accuracies.index(max(accuracies))
+    assert evolver.evaluate(val)["accuracy"] == max(accuracies)  # that epoch's weights, back
+
+
+def test_an_unknown_monitor_names_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="monitor 'accuracy': must be one of val_loss, val_acc"):
+        TrainConfig(monitor="accuracy")
+
+
 def fit_once(seed: int) -> list[float]:
     torch.manual_seed(seed)
     config = dataclasses.replace(REG, max_epochs=5, seed=seed)

@@ -18,6 +18,7 @@ from nndl.cli._args import (
     out_dir,
 )
 from nndl.errors import UsageError
+from nndl.training.config import MONITORS
 
 # CLI flag -> (config field, the config kind it belongs to: "fcn", "cnn" or both)
 ARCH_FLAGS = {
@@ -65,6 +66,7 @@ def add_training_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("training (default: the report's settings for --arch)")
     group.add_argument("--epochs", type=integer, dest="max_epochs", help="maximum epochs")
     group.add_argument("--patience", type=integer, help="early stopping patience; 0 disables it")
+    group.add_argument("--monitor", choices=MONITORS, help="early stopping's measure (val_loss)")
     group.add_argument("--batch-size", type=integer)
     group.add_argument("--lr", type=number, help="learning rate")
     group.add_argument("--weight-decay", type=number)
@@ -255,6 +257,7 @@ _TRAIN_FLAGS = (
     "seed",
     "device",
     "val_fraction",
+    "monitor",
     "patience",
 )
 

@@ -35,7 +35,7 @@ BUDGET_NAMES = ("default", "report", "quick")
 # The default budget on image data other than MNIST (the pooled space): its search on a
 # quarter of Fashion-MNIST's training images, the nets and the best to fewer epochs, so that
 # the whole study fits 45 minutes on 2 cores (docs/results.md: Fashion-MNIST).
-DATASET_EPOCHS = 40
+DATASET_EPOCHS = 50
 DATASET_TRIALS = 30
 DATASET_SEARCH_EPOCHS = 10
 DATASET_SEARCH_ROWS = 15_000

@@ -160,6 +160,7 @@ class ClassifySearchJob:
 
         run, config = self._suggest(trial, shapes)
         settings = {"batch_size": self.batch_size, "patience": self.patience, **run.train}
+        settings["monitor"] = "val_loss"  # the objective: each fold at its lowest validation loss
         train = TrainConfig(
             **settings, max_epochs=self.max_epochs, seed=self.seed, device=self.device
         )

@@ -180,13 +180,27 @@ def _is_real(value: Any) -> bool:
 
 
 AUGMENT_CHOICES = {"none": (), "flip": ("flip",), "crop,flip": ("crop", "flip")}
-"""The pooled space's augmentation choices: the flat value (params, CSV) and the task's option."""
+"""The pooled space's augmentation values: the flat value (params, CSV) and the task's option."""
+
+SEARCHED_AUGMENT = ("flip", "crop,flip")
+"""The augmentation the pooled search chooses from. Not ``none``, nor dropout below 0.2: a
+trial (10 epochs on 12,000 images) cannot see what they cost at 40 epochs on 48,000, so the
+search ranked unaugmented, barely regularised nets first, which then overfit (Fashion-MNIST,
+docs/results.md: 16-32-64 without augmentation 0.9182, with flips 0.9266; the search's
+21-42-84 at dropout 0.04 0.9255, the same at 0.3 0.9283)."""
 
 PLATEAU = {"lr_schedule": "plateau", "lr_step": 3, "lr_factor": 0.2}
 """The pooled space's schedule. On Fashion-MNIST (docs/results.md) a constant rate's
 validation loss stalls by about epoch 20; the first cut gains about 0.5-1 point of test
 accuracy before early stopping ends the training (a cosine schedule gained nothing: early
 stopping ended it before its rate was low)."""
+
+KEEP = {"monitor": "val_accuracy"}
+"""The pooled space's nets stop at, and keep, their best validation accuracy. After the rate's
+cut a net's validation loss rises (more confident where wrong) while its accuracy still climbs:
+the searched best on Fashion-MNIST kept at its lowest loss 0.9265 test accuracy, the same net
+at its highest accuracy 0.9293 (docs/results.md). The search's folds rank by the loss still
+(``ClassifySearchJob``)."""
 
 
 @register_space
@@ -195,10 +209,10 @@ class PooledCNNSpace(SearchSpace):
     padding 1), batch norm or not, the activation and a 2x2 max-pooling; 12-32 channels in the
     first block on a log scale, doubling with each block (4-53 x the report's DCNN in
     multiply-adds on 28 x 28 grey images, all under the default budget's limit of 55 x); one
-    hidden linear layer of 64-512 after dropout 0-0.5; lr and weight decay on log scales, the
-    rate cut by 5 after 3 epochs without a new best validation loss (``PLATEAU``); the
-    training batches flipped, cropped and flipped, or neither. Every sampled net is valid for
-    images of at least 8 x 8 pixels."""
+    hidden linear layer of 64-512 after dropout 0.2-0.5; lr and weight decay on log scales,
+    the rate cut by 5 after 3 epochs without a new best validation loss (``PLATEAU``); the
+    training batches flipped, or cropped and flipped (``SEARCHED_AUGMENT``; a params file may
+    also say ``none``). Every sampled net is valid for images of at least 8 x 8 pixels."""
 
     name = "pooled"
     study = "classify"
@@ -215,11 +229,11 @@ class PooledCNNSpace(SearchSpace):
                 "blocks": trial.suggest_int("blocks", 2, 3),
                 "ch1": trial.suggest_int("ch1", 12, 32, log=True),
                 "batch_norm": trial.suggest_categorical("batch_norm", [True, False]),
-                "p1": trial.suggest_float("p1", 0.0, 0.5),
+                "p1": trial.suggest_float("p1", 0.2, 0.5),
                 "Nh1": trial.suggest_int("Nh1", 64, 512, log=True),
                 "lr": trial.suggest_float("lr", 1e-4, 3e-3, log=True),
                 "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-3, log=True),
-                "augment": trial.suggest_categorical("augment", list(AUGMENT_CHOICES)),
+                "augment": trial.suggest_categorical("augment", list(SEARCHED_AUGMENT)),
             }
         )
 
@@ -239,6 +253,7 @@ class PooledCNNSpace(SearchSpace):
             "lr": float(params["lr"]),
             "weight_decay": float(params["weight_decay"]),
             **PLATEAU,
+            **KEEP,
         }
         augment = params["augment"]
         if augment not in AUGMENT_CHOICES:
@@ -251,10 +266,11 @@ class PooledCNNSpace(SearchSpace):
             "blocks": [2, 3],
             "ch1": [12, 32, "log"],
             "batch_norm": [True, False],
-            "p1": [0.0, 0.5],
+            "p1": [0.2, 0.5],
             "Nh1": [64, 512, "log"],
             "lr": ["1e-4", "3e-3", "log"],
             "weight_decay": ["1e-6", "1e-3", "log"],
-            "augment": list(AUGMENT_CHOICES),
+            "augment": list(SEARCHED_AUGMENT),
             "schedule": "plateau: lr x 0.2 after 3 epochs without a new best",
+            "keep": "the best validation accuracy (the search: the validation loss)",
         }

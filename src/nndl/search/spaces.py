@@ -46,6 +46,7 @@ TRAIN_KEYS = (
     "weight_decay",
     "batch_size",
     "patience",
+    "monitor",
     "optimizer",
     "momentum",
     "lr_schedule",

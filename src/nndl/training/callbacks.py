@@ -45,11 +45,15 @@ class Callback:
 def _monitored(callback: EarlyStopping | Checkpoint, log: dict[str, float]) -> float:
     """The value a callback watches; a clear error when the epoch has none (no validation set)."""
     if callback.monitor not in log:
+        hint = (
+            "accuracy is measured for class labels only; monitor val_loss"
+            if "val_loss" in log
+            else "give fit() a validation set, or train without it (patience=None)"
+        )
         raise ConfigError(
             type(callback).__name__,
             [
-                f"monitor {callback.monitor!r} is not measured: the epoch has {', '.join(log)}; "
-                "give fit() a validation set, or train without it (patience=None)"
+                f"monitor {callback.monitor!r} is not measured: the epoch has {', '.join(log)}; {hint}"
             ],
         )
     return log[callback.monitor]

@@ -15,6 +15,7 @@ __all__ = [
     "LOSSES",
     "LR_SCHEDULES",
     "MAX_SEED",
+    "MONITORS",
     "OPTIMIZERS",
     "TrainConfig",
     "check_seeds",
@@ -29,6 +30,8 @@ OPTIMIZERS = ("adam", "sgd")
 LOSSES = ("auto", "mse", "cross_entropy")
 """The losses nndl names itself; any other ``torch.nn`` loss is taken by name too."""
 LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
+MONITORS = ("val_loss", "val_accuracy")
+"""What early stopping may watch: the validation loss (its minimum) or accuracy (maximum)."""
 DEVICE_PATTERN = re.compile(r"^(cpu|auto|mps|cuda(:\d+)?)$")
 DEVICE_NAMES = "cpu, cuda, cuda:N, mps or auto"
 """The device names nndl accepts: the pattern, and its wording in error messages."""
@@ -57,9 +60,13 @@ class TrainConfig:
         lr_factor: the decay's factor, in (0, 1).
         batch_size: training batch size, >= 1.
         max_epochs: upper bound on epochs, >= 1.
-        patience: early stopping after this many epochs without a new validation minimum;
+        patience: early stopping after this many epochs without a new best of ``monitor``;
             ``None`` trains for ``max_epochs``.
-        min_delta: an improvement must beat the best validation loss by more than this.
+        min_delta: an improvement must beat the best of ``monitor`` by more than this.
+        monitor: what early stopping watches, and whose best epoch's weights the net keeps:
+            ``val_loss`` (the lowest validation loss) or ``val_accuracy`` (the highest
+            validation accuracy; classification only). The ``plateau`` schedule always
+            watches the loss.
         seed: seeds the batch order and dropout; nndl's jobs and k-fold also build the net
             after ``torch.manual_seed(seed)`` (the Evolver gets a net already built).
         device: ``cpu``, ``cuda``, ``cuda:N``, ``mps`` or ``auto`` (a GPU when there is one).
@@ -82,6 +89,7 @@ class TrainConfig:
     max_epochs: int = 100
     patience: int | None = 10
     min_delta: float = 0.0
+    monitor: str = "val_loss"
     seed: int = 0
     device: str = "cpu"
     val_fraction: float = 0.2
@@ -131,6 +139,8 @@ class TrainConfig:
             problems.append(
                 f"lr_schedule {self.lr_schedule!r}: must be one of {', '.join(LR_SCHEDULES)}"
             )
+        if self.monitor not in MONITORS:
+            problems.append(f"monitor {self.monitor!r}: must be one of {', '.join(MONITORS)}")
         if not DEVICE_PATTERN.match(str(self.device)):
             problems.append(f"device {self.device!r}: must be {DEVICE_NAMES}")
         return problems

@@ -99,7 +99,9 @@ class Evolver:
         if config.patience is not None and not any(
             isinstance(c, EarlyStopping) for c in self.callbacks
         ):
-            self._auto_stop = EarlyStopping(config.patience, config.min_delta)
+            self._auto_stop = EarlyStopping(
+                config.patience, config.min_delta, monitor=config.monitor
+            )
             self.callbacks.insert(0, self._auto_stop)
         self.batch_transform = batch_transform
         self.history = History()
