@@ -93,3 +93,20 @@ def test_the_regression_search_can_validate_on_blocks(tmp_path) -> None:  # type
     # the same folder with random folds is another study: refused, naming the setting
     again = subprocess.run([*search, *where], capture_output=True, text=True, env=env)
     assert again.returncode != 0 and "folds" in again.stderr, again.stderr
+
+
+def test_repeated_folds_train_twice_the_fold_nets_each_row_validated_twice() -> None:
+    import optuna
+    import torch
+
+    from nndl.data.tensors import TensorData
+    from nndl.search.regression import cross_validate, splitter
+    from nndl.search.spaces import get_space
+
+    x = np.linspace(-5, 5, 40)[:, None]
+    seen = np.concatenate([v for _, v in splitter("repeated", 5, 0).split(x)])
+    assert np.array_equal(np.bincount(seen), np.full(40, 2))
+    run = get_space("smooth", "regression").suggest(optuna.create_study().ask())
+    data = TensorData(torch.tensor(x).float(), torch.sin(torch.tensor(x)).float())
+    result = cross_validate(run, data, 3, folds="repeated")
+    assert len(result.folds) == 10

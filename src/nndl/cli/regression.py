@@ -57,10 +57,11 @@ def _data_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--folds",
-        choices=("random", "blocked"),
+        choices=("random", "blocked", "repeated"),
         default="random",
-        help="the search's and the best net's 5 folds: random rows (the report's), or blocked: "
-        "contiguous stretches of the inputs, validation that looks like a gap",
+        help="the search's and the best net's 5 folds: random rows (the report's); blocked: "
+        "contiguous stretches of the inputs, validation that looks like a gap; repeated: "
+        "random 5 folds cut twice (10 fold nets)",
     )
     parser.add_argument(
         "--no-batch-folds",

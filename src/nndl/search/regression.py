@@ -69,31 +69,39 @@ def cross_validate(
 ) -> CVResult:
     """Train ``run`` on ``k`` folds, batched as one ensemble (nets that stack) or one after the
     other; the net is sized for the data's input columns. ``folds``: ``random`` (shuffled
-    rows) or ``blocked`` (contiguous stretches of the inputs, :class:`BlockedKFold`)."""
+    rows), ``blocked`` (contiguous stretches of the inputs, :class:`BlockedKFold`) or
+    ``repeated`` (``k`` shuffled folds cut twice: 2k fold nets)."""
 
     config, train = _configs(run, data, max_epochs, seed=seed, device=device)
+    cv = splitter(folds, k, seed)
     validator = cross_validator(
         config,
         train,
-        k,
+        k if cv is None else cv.get_n_splits(),
         split_seed=seed,
         batched=None if batch_folds else False,
-        cv=splitter(folds, k, seed),
+        cv=cv,
     )
     return validator.run(data, on_fold_end)
 
 
-FOLDS = ("random", "blocked")
+FOLDS = ("random", "blocked", "repeated")
 
 
 def splitter(folds: str, k: int, seed: int) -> Any:
-    """The splitter ``folds`` names: None for nndl's shuffled folds, or :class:`BlockedKFold`."""
+    """The splitter ``folds`` names: None for nndl's shuffled folds, :class:`BlockedKFold`, or
+    scikit-learn's ``RepeatedKFold`` (two repeats, to rank configurations on twice the fold
+    nets: bench/regression_quality.py, docs/regression_choices.md)."""
     if folds not in FOLDS:
         from nndl.errors import ConfigError
 
         raise ConfigError("folds", [f"{folds!r}: must be one of {', '.join(FOLDS)}"])
     if folds == "random":
         return None
+    if folds == "repeated":
+        from sklearn.model_selection import RepeatedKFold
+
+        return RepeatedKFold(n_splits=k, n_repeats=2, random_state=seed)
     from nndl.data.folds import BlockedKFold
 
     return BlockedKFold(k, random_state=seed)
