@@ -184,10 +184,10 @@ AUGMENT_CHOICES = {"none": (), "flip": ("flip",), "crop,flip": ("crop", "flip")}
 
 SEARCHED_AUGMENT = ("flip", "crop,flip")
 """The augmentation the pooled search chooses from. Not ``none``, nor dropout below 0.2: a
-trial (10 epochs on 12,000 images) cannot see what they cost at 40 epochs on 48,000, so the
-search ranked unaugmented, barely regularised nets first, which then overfit (Fashion-MNIST,
-docs/results.md: 16-32-64 without augmentation 0.9182, with flips 0.9266; the search's
-21-42-84 at dropout 0.04 0.9255, the same at 0.3 0.9283)."""
+trial (10 epochs on 12,000 images) cannot see what their absence costs at 40 epochs on
+48,000, so the search ranked unaugmented, barely regularised nets first, which then overfit
+(Fashion-MNIST, docs/results.md: 16-32-64 without augmentation 0.9182, with flips 0.9266;
+the search's 21-42-84 at dropout 0.04 0.9255, the same at 0.3 0.9283)."""
 
 PLATEAU = {"lr_schedule": "plateau", "lr_step": 3, "lr_factor": 0.2}
 """The pooled space's schedule. On Fashion-MNIST (docs/results.md) a constant rate's

@@ -47,7 +47,7 @@ def _monitored(callback: EarlyStopping | Checkpoint, log: dict[str, float]) -> f
     if callback.monitor not in log:
         hint = (
             "accuracy is measured for class labels only; monitor val_loss"
-            if "val_loss" in log
+            if callback.monitor == "val_accuracy" and "val_loss" in log
             else "give fit() a validation set, or train without it (patience=None)"
         )
         raise ConfigError(
