@@ -135,3 +135,22 @@ def test_the_best_pooled_net_is_refit_with_its_pooling_norm_and_augmentation(
     schedule = [config["train"][k] for k in ("lr_schedule", "lr_step", "lr_factor")]
     assert schedule == ["plateau", 3, 0.2]  # the space's rate cut, as the trials trained
     assert config["train"]["monitor"] == "val_accuracy"  # kept at its best accuracy
+
+
+@needs_fashion
+def test_the_refit_trains_the_best_net_again_on_every_image_with_its_rate_cuts(
+    tmp_path: Path,
+) -> None:
+    budget = dataclasses.replace(CLASSIFY["quick"], max_epochs=20, train_limit=1200, refit=True)
+    study = ClassifyStudy(tmp_path, data_dir=str(FASHION_DIR), budget=budget, space="pooled")
+    run = study.search_space.run({**POOLED, "weight_decay": 1e-5, "augment": "flip"})
+    run = dataclasses.replace(run, train={**run.train, "lr": 0.05, "lr_step": 1})  # early cuts
+    row, _ = run_best(study, run)
+    best, refit = (tmp_path / "nets" / name for name in ("best", "refit"))
+    rates = [line.split(",")[4] for line in (best / "history.csv").read_text().splitlines()[1:]]
+    assert len(set(rates[: row["best_epoch"]])) > 1  # the best net's rate was cut
+    replayed = [line.split(",")[2] for line in (refit / "history.csv").read_text().splitlines()]
+    assert replayed[1:] == rates[: row["best_epoch"]] == rates[: row["refit"]["epochs"]]
+    data = [json.loads((p / "config.json").read_text())["data"] for p in (best, refit)]
+    assert [(d["train"], d["val"]) for d in data] == [(960, 240), (1200, 0)]
+    assert 0.1 < row["refit"]["test_accuracy"] <= 1 and row["refit"]["val_loss"] is None

@@ -114,6 +114,28 @@ def test_any_torch_optimizer_loss_and_lr_schedule_by_name(tmp_path: Path) -> Non
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_a_run_without_validation_trains_on_every_row_with_its_rate_milestones(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "run"
+    flags = ["--val-fraction", "0", "--lr-schedule", "multistep", "--lr-milestones", "2,4"]
+    result = nndl("train", "--task", "regression", "--epochs", "5", *flags, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    config = json.loads((out / "config.json").read_text())
+    assert (config["data"]["train"], config["data"]["val"]) == (100, 0)
+    rows = (out / "history.csv").read_text().splitlines()
+    assert rows[0] == "epoch,train_loss,lr,seconds"
+    assert [float(r.split(",")[2]) for r in rows[1:]] == pytest.approx(
+        [1e-3, 1e-3, 1e-4, 1e-4, 1e-5]
+    )
+    again = nndl("train", "--settings", str(out / "settings.toml"), "--out", str(tmp_path / "b"))
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "b" / "history.csv").read_text().count("0.0001,") == 2
+    bad = nndl("train", "--task", "regression", "--lr-milestones", "4,2", "--out", str(out))
+    assert bad.returncode == 2 and "lr_milestones" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+
+
 def test_monitoring_accuracy_on_numbers_is_one_line(tmp_path: Path) -> None:
     out = tmp_path / "run"
     flags = ["--patience", "5", "--monitor", "val_accuracy"]

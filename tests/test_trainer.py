@@ -12,6 +12,7 @@ from torch import nn
 
 from nndl.data.tensors import TensorData
 from nndl.errors import ConfigError, DataError
+from nndl.experiments.train import refit_settings
 from nndl.models import FCNConfig, build_model
 from nndl.training import (
     Callback,
@@ -151,6 +152,39 @@ def test_the_plateau_schedule_decays_after_lr_step_epochs_without_a_new_minimum(
     )
     rows = Evolver(net(1), plateau, [Flat()]).fit(regression()).rows
     assert [r["lr"] for r in rows] == pytest.approx([1e-2, 1e-2, 1e-2, 5e-3, 5e-3, 2.5e-3])
+
+
+def test_the_multistep_schedule_decays_after_each_milestone() -> None:
+    multistep = TrainConfig(
+        max_epochs=6, patience=None, lr=1e-2, lr_schedule="multistep", lr_milestones=[2, 5]
+    )
+    assert multistep.lr_milestones == (2, 5)  # a settings file's list
+    rows = Evolver(net(1), multistep).fit(regression()).rows
+    assert [r["lr"] for r in rows] == pytest.approx([1e-2, 1e-2, 1e-3, 1e-3, 1e-3, 1e-4])
+    for milestones, schedule in (((3, 3), "multistep"), ((), "multistep"), ((2,), "step")):
+        with pytest.raises(ConfigError, match="lr_milestones"):
+            TrainConfig(lr_schedule=schedule, lr_milestones=milestones)
+
+
+def test_a_refit_replays_the_plateau_cuts_before_the_best_epoch() -> None:
+    train = {"lr": 1e-2, "lr_schedule": "plateau", "lr_factor": 0.2, "monitor": "val_accuracy"}
+    rates = [1e-2, 1e-2, 1e-2, 2e-3, 2e-3, 4e-4, 4e-4, 8e-5]
+    refit = refit_settings(train, rates, 7)
+    assert refit == {
+        **train,
+        "max_epochs": 7,
+        "val_fraction": 0.0,
+        "patience": None,
+        "monitor": "val_loss",
+        "lr_schedule": "multistep",
+        "lr_milestones": (3, 5),
+    }
+    assert refit_settings(train, rates, 3)["lr_schedule"] == "constant"
+    cosine = refit_settings({**train, "lr_schedule": "cosine"}, rates, 4)
+    assert (cosine["lr_schedule"], cosine["max_epochs"]) == ("cosine", 4)
+    rows = Evolver(net(1), TrainConfig(**refit)).fit(regression()).rows
+    assert [r["lr"] for r in rows] == pytest.approx(rates[:7])  # trained on every row
+    assert "val_loss" not in rows[-1]
 
 
 def test_a_loss_by_name_or_callable() -> None:

@@ -18,7 +18,7 @@ from nndl.cli._args import (
     out_dir,
 )
 from nndl.errors import UsageError
-from nndl.training.config import MONITORS
+from nndl.training.config import LR_SCHEDULES, MONITORS
 
 # CLI flag -> (config field, the config kind it belongs to: "fcn", "cnn" or both)
 ARCH_FLAGS = {
@@ -77,14 +77,7 @@ def add_training_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--loss", help="the task's loss, or any torch.nn loss by name (huber, l1, smooth_l1, ...)"
     )
-    group.add_argument(
-        "--lr-schedule",
-        choices=("constant", "step", "cosine", "plateau"),
-        help="step: times --lr-factor every --lr-step epochs; cosine: to 0 over --epochs; "
-        "plateau: times --lr-factor after --lr-step epochs without a new validation minimum",
-    )
-    group.add_argument("--lr-step", type=integer, help="epochs per step or plateau (default 10)")
-    group.add_argument("--lr-factor", type=number, help="the schedule's factor (default 0.1)")
+    _add_schedule_flags(group)
     group.add_argument(
         "--seed", type=integer, help="seeds weights, batch order and dropout (default 0)"
     )
@@ -94,6 +87,21 @@ def add_training_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--split-seed", type=integer, default=0, help="seeds the validation split (default 0)"
+    )
+
+
+def _add_schedule_flags(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--lr-schedule",
+        choices=LR_SCHEDULES,
+        help="step: times --lr-factor every --lr-step epochs; multistep: times --lr-factor "
+        "after each of --lr-milestones; cosine: to 0 over --epochs; plateau: times "
+        "--lr-factor after --lr-step epochs without a new validation minimum",
+    )
+    group.add_argument("--lr-step", type=integer, help="epochs per step or plateau (default 10)")
+    group.add_argument("--lr-factor", type=number, help="the schedule's factor (default 0.1)")
+    group.add_argument(
+        "--lr-milestones", type=int_list, help="multistep's epochs, comma-separated: 25,30,34"
     )
 
 
@@ -254,6 +262,7 @@ _TRAIN_FLAGS = (
     "lr_schedule",
     "lr_step",
     "lr_factor",
+    "lr_milestones",
     "seed",
     "device",
     "val_fraction",

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
-import torch
 from torch import nn
 
 from nndl._io import write_json
@@ -123,10 +122,13 @@ def train_net(
     task = task_for_arch(study.task, arch)
     if task_options:
         task = task.with_options(**task_options)
+    config = train_config_for(task, arch, **settings)
+    if "patience" in settings and settings["patience"] is None:  # None: no early stopping
+        config = replace(config, patience=None)
     job = TrainJob(
         task,
         arch,
-        train_config_for(task, arch, **settings),
+        config,
         study.out / "nets" / (name or arch),
         model or {},
         quiet=study.quiet,
@@ -138,7 +140,7 @@ def train_net(
 
 ROW_KEYS = (
     *("train_loss", "val_loss", "test_accuracy", "test_loss"),
-    *("epochs", "stop_reason", "seconds_per_epoch"),
+    *("epochs", "best_epoch", "stop_reason", "seconds_per_epoch"),
 )
 """A Table 2 row: what each net's run reports."""
 
@@ -152,7 +154,9 @@ def run_nets(study: ClassifyStudy) -> tuple[dict[str, Any], dict[str, nn.Module]
 
 
 def run_best(study: ClassifyStudy, run: Run) -> tuple[dict[str, Any], nn.Module]:
-    """Retrain the best configuration on the 80/20 split: Table 2's "best" row."""
+    """Retrain the best configuration on the 80/20 split: Table 2's "best" row and its net.
+    With the budget's ``refit``, then on every training image for that net's best epoch count
+    (``refit_settings``): the row's ``refit``, and the net returned."""
     from nndl.models.configs import CNNConfig
     from nndl.models.registry import builder_kind
 
@@ -170,78 +174,34 @@ def run_best(study: ClassifyStudy, run: Run) -> tuple[dict[str, Any], nn.Module]
         study, arch, "best", model=fields, train=run.train, task_options=run.task
     )
     row["params"] = run.to_dict()
+    if study.budget.refit:
+        row["refit"], model = _refit(study, arch, fields, run=run, epochs=row["best_epoch"])
     return row, model
 
 
-def _probability_figures(
-    study: ClassifyStudy,
-    models: dict[str, nn.Module],
-    probe: torch.Tensor,
-    *,
-    names: tuple[str, ...],
-    first_label: int,
-) -> None:
-    """Figure 4 (class probabilities of a test image and two noise images) and Figure 5."""
-    from nndl.viz import actmax
-    from nndl.viz import classification as cls
-    from nndl.viz._mpl import save_figure
+def _refit(
+    study: ClassifyStudy, arch: str, fields: dict[str, Any], *, run: Run, epochs: int
+) -> tuple[dict[str, Any], nn.Module]:
+    import csv
 
-    mnist = study.task.is_mnist
-    first = f"MNIST test digit {first_label}" if mnist else f"test image: {names[first_label]}"
-    captions = [first, "Perlin noise", "Perlin noise"]
-    probs = cls.class_probabilities(models, probe, captions, class_names=() if mnist else names)
-    save_figure(cls.plot_class_probabilities(probs), study.figures / "figure_4_probabilities.png")
-    config = replace(actmax.ActMaxConfig(), steps=study.budget.actmax_steps)
-    classes, shape = range(len(study.task.class_names)), study.task.shapes()[0]
-    grid = actmax.activation_grid(models, config, classes, shape=shape)
-    save_figure(
-        actmax.plot_activation_grid(grid, names),
-        study.figures / "figure_5_activation_maximization.png",
-    )
+    from nndl.experiments.train import refit_settings
+
+    with open(study.out / "nets" / "best" / "history.csv", newline="") as f:
+        rates = [float(r["lr"]) for r in csv.DictReader(f)]
+    train = refit_settings(run.train, rates, epochs)
+    row, model = train_net(study, arch, "refit", model=fields, train=train, task_options=run.task)
+    row.update(val_loss=None, milestones=list(train.get("lr_milestones", ())))
+    return row, model
 
 
-def _noise_images(study: ClassifyStudy) -> torch.Tensor:
-    """Perlin noise shaped like the task's images (grey noise in every channel)."""
-    from nndl.data.perlin import PerlinNoise
-
-    channels, side, _ = study.task.shapes()[0]
-    noise = PerlinNoise(seed=study.seed + 1, size=side).sample(study.budget.ood_images)
-    return noise.expand(-1, channels, -1, -1)
-
-
-def run_figures(study: ClassifyStudy, models: dict[str, nn.Module]) -> dict[str, Any]:
-    """Figures 4, 5, 7, 8, the best net's confusion matrix, and the noise class's measures."""
-    from nndl.evaluation.ood import confusion_matrix, noise_class_measures
-    from nndl.experiments.jobs import task_for_arch
-    from nndl.viz import classification as cls
-    from nndl.viz._mpl import save_figure
-
-    task = study.task
-    data = task.load(0.2, study.seed, study.budget.train_limit)
-    test_x, test_y = data.test.x, data.test.y
-    names = task_for_arch(task, "pdcnn").class_names  # the data's classes and the extra one
-    noise = _noise_images(study)
-    fig = study.figures
-    probe = torch.cat([test_x[:1], noise[:2]])
-    shown = {k: m for k, m in models.items() if k != "best" or study.budget.name != "quick"}
-    _probability_figures(study, shown, probe, names=names, first_label=int(test_y[0]))
-    save_figure(
-        cls.plot_feature_maps(cls.feature_maps(models["cnn"], test_x[0])),
-        fig / "figure_7_feature_maps.png",
-    )
-    emb = cls.embedding(models["cnn"], test_x[:2000], test_y[:2000])
-    save_figure(
-        cls.plot_embedding(emb, "CNN penultimate features (PCA)"), fig / "figure_7_embedding.png"
-    )
-    save_figure(
-        cls.plot_first_layer_weights(cls.first_layer_weights(models["fcn"], task.shapes()[0])),
-        fig / "figure_8_fcn_weights.png",
-    )
-    best = models.get("best", models["dcnn"])
-    cm = confusion_matrix(best, test_x, test_y, num_classes=len(task.class_names))
-    save_figure(cls.plot_confusion_matrix(cm, task.class_names), fig / "confusion_matrix.png")
-    images = test_x[: study.budget.ood_images * 5]
-    return noise_class_measures(models["pdcnn"], images, noise, label=len(task.class_names))
+def _table_2(rows: dict[str, Any], best_row: dict[str, Any]) -> dict[str, Any]:
+    """results.json's ``nets``: Table 2's numbers of each net, the best's refit last."""
+    keys = ("train_loss", "val_loss", "test_accuracy")
+    table = {k: {m: r[m] for m in keys} for k, r in {**rows, "best": best_row}.items()}
+    if "refit" in best_row:  # the best net again on every training image
+        refit = best_row["refit"]
+        table["refit"] = {m: refit[m] for m in (*keys, "epochs", "milestones")}
+    return table
 
 
 SEARCH_KEYS = (
@@ -265,13 +225,11 @@ def run_all(
     with timed(timings, "classify best"):
         best_row, models["best"] = run_best(study, best_params(study, params_file))
     with timed(timings, "classify figures"):
+        from nndl.experiments.classify_figures import run_figures
+
         ood = run_figures(study, models)
-    table = {
-        k: {m: r[m] for m in ("train_loss", "val_loss", "test_accuracy")} for k, r in rows.items()
-    }
-    table["best"] = {m: best_row[m] for m in ("train_loss", "val_loss", "test_accuracy")}
     results = {
-        "nets": table,
+        "nets": _table_2(rows, best_row),
         "search": {k: search.get(k) for k in SEARCH_KEYS},
         "ood": ood,
         "space": study.space,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import platform
 from collections.abc import Callable
 from dataclasses import replace
@@ -173,7 +174,7 @@ def _settings(job: TrainJob, config: Any, data: TaskData, *, evolver: Evolver) -
         "data": {
             **data.info,
             "train": len(data.train),
-            "val": len(data.val),
+            "val": len(data.val) if data.val is not None else 0,
             "test": len(data.test),
         },
         "device": str(evolver.device),
@@ -191,3 +192,19 @@ def history_csv(history: History) -> str:
     writer.writeheader()
     writer.writerows(history.rows)
     return buffer.getvalue()
+
+
+def refit_settings(train: dict[str, Any], rates: list[float], epochs: int) -> dict[str, Any]:
+    """Training settings that refit a validated run's net on every training row: the same
+    settings for ``epochs`` (that run's best epoch count), no validation, no early stopping.
+    ``rates``: that run's learning rate of each epoch (its ``history.csv``). A ``plateau``
+    schedule cuts the rate when the validation loss stalls, which a refit cannot see: it
+    becomes ``multistep`` with the run's cuts (``constant`` if none came before ``epochs``).
+    Other schedules count epochs, so they stay (``cosine`` then anneals over ``epochs``)."""
+    settings = {**train, "max_epochs": epochs, "val_fraction": 0.0, "patience": None}
+    settings["monitor"] = "val_loss"  # nothing to monitor without validation
+    if settings.get("lr_schedule") == "plateau":
+        rates = rates[:epochs]
+        cuts = tuple(e for e, (a, b) in enumerate(itertools.pairwise(rates), 1) if b < a)
+        settings.update(lr_schedule="multistep" if cuts else "constant", lr_milestones=cuts)
+    return settings

@@ -77,10 +77,9 @@ SMOKE_RUN = (
 
 def _table_2(nets: dict[str, Any], smoke: bool = False) -> Table:
     rows = []
-    for name in (
-        ("fcn", "cnn", "dcnn", "pdcnn") if smoke else ("fcn", "cnn", "dcnn", "pdcnn", "best")
-    ):
-        ours, theirs = nets.get(name, {}), ref.TABLE_2[name]
+    names = ("fcn", "cnn", "dcnn", "pdcnn") if smoke else ("fcn", "cnn", "dcnn", "pdcnn", "best")
+    for name in (*names, "refit") if "refit" in nets and not smoke else names:
+        ours, theirs = nets.get(name, {}), ref.TABLE_2.get(name, {})
         keys = ("train_loss", "val_loss", "test_accuracy")
         rows.append(
             [name.upper()] + [number(ours.get(k)) for k in keys] + [number(theirs[k]) for k in keys]
@@ -172,8 +171,7 @@ def classify_section(doc: Document, cls: dict[str, Any], budget: str = "") -> No
                     "(stratified by class, seed 0); the folder has no test/."
                 )
             )
-    if smoke:
-        doc.add(Paragraph(SMOKE_RUN))
+    _table_notes(doc, cls["nets"], smoke)
     doc.add(_search_paragraph(cls, dataset))
     doc.add(
         Paragraph(
@@ -184,6 +182,22 @@ def classify_section(doc: Document, cls: dict[str, Any], budget: str = "") -> No
     _noise_class(doc, ood, dataset)
     for name, text in image_figures(cls.get("contours", {})):
         doc.add(Figure(Path("classify/figures") / name, in_words_of(dataset, text)))
+
+
+def _table_notes(doc: Document, nets: dict[str, Any], smoke: bool) -> None:
+    """Under Table 2: the smoke run's caveat, or what its REFIT row is."""
+    if smoke:
+        doc.add(Paragraph(SMOKE_RUN))
+    elif "refit" in nets:
+        refit = nets["refit"]
+        cuts = ", ".join(map(str, refit.get("milestones", []))) or "none"
+        doc.add(
+            Paragraph(
+                f"REFIT: the best net's configuration trained again on every training image "
+                f"(no validation) for {refit.get('epochs')} epochs, the best net's best epoch; "
+                f"its learning rate cut after the same epochs as the best net's ({cuts})."
+            )
+        )
 
 
 def _search_paragraph(cls: dict[str, Any], dataset: str | None) -> Paragraph:

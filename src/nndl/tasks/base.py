@@ -28,7 +28,7 @@ class TaskData:
     """A task's three parts as in-memory tensors, and a description of their sources."""
 
     train: TensorData
-    val: TensorData
+    val: TensorData | None  # None: every training row trains (``val_fraction=0``)
     test: TensorData
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -94,10 +94,13 @@ class Task(ABC):
         return extra
 
     def load(self, val_fraction: float, split_seed: int, limit: int | None = None) -> TaskData:
-        """The training rows split into train / validation by a seeded fraction, and the test rows."""
+        """The training rows split into train / validation by a seeded fraction, and the test rows;
+        ``val_fraction=0``: every training row trains, and there is no validation part."""
         from nndl.data.split import train_val_split
 
         full, test = self.points(limit)
+        if val_fraction == 0:
+            return TaskData(full, None, test, {**self.info(), "split_seed": split_seed})
         train_idx, val_idx = train_val_split(len(full), val_fraction, split_seed)
         info = {**self.info(), "split_seed": split_seed}
         return TaskData(full.subset(train_idx), full.subset(val_idx), test, info)

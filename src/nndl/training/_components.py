@@ -138,9 +138,11 @@ def make_schedule(optimizer: torch.optim.Optimizer, config: TrainConfig) -> Sche
             optimizer, factor=config.lr_factor, patience=config.lr_step
         )
         return lambda log: plateau.step(log.get("val_loss", log["train_loss"]))
-    scheduler: Any = (
-        lr_scheduler.StepLR(optimizer, config.lr_step, config.lr_factor)
-        if config.lr_schedule == "step"
-        else lr_scheduler.CosineAnnealingLR(optimizer, config.max_epochs)
-    )
+    scheduler: Any = {
+        "step": lambda: lr_scheduler.StepLR(optimizer, config.lr_step, config.lr_factor),
+        "multistep": lambda: lr_scheduler.MultiStepLR(
+            optimizer, list(config.lr_milestones), config.lr_factor
+        ),
+        "cosine": lambda: lr_scheduler.CosineAnnealingLR(optimizer, config.max_epochs),
+    }[config.lr_schedule]()
     return lambda log: scheduler.step()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import re
@@ -29,7 +30,7 @@ OPTIMIZERS = ("adam", "sgd")
 """The optimizers nndl names itself; any other ``torch.optim`` class is taken by name too."""
 LOSSES = ("auto", "mse", "cross_entropy")
 """The losses nndl names itself; any other ``torch.nn`` loss is taken by name too."""
-LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
+LR_SCHEDULES = ("constant", "step", "multistep", "cosine", "plateau")
 MONITORS = ("val_loss", "val_accuracy")
 """What early stopping may watch: the validation loss (its minimum) or accuracy (maximum)."""
 DEVICE_PATTERN = re.compile(r"^(cpu|auto|mps|cuda(:\d+)?)$")
@@ -53,11 +54,13 @@ class TrainConfig:
             loss by name (``"huber"``, ``"L1Loss"``), or a callable ``f(outputs, targets)``
             that returns the batch's mean loss.
         lr_schedule: ``constant``; ``step`` (times ``lr_factor`` every ``lr_step`` epochs);
-            ``cosine`` (annealed to 0 over ``max_epochs``); ``plateau`` (times ``lr_factor``
+            ``multistep`` (times ``lr_factor`` after each epoch of ``lr_milestones``); ``cosine`` (annealed to 0 over ``max_epochs``); ``plateau`` (times ``lr_factor``
             after ``lr_step`` epochs without a new minimum of the validation loss, of the
             training loss when there is no validation data).
         lr_step: epochs between decays (``step``) or without improvement (``plateau``), >= 1.
         lr_factor: the decay's factor, in (0, 1).
+        lr_milestones: the epochs after which ``multistep`` decays, increasing, each >= 1
+            (a list is taken as a tuple).
         batch_size: training batch size, >= 1.
         max_epochs: upper bound on epochs, >= 1.
         patience: early stopping after this many epochs without a new best of ``monitor``;
@@ -98,8 +101,11 @@ class TrainConfig:
     lr_schedule: str = "constant"
     lr_step: int = 10
     lr_factor: float = 0.1
+    lr_milestones: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        if isinstance(self.lr_milestones, list):  # as a settings file or JSON gives it
+            object.__setattr__(self, "lr_milestones", tuple(self.lr_milestones))
         problems = self._type_problems()
         if not problems:  # ranges compare numbers
             problems = self._choice_problems() + self._range_problems()
@@ -121,6 +127,8 @@ class TrainConfig:
         ]
         if self.patience is not None and not _is_int(self.patience):
             problems.append(f"patience = {self.patience!r}: must be an integer or None")
+        if not isinstance(self.lr_milestones, tuple) or not all(map(_is_int, self.lr_milestones)):
+            problems.append(f"lr_milestones = {self.lr_milestones!r}: must be a tuple of integers")
         return problems
 
     def _choice_problems(self) -> list[str]:
@@ -138,6 +146,11 @@ class TrainConfig:
         if self.lr_schedule not in LR_SCHEDULES:
             problems.append(
                 f"lr_schedule {self.lr_schedule!r}: must be one of {', '.join(LR_SCHEDULES)}"
+            )
+        if (self.lr_schedule == "multistep") != bool(self.lr_milestones):
+            problems.append(
+                f"lr_milestones = {self.lr_milestones!r} with lr_schedule {self.lr_schedule!r}: "
+                "the multistep schedule needs milestones, and only it takes them"
             )
         if self.monitor not in MONITORS:
             problems.append(f"monitor {self.monitor!r}: must be one of {', '.join(MONITORS)}")
@@ -162,6 +175,12 @@ class TrainConfig:
             ("val_fraction", self.val_fraction, 0 <= self.val_fraction < 1, "in [0, 1)"),
             ("lr_step", self.lr_step, self.lr_step >= 1, "an integer >= 1"),
             ("lr_factor", self.lr_factor, 0 < self.lr_factor < 1, "in (0, 1)"),
+            (
+                "lr_milestones",
+                self.lr_milestones,
+                all(a < b for a, b in itertools.pairwise((0, *self.lr_milestones))),
+                "increasing epochs >= 1",
+            ),
             ("eval_batch_size", self.eval_batch_size, self.eval_batch_size >= 1, "an integer >= 1"),
         ]
         problems = [
