@@ -187,3 +187,31 @@ def test_the_answer_refits_the_top_configurations_and_a_scaled_copy_chooses_the_
         best = json.loads((out / "best" / "metrics.json").read_text())["params"]
         chosen[name] = [best, *(r["params"] for r in refit["runner_ups"])]
     assert chosen["plain"] == chosen["scaled"]
+
+
+def test_a_second_ranking_refits_the_best_finalists_on_twice_the_folds(tmp_path: Path) -> None:
+    from nndl.experiments.budgets import REGRESSION
+    from nndl.experiments.regression import RegressionStudy
+    from nndl.experiments.regression_search import (
+        _study_spec,
+        best_params,
+        ranked_again,
+        run_search,
+    )
+    from nndl.search.study import open_study
+
+    budget = dataclasses.replace(REGRESSION["quick"], trials=5, finalists=4)
+    study = RegressionStudy(out=tmp_path, budget=budget, space="smooth", quiet=True)
+    run_search(study)
+    best = best_params(study, None)
+    trials = open_study(_study_spec(study, study.task.points()[0])).trials
+    done = sorted((t for t in trials if t.state.name == "COMPLETE"), key=lambda t: t.value)
+    finalists = [study.search_space.run(dict(t.params)).to_dict() for t in done[:4]]
+    chosen = ranked_again(study, best, 2)
+    assert len(chosen) == 2 and all(run.to_dict() in finalists for run, _ in chosen)
+    assert all(epochs >= 1 for _, epochs in chosen)
+    assert [r.to_dict() for r, _ in ranked_again(study, best, 2)] == [
+        r.to_dict() for r, _ in chosen
+    ]
+    outsider = study.search_space.run(dict(done[-1].params))
+    assert ranked_again(study, outsider, 2) == []  # not the search's best: a params file's

@@ -60,6 +60,7 @@ class RegressionBudget:
     prune_fraction: float = PRUNE_FRACTION
     space: str = "report"
     refit_configs: int = 3  # the answer: the top configurations refit (quick: the best alone)
+    finalists: int = 0  # > 0: the answer's configurations ranked again among this many
 
 
 @dataclass(frozen=True)

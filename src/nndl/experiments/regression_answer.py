@@ -37,13 +37,18 @@ def run_refit(
 ) -> tuple[dict[str, Any], Any]:
     """Retrain ``params`` on every training point for the folds' median best epoch, and the
     search's next best configurations (the budget's ``refit_configs`` in all) for theirs, each
-    as ``study.refit_members`` seeds; writes ``refit/ensemble.pt`` and ``refit/metrics.json``."""
-    from nndl.experiments.regression_search import runner_ups
+    as ``study.refit_members`` seeds; with the budget's ``finalists``, the configurations of
+    their second ranking instead (``ranked_again``). Writes ``refit/ensemble.pt`` and
+    ``refit/metrics.json``."""
+    from nndl.experiments.regression_search import ranked_again, runner_ups
     from nndl.search.regression import refit_epochs
     from nndl.training.checkpoint import save_regressor
 
-    epochs = refit_epochs(folds)
-    configs = [(params, epochs), *runner_ups(study, params, study.answer_configs - 1)]
+    configs = ranked_again(study, params, study.answer_configs) if study.budget.finalists else []
+    if not configs:
+        configs = [(params, refit_epochs(folds))]
+        configs += runner_ups(study, params, study.answer_configs - 1)
+    params, epochs = configs[0]
     ensemble = scaled(study, _refit_all(study, configs))
     train, test = study.task.points(data_units=True)
     mean, std = ensemble.predict(test.x.numpy(), return_std=True)
@@ -54,6 +59,7 @@ def run_refit(
         "epochs": epochs,
         "fold_best_epochs": [f.history.best_epoch or f.epochs for f in folds],
         "configs": len(configs),
+        "finalists": study.budget.finalists,
         "runner_ups": [{"params": run.to_dict(), "epochs": e} for run, e in configs[1:]],
         "test_std": float(std.mean()),
     }

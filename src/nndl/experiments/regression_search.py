@@ -91,21 +91,53 @@ def best_params(study: RegressionStudy, params_file: str | None) -> Run:
     )
 
 
+def _ranked_trials(study: RegressionStudy, best: Run) -> list[Any]:
+    """The search's completed trials by validation loss; none when ``best`` is not the
+    search's best (parameters from a file: the answer is theirs alone)."""
+    from nndl.search.study import open_study
+
+    trials = open_study(_study_spec(study, study.task.points()[0])).trials
+    done = sorted(
+        (t for t in trials if t.state.name == "COMPLETE"), key=lambda t: float(t.value or 0)
+    )
+    first = study.search_space.run(dict(done[0].params)).to_dict() if done else None
+    return done if first == best.to_dict() else []
+
+
 def runner_ups(study: RegressionStudy, best: Run, count: int) -> list[tuple[Run, int]]:
     """The search's next ``count`` configurations after ``best`` by validation loss, each with
     the median of its folds' restored best epochs (none when ``best`` is not the search's)."""
     import statistics
 
-    from nndl.search.study import open_study
-
     if count < 1:
         return []
-    trials = open_study(_study_spec(study, study.task.points()[0])).trials
-    done = sorted(
-        (t for t in trials if t.state.name == "COMPLETE"), key=lambda t: float(t.value or 0)
-    )
     space = study.search_space
-    runs = [(space.run(dict(t.params)), t.user_attrs.get("fold_best_epochs")) for t in done]
-    if not runs or runs[0][0].to_dict() != best.to_dict():
-        return []  # parameters from a file: the answer is theirs alone
-    return [(run, max(1, round(statistics.median(e)))) for run, e in runs[1 : count + 1] if e]
+    return [
+        (space.run(dict(t.params)), max(1, round(statistics.median(epochs))))
+        for t in _ranked_trials(study, best)[1 : count + 1]
+        if (epochs := t.user_attrs.get("fold_best_epochs"))
+    ]
+
+
+def ranked_again(study: RegressionStudy, best: Run, count: int) -> list[tuple[Run, int]]:
+    """The answer's ``count`` configurations from a second ranking: the search's best
+    ``study.budget.finalists`` cross-validated again on k folds cut with another seed, ranked
+    by their mean validation loss over both cuts (2k fold nets, as ``--folds repeated`` ranks
+    every trial), each with the median of those folds' restored best epochs. Empty when
+    ``best`` is not the search's best."""
+    import statistics
+
+    from nndl.search.regression import cross_validate
+
+    data, units = study.task.points()[0], study.task.loss_scale
+    options = {**study.fold_options(), "seed": study.seed + 1}
+    scored = []
+    for trial in _ranked_trials(study, best)[: study.budget.finalists]:
+        run = study.search_space.run(dict(trial.params))
+        result = cross_validate(run, data, study.budget.max_epochs, **options)
+        loss = (float(trial.value) + result.mean_val_loss * units) / 2
+        epochs = [*trial.user_attrs["fold_best_epochs"]]
+        epochs += [f.history.best_epoch or f.epochs for f in result.folds]
+        scored.append((loss, run, max(1, round(statistics.median(epochs)))))
+    scored.sort(key=lambda s: s[0])
+    return [(run, epochs) for _, run, epochs in scored[:count]]
