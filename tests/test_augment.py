@@ -1,5 +1,6 @@
 """Augmentation on batches: each image is a shifted, flipped or partly erased copy of itself,
-the same seed gives the same batch, and the image task applies it to training batches only."""
+the same seed gives the same batch, and the image task applies it to training batches only;
+the pooled space's best net and its refit on every training image."""
 
 from __future__ import annotations
 
@@ -154,3 +155,20 @@ def test_the_refit_trains_the_best_net_again_on_every_image_with_its_rate_cuts(
     data = [json.loads((p / "config.json").read_text())["data"] for p in (best, refit)]
     assert [(d["train"], d["val"]) for d in data] == [(960, 240), (1200, 0)]
     assert 0.1 < row["refit"]["test_accuracy"] <= 1 and row["refit"]["val_loss"] is None
+
+
+def test_the_report_shows_the_refit_row_and_what_it_is() -> None:
+    from nndl.report.document import Document, to_markdown
+    from nndl.report.sections import classify_section
+
+    row = {"train_loss": 0.07, "val_loss": 0.23, "test_accuracy": 0.9293}
+    refit = {"train_loss": 0.09, "val_loss": None, "test_accuracy": 0.9323, "epochs": 41}
+    nets = {k: row for k in ("fcn", "cnn", "dcnn", "pdcnn", "best")}
+    search = {"completed": 10, "best_params": {"blocks": 2}, "seconds": 985.0}
+    results = {"search": search, "ood": {}, "dataset": "fashion-mnist", "classes": ["a", "b"]}
+    doc = Document("study")
+    classify_section(doc, {**results, "nets": {**nets, "refit": {**refit, "milestones": [25]}}})
+    text = to_markdown(doc)
+    assert "| REFIT | 0.0900 | - | 0.9323 |" in text
+    assert "for 41 epochs, the best net's best epoch" in text and "(25)" in text
+    assert "None of these (PDCNN)" in text

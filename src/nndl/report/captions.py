@@ -57,6 +57,7 @@ def in_words_of(dataset: str | None, text: str) -> str:
         return text
     for old, new in (
         ("not a digit", "none of these"),
+        ("Not a digit", "None of these"),
         ("MNIST test digits", f"{dataset} test images"),
         ("digits", "images"),
         ("digit", "image"),

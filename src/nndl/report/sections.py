@@ -82,7 +82,9 @@ def _table_2(nets: dict[str, Any], smoke: bool = False) -> Table:
         ours, theirs = nets.get(name, {}), ref.TABLE_2.get(name, {})
         keys = ("train_loss", "val_loss", "test_accuracy")
         rows.append(
-            [name.upper()] + [number(ours.get(k)) for k in keys] + [number(theirs[k]) for k in keys]
+            [name.upper()]
+            + [number(ours.get(k)) for k in keys]
+            + [number(theirs.get(k)) for k in keys]
         )
     header = [
         "net",
