@@ -170,22 +170,23 @@ def test_a_trained_regression_net_keeps_its_scaling_and_predicts_in_data_units(
 def test_the_answer_refits_the_top_configurations_and_a_scaled_copy_chooses_the_same(
     tmp_path: Path,
 ) -> None:
-    # the smooth space, 4 completed trials, the 3 best refit as 2 seeds each; labels x 128
-    # and inputs x 1024 (exact in float32) must choose the same three configurations
+    # the smooth space, 4 completed trials ranked again on 5 more folds, the 3 best refit as 2
+    # seeds each; labels x 128 and inputs x 1024 (exact in float32) must choose the same three
     chosen = {}
     for name, scales in {"plain": (1.0, 1.0), "scaled": (1024.0, 128.0)}.items():
         out = tmp_path / name
         data = csv_pair(tmp_path / f"{name}-data", *scales)
         flags = ["--quick", "--space", "smooth", "--trials", "4", *data, "--out", str(out)]
-        result = nndl("regression", "all", *flags, "--refit-configs", "3", "--refit-members", "2")
+        answer = ["--refit-configs", "3", "--refit-members", "2", "--finalists", "4"]
+        result = nndl("regression", "all", *flags, *answer)
         assert result.returncode == 0, result.stderr
         refit = json.loads((out / "results.json").read_text())["refit"]
         assert refit["configs"] == 3 and len(refit["runner_ups"]) == 2
+        assert refit["finalists"] == 4
         ensemble = load_regressor(out / "refit" / "ensemble.pt")
         configs = [net.config for net in ensemble.members]
         assert len(configs) == 6 and len(set(configs)) == 3  # 3 configurations x 2 seeds
-        best = json.loads((out / "best" / "metrics.json").read_text())["params"]
-        chosen[name] = [best, *(r["params"] for r in refit["runner_ups"])]
+        chosen[name] = [refit["params"], *(r["params"] for r in refit["runner_ups"])]
     assert chosen["plain"] == chosen["scaled"]
 
 

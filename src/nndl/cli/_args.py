@@ -15,6 +15,7 @@ __all__ = [
     "add_search_flags",
     "add_study_flags",
     "add_table_flags",
+    "count",
     "float_list",
     "int_list",
     "integer",
@@ -69,6 +70,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    value = parse_int(text)
+    if value < 0:
+        raise ValueError(f"{value} must be >= 0")
+    return value
+
+
 def _positive_number(text: str) -> float:
     value = parse_float(text)
     if not 0 < value < float("inf"):
@@ -93,6 +101,7 @@ def _out(text: str) -> Path:
 
 
 positive_int = _typed(_positive, "positive integer")
+count = _typed(_count, "integer >= 0")
 port = _typed(_port, "port")
 out_dir = _typed(_out, "folder")
 

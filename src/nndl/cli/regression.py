@@ -11,6 +11,7 @@ from nndl.cli._args import (
     add_search_flags,
     add_study_flags,
     add_table_flags,
+    count,
     positive_int,
     positive_number,
 )
@@ -85,6 +86,12 @@ def _add_answer_flags(sub: argparse.ArgumentParser) -> None:
         help="the search's best configurations refit as the answer (default: the budget's, "
         "3; --quick: 1; with --params: that one)",
     )
+    sub.add_argument(
+        "--finalists",
+        type=count,
+        help="the search's best configurations cross-validated again on 5 more folds, from "
+        "which the answer's are ranked (default: the budget's, 6; --quick: 0, none)",
+    )
     add_params_flag(sub)
 
 
@@ -99,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     options.update(
         {
             k: getattr(args, k)
-            for k in ("prune_fraction", "refit_members", "refit_configs")
+            for k in ("prune_fraction", "refit_members", "refit_configs", "finalists")
             if hasattr(args, k)
         }
     )

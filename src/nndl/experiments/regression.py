@@ -42,6 +42,7 @@ class RegressionStudy(Study):
     standardize: bool | None = None
     refit_members: int = 5
     refit_configs: int | None = None  # None: the budget's
+    finalists: int | None = None  # None: the budget's
     prune_fraction: float | None = None
     folds: str = "random"
 
@@ -92,6 +93,11 @@ class RegressionStudy(Study):
     def answer_configs(self) -> int:
         """How many of the search's best configurations the answer refits."""
         return self.refit_configs or self.budget.refit_configs
+
+    @property
+    def answer_finalists(self) -> int:
+        """How many of the search's best configurations are ranked again (0: none)."""
+        return self.budget.finalists if self.finalists is None else self.finalists
 
     def fold_options(self) -> dict[str, Any]:
         """How the search and the best net cut and train their folds (the report's k = 5)."""

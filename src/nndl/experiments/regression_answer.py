@@ -37,14 +37,14 @@ def run_refit(
 ) -> tuple[dict[str, Any], Any]:
     """Retrain ``params`` on every training point for the folds' median best epoch, and the
     search's next best configurations (the budget's ``refit_configs`` in all) for theirs, each
-    as ``study.refit_members`` seeds; with the budget's ``finalists``, the configurations of
+    as ``study.refit_members`` seeds; with ``study.answer_finalists``, the configurations of
     their second ranking instead (``ranked_again``). Writes ``refit/ensemble.pt`` and
     ``refit/metrics.json``."""
     from nndl.experiments.regression_search import ranked_again, runner_ups
     from nndl.search.regression import refit_epochs
     from nndl.training.checkpoint import save_regressor
 
-    configs = ranked_again(study, params, study.answer_configs) if study.budget.finalists else []
+    configs = ranked_again(study, params, study.answer_configs) if study.answer_finalists else []
     if not configs:
         configs = [(params, refit_epochs(folds))]
         configs += runner_ups(study, params, study.answer_configs - 1)
@@ -58,8 +58,9 @@ def run_refit(
         "members": study.refit_members,
         "epochs": epochs,
         "fold_best_epochs": [f.history.best_epoch or f.epochs for f in folds],
+        "params": params.to_dict(),
         "configs": len(configs),
-        "finalists": study.budget.finalists,
+        "finalists": study.answer_finalists,
         "runner_ups": [{"params": run.to_dict(), "epochs": e} for run, e in configs[1:]],
         "test_std": float(std.mean()),
     }

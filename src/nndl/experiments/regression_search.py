@@ -121,7 +121,7 @@ def runner_ups(study: RegressionStudy, best: Run, count: int) -> list[tuple[Run,
 
 def ranked_again(study: RegressionStudy, best: Run, count: int) -> list[tuple[Run, int]]:
     """The answer's ``count`` configurations from a second ranking: the search's best
-    ``study.budget.finalists`` cross-validated again on k folds cut with another seed, ranked
+    ``study.answer_finalists`` cross-validated again on k folds cut with another seed, ranked
     by their mean validation loss over both cuts (2k fold nets, as ``--folds repeated`` ranks
     every trial), each with the median of those folds' restored best epochs. Empty when
     ``best`` is not the search's best."""
@@ -132,7 +132,7 @@ def ranked_again(study: RegressionStudy, best: Run, count: int) -> list[tuple[Ru
     data, units = study.task.points()[0], study.task.loss_scale
     options = {**study.fold_options(), "seed": study.seed + 1}
     scored = []
-    for trial in _ranked_trials(study, best)[: study.budget.finalists]:
+    for trial in _ranked_trials(study, best)[: study.answer_finalists]:
         run = study.search_space.run(dict(trial.params))
         result = cross_validate(run, data, study.budget.max_epochs, **options)
         loss = (float(trial.value) + result.mean_val_loss * units) / 2
