@@ -40,14 +40,9 @@ def run_refit(
     as ``study.refit_members`` seeds; with ``study.answer_finalists``, the configurations of
     their second ranking instead (``ranked_again``). Writes ``refit/ensemble.pt`` and
     ``refit/metrics.json``."""
-    from nndl.experiments.regression_search import ranked_again, runner_ups
-    from nndl.search.regression import refit_epochs
     from nndl.training.checkpoint import save_regressor
 
-    configs = ranked_again(study, params, study.answer_configs) if study.answer_finalists else []
-    if not configs:
-        configs = [(params, refit_epochs(folds))]
-        configs += runner_ups(study, params, study.answer_configs - 1)
+    configs = _answer_configs(study, params, folds)
     params, epochs = configs[0]
     ensemble = scaled(study, _refit_all(study, configs))
     train, test = study.task.points(data_units=True)
@@ -64,15 +59,25 @@ def run_refit(
         "runner_ups": [{"params": run.to_dict(), "epochs": e} for run, e in configs[1:]],
         "test_std": float(std.mean()),
     }
-    extra = {
-        **study.task.checkpoint_extra(),
-        "params": params.to_dict(),
-        "epochs": epochs,
-        "members": study.refit_members,
-    }
+    extra = {**study.task.checkpoint_extra(), "params": params.to_dict(), "epochs": epochs}
+    extra["members"] = study.refit_members
     save_regressor(study.out / "refit" / "ensemble.pt", ensemble, None, extra=extra)
     write_json(study.out / "refit" / "metrics.json", row)
     return row, ensemble
+
+
+def _answer_configs(
+    study: RegressionStudy, params: Run, folds: list[FoldResult]
+) -> list[tuple[Run, int]]:
+    """The answer's configurations and epochs: the finalists' second ranking, else ``params``
+    for its folds' median best epoch and the search's next best."""
+    from nndl.experiments.regression_search import ranked_again, runner_ups
+    from nndl.search.regression import refit_epochs
+
+    configs = ranked_again(study, params, study.answer_configs) if study.answer_finalists else []
+    if configs:
+        return configs
+    return [(params, refit_epochs(folds)), *runner_ups(study, params, study.answer_configs - 1)]
 
 
 def _refit_all(study: RegressionStudy, configs: list[tuple[Run, int]]) -> list[Any]:
