@@ -21,6 +21,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -180,9 +181,16 @@ def main() -> None:
     parser.add_argument("--space", default="smooth", help="the search space (smooth, report)")
     parser.add_argument("--folds", default="random", choices=("random", "blocked", "repeated"))
     parser.add_argument("--no-twins", action="store_true", help="skip the scaled twins")
+    parser.add_argument(
+        "--finalists",
+        type=int,
+        default=REGRESSION["default"].finalists,
+        help="configurations ranked again for the answer (default: the default budget's)",
+    )
     args = parser.parse_args()
     choices = {"space": args.space, "folds": args.folds}
-    budget = RegressionBudget(trials=args.trials) if not args.quick else REGRESSION["quick"]
+    default = replace(REGRESSION["default"], trials=args.trials, finalists=args.finalists)
+    budget = default if not args.quick else REGRESSION["quick"]
     quiet_optuna()
     print(
         "| dataset | basic | report's protocol | refit ensemble | GP | refit / report | refit / GP | gaps: refit / GP | completed / pruned | s |"
