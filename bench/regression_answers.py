@@ -14,7 +14,13 @@ seed 0); the variants then retrain from the same search, so they differ only in 
   cross-validation loss;
 - ``top-10 m2``: the ten best configurations, 2 seeds each (20 nets, as ``refit m20``);
 - ``again-F top-3 m5``: the search's F best configurations cross-validated again on 5 folds
-  cut with another seed, the 3 best by the mean of both cuts (``ranked_again``), 5 seeds each.
+  cut with another seed, the 3 best by the mean of both cuts (``ranked_again``), 5 seeds each;
+  ``top-6``: all six, ``m10``: 10 seeds each; ``snap``: each seed kept at the 25th, 50th and
+  75th percentile of its configuration's 10 folds' best epochs (3 nets per seed); ``steps``:
+  each refit for as many optimizer steps as its fold nets took (fewer epochs: a fold trains
+  on 4/5 of the rows), ``x1.25`` for 1.25 times the epochs;
+- ``protocol +s``: the report's protocol (the search's best configuration's best fold net)
+  with its 5 folds cut with seed + s; ``+0`` is the study's own row.
 
 ``--variants`` picks some (the table then also shows the report's protocol, and counts the
 datasets where each variant beats it).
@@ -41,6 +47,9 @@ VARIANTS = (
     *("refit m5", "refit m20", "epochs x0.5", "epochs x2"),
     *("top-3 m5", "top-5 m5", "top-3 m5 w", "top-5 m5 w", "top-10 m2"),
     *("again-6 top-3 m5", "again-10 top-3 m5"),
+    *("again-6 top-3 m10", "again-6 top-6 m5", "again-6 top-3 m5 snap", "again-6 top-3 m10 snap"),
+    *("again-6 top-6 m10", *(f"protocol +{s}" for s in range(5))),
+    *("again-6 top-3 m5 steps", "again-6 top-3 m5 x1.25", "again-6 top-6 m5 steps"),
 )
 
 
@@ -68,8 +77,8 @@ def answers(
     from dataclasses import replace
 
     from nndl.experiments.regression_answer import scaled
-    from nndl.experiments.regression_search import ranked_again
-    from nndl.search.regression import refit
+    from nndl.experiments.regression_search import second_ranking
+    from nndl.search.regression import cross_validate, refit
 
     data = study.task.points()[0]
     test = study.task.points(data_units=True)[1]
@@ -91,10 +100,22 @@ def answers(
     def top(k: int, members: int = 5) -> list[list[Any]]:
         return [fit(run, epochs, members) for run, epochs, _ in runs[:k]]
 
-    def again(finalists: int) -> float:
-        chosen = replace(study, budget=replace(study.budget, finalists=finalists))
-        configs = ranked_again(chosen, runs[0][0], 3)
-        return mse([m for run, epochs in configs for m in fit(run, epochs, 5)])
+    ranked: dict[int, list[Any]] = {}
+
+    def again(
+        finalists: int, k: int = 3, members: int = 5, snap: bool = False, scale: Any = 1.0
+    ) -> float:
+        if finalists not in ranked:
+            chosen = replace(study, budget=replace(study.budget, finalists=finalists))
+            ranked[finalists] = second_ranking(chosen, best)
+        options = {"members": members, "snap": snap, "seed": study.seed, "scale": scale}
+        return mse(
+            [m for _, run, e in ranked[finalists][:k] for m in _members(run, data, e, **options)]
+        )
+
+    def protocol(shift: int) -> float:
+        options = {**study.fold_options(), "seed": study.seed + shift}
+        return mse([cross_validate(best, data, study.budget.max_epochs, **options).best().model])
 
     best, losses = runs[0][0], [loss for _, _, loss in runs]
     measure = {
@@ -109,8 +130,74 @@ def answers(
         "top-10 m2": lambda: mse([m for group in top(10, 2) for m in group]),
         "again-6 top-3 m5": lambda: again(6),
         "again-10 top-3 m5": lambda: again(10),
+        "again-6 top-3 m10": lambda: again(6, members=10),
+        "again-6 top-6 m5": lambda: again(6, k=6),
+        "again-6 top-6 m10": lambda: again(6, k=6, members=10),
+        "again-6 top-3 m5 snap": lambda: again(6, snap=True),
+        "again-6 top-3 m10 snap": lambda: again(6, members=10, snap=True),
+        "again-6 top-3 m5 steps": lambda: again(6, scale="steps"),
+        "again-6 top-3 m5 x1.25": lambda: again(6, scale=1.25),
+        "again-6 top-6 m5 steps": lambda: again(6, k=6, scale="steps"),
+        **{f"protocol +{s}": lambda s=s: protocol(s) for s in range(5)},
     }
     return {v: measure[v]() for v in variants}
+
+
+def _members(
+    run: Any, data: Any, epochs: list[int], *, members: int, snap: bool, seed: int, scale: Any
+) -> list[Any]:
+    """``members`` seeds of ``run`` refit for the median of ``epochs`` (the refit's rule) times
+    ``scale``, or with ``snap`` kept at each of their quartiles (3 x members nets). ``scale``
+    "steps": as many optimizer steps as a fold net's (a fold trains on 4/5 of the rows)."""
+    import math
+
+    from nndl.search.regression import refit
+
+    if scale == "steps":
+        size = run.train["batch_size"]
+        scale = math.ceil((len(data) - len(data) // 5) / size) / math.ceil(len(data) / size)
+    if not snap:
+        median = max(1, round(statistics.median(epochs) * scale))
+        return refit(run, data, median, members=members, seed=seed, batch_folds=True)
+    cuts = sorted({max(1, round(q)) for q in np.percentile(epochs, [25, 50, 75])})
+    return snapshots(run, data, cuts, members=members, seed=seed)
+
+
+def snapshots(run: Any, data: Any, cuts: list[int], *, members: int, seed: int) -> list[Any]:
+    """``members`` seeds of ``run`` trained on all of ``data`` as the refit trains them (one
+    stacked net), each kept at every epoch of ``cuts``: members x len(cuts) nets."""
+    import torch
+
+    from nndl.models.nets import FCN
+    from nndl.search.regression import _configs
+    from nndl.training._rng import forked
+    from nndl.training._rng import seed as seed_rng
+    from nndl.training.stacked import StackedAdam, StackedFCN
+
+    config, train = _configs(run, data, max(cuts), seed=seed, device="cpu")
+    nets = []
+    for i in range(members):
+        seed_rng(train.seed + i, torch.device("cpu"))
+        nets.append(FCN(config))
+    seed_rng(train.seed, torch.device("cpu"))
+    model = StackedFCN(config, nets, "cpu")
+    opt = StackedAdam(model, train.lr, train.weight_decay)
+    orders = [torch.Generator().manual_seed(train.seed + i) for i in range(members)]
+    x, y, n, size = data.x, data.y, len(data), train.batch_size
+    everyone = list(range(members))
+    kept = []
+    model.train()
+    for epoch in range(1, max(cuts) + 1):
+        order = torch.stack([torch.randperm(n, generator=g) for g in orders])
+        for start in range(0, n, size):
+            rows = order[:, start : start + size]
+            weight = torch.full(rows.shape, 1.0 / rows.shape[1])
+            model.mse_step(x[rows], y[rows], weight)
+            opt.step(everyone)
+        if epoch in cuts:
+            with forked(torch.device("cpu")):  # a member's copy draws initial weights
+                kept += [model.member(k) for k in everyone]
+    return kept
 
 
 def main() -> None:

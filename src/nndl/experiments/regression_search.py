@@ -127,6 +127,13 @@ def ranked_again(study: RegressionStudy, best: Run, count: int) -> list[tuple[Ru
     ``best`` is not the search's best."""
     import statistics
 
+    ranked = second_ranking(study, best)[:count]
+    return [(run, max(1, round(statistics.median(epochs)))) for _, run, epochs in ranked]
+
+
+def second_ranking(study: RegressionStudy, best: Run) -> list[tuple[float, Run, list[int]]]:
+    """:func:`ranked_again`'s finalists, best first: each one's mean validation loss over both
+    cuts, its parameters, and its 2k folds' restored best epochs."""
     from nndl.search.regression import cross_validate
 
     data, units = study.task.points()[0], study.task.loss_scale
@@ -138,6 +145,6 @@ def ranked_again(study: RegressionStudy, best: Run, count: int) -> list[tuple[Ru
         loss = (float(trial.value) + result.mean_val_loss * units) / 2
         epochs = [*trial.user_attrs["fold_best_epochs"]]
         epochs += [f.history.best_epoch or f.epochs for f in result.folds]
-        scored.append((loss, run, max(1, round(statistics.median(epochs)))))
+        scored.append((loss, run, epochs))
     scored.sort(key=lambda s: s[0])
-    return [(run, epochs) for _, run, epochs in scored[:count]]
+    return scored
