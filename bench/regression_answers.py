@@ -168,35 +168,18 @@ def snapshots(run: Any, data: Any, cuts: list[int], *, members: int, seed: int) 
     stacked net), each kept at every epoch of ``cuts``: members x len(cuts) nets."""
     import torch
 
-    from nndl.models.nets import FCN
     from nndl.search.regression import _configs
     from nndl.training._rng import forked
-    from nndl.training._rng import seed as seed_rng
-    from nndl.training.stacked import StackedAdam, StackedFCN
+    from nndl.training.ensemble import stacked_epochs
 
     config, train = _configs(run, data, max(cuts), seed=seed, device="cpu")
-    nets = []
-    for i in range(members):
-        seed_rng(train.seed + i, torch.device("cpu"))
-        nets.append(FCN(config))
-    seed_rng(train.seed, torch.device("cpu"))
-    model = StackedFCN(config, nets, "cpu")
-    opt = StackedAdam(model, train.lr, train.weight_decay)
-    orders = [torch.Generator().manual_seed(train.seed + i) for i in range(members)]
-    x, y, n, size = data.x, data.y, len(data), train.batch_size
-    everyone = list(range(members))
     kept = []
-    model.train()
-    for epoch in range(1, max(cuts) + 1):
-        order = torch.stack([torch.randperm(n, generator=g) for g in orders])
-        for start in range(0, n, size):
-            rows = order[:, start : start + size]
-            weight = torch.full(rows.shape, 1.0 / rows.shape[1])
-            model.mse_step(x[rows], y[rows], weight)
-            opt.step(everyone)
-        if epoch in cuts:
-            with forked(torch.device("cpu")):  # a member's copy draws initial weights
-                kept += [model.member(k) for k in everyone]
+    with forked(torch.device("cpu")):
+        trained = stacked_epochs(config, train, data, members=members, epochs=max(cuts))
+        for epoch, model in enumerate(trained):
+            if epoch in cuts:
+                with forked(torch.device("cpu")):  # a member's copy draws initial weights
+                    kept += [model.member(k) for k in range(members)]
     return kept
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from pathlib import Path
 
 import optuna
@@ -20,7 +19,7 @@ from nndl.experiments.classify import ClassifyStudy, run_best
 from nndl.search.classify import ClassifySearchJob
 from nndl.search.spaces import get_space
 from nndl.tasks.base import make_task
-from user_data import FASHION_DIR
+from user_data import FASHION_DIR, needs_fashion
 
 
 def batch(n: int = 64, channels: int = 3, side: int = 16) -> torch.Tensor:
@@ -91,10 +90,6 @@ def test_the_image_task_augments_training_batches_then_adds_its_noise_class() ->
         assert torch.equal(out[i], x[i]) or torch.equal(out[i], x[i].flip(-1))
 
 
-needs_fashion = pytest.mark.skipif(
-    not FASHION_DIR.is_dir() and not os.environ.get("NNDL_REQUIRE_FASHION"),
-    reason="Debian's dataset-fashion-mnist is not installed (CI installs it)",
-)
 POOLED = {"blocks": 3, "ch1": 16, "batch_norm": True, "p1": 0.2, "Nh1": 64, "lr": 1e-3}
 
 

@@ -22,7 +22,7 @@ from nndl.search.limits import DCNN_MACS
 from nndl.training.callbacks import StopReason
 from nndl.training.evolver import History
 from nndl.training.kfold import FoldResult
-from user_data import FASHION_DIR
+from user_data import FASHION_DIR, needs_fashion
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -80,6 +80,7 @@ def test_default_budget_searches_multi_fidelity_and_trains_nets_like_the_report(
     )
 
 
+@needs_fashion
 def test_default_budget_on_other_image_data_searches_pooled_nets_on_fewer_images() -> None:
     study = cls.ClassifyStudy(Path("x"), data_dir=str(FASHION_DIR))  # any image set but MNIST
     dataset = classify_budget("default").dataset

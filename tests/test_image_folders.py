@@ -20,13 +20,9 @@ from PIL import Image
 
 from nndl.data.folders import FolderOptions, load_image_folder
 from nndl.data.mnist import load_mnist
-from user_data import FASHION_CLASSES, FASHION_DIR
+from user_data import FASHION_CLASSES, FASHION_DIR, needs_fashion
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
-needs_fashion = pytest.mark.skipif(
-    not FASHION_DIR.is_dir() and not os.environ.get("NNDL_REQUIRE_FASHION"),
-    reason="Debian's dataset-fashion-mnist is not installed (CI installs it)",
-)
 
 
 def nndl(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:

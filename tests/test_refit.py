@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -183,6 +184,9 @@ def test_the_answer_refits_the_top_configurations_and_a_scaled_copy_chooses_the_
         refit = json.loads((out / "results.json").read_text())["refit"]
         assert refit["configs"] == 3 and len(refit["runner_ups"]) == 2
         assert refit["finalists"] == 4
+        # the answer's first configuration's epochs: the median of its 5 + 5 folds'
+        assert len(refit["fold_best_epochs"]) == 10
+        assert refit["epochs"] == max(1, round(statistics.median(refit["fold_best_epochs"])))
         ensemble = load_regressor(out / "refit" / "ensemble.pt")
         configs = [net.config for net in ensemble.members]
         assert len(configs) == 6 and len(set(configs)) == 3  # 3 configurations x 2 seeds
@@ -196,8 +200,8 @@ def test_a_second_ranking_refits_the_best_finalists_on_twice_the_folds(tmp_path:
     from nndl.experiments.regression_search import (
         _study_spec,
         best_params,
-        ranked_again,
         run_search,
+        second_ranking,
     )
     from nndl.search.study import open_study
 
@@ -207,12 +211,15 @@ def test_a_second_ranking_refits_the_best_finalists_on_twice_the_folds(tmp_path:
     best = best_params(study, None)
     trials = open_study(_study_spec(study, study.task.points()[0])).trials
     done = sorted((t for t in trials if t.state.name == "COMPLETE"), key=lambda t: t.value)
-    finalists = [study.search_space.run(dict(t.params)).to_dict() for t in done[:4]]
-    chosen = ranked_again(study, best, 2)
-    assert len(chosen) == 2 and all(run.to_dict() in finalists for run, _ in chosen)
-    assert all(epochs >= 1 for _, epochs in chosen)
-    assert [r.to_dict() for r, _ in ranked_again(study, best, 2)] == [
-        r.to_dict() for r, _ in chosen
+    finalists = [json.dumps(t.params, sort_keys=True) for t in done[:4]]
+    ranked = second_ranking(study, best)
+    chosen = [json.dumps(run.to_dict(), sort_keys=True) for _, run, _ in ranked]
+    assert sorted(chosen) == sorted(finalists)
+    assert [loss for loss, _, _ in ranked] == sorted(loss for loss, _, _ in ranked)
+    assert all(len(epochs) == 10 and min(epochs) >= 1 for _, _, epochs in ranked)
+    again = second_ranking(study, best)
+    assert [(loss, run.to_dict()) for loss, run, _ in again] == [
+        (loss, run.to_dict()) for loss, run, _ in ranked
     ]
     outsider = study.search_space.run(dict(done[-1].params))
-    assert ranked_again(study, outsider, 2) == []  # not the search's best: a params file's
+    assert second_ranking(study, outsider) == []  # not the search's best: a params file's

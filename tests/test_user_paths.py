@@ -10,9 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from user_data import FASHION_CLASSES, FASHION_DIR, diabetes_csvs, fashion_names, iris_csvs
+from user_data import (
+    FASHION_CLASSES,
+    FASHION_DIR,
+    diabetes_csvs,
+    fashion_names,
+    iris_csvs,
+    needs_fashion,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -63,10 +68,7 @@ def test_a_csv_with_ten_input_columns_runs_the_regression_study_with_its_report(
     assert (run / "study.toml").read_text().count("progression") == 1
 
 
-@pytest.mark.skipif(
-    not FASHION_DIR.is_dir() and not os.environ.get("NNDL_REQUIRE_FASHION"),
-    reason="Debian's dataset-fashion-mnist is not installed (CI installs it)",
-)
+@needs_fashion
 def test_fashion_mnist_runs_the_image_study_with_its_class_names(tmp_path):
     names = fashion_names(tmp_path)
     study = tmp_path / "fashion.toml"

@@ -38,11 +38,11 @@ def run_refit(
     """Retrain ``params`` on every training point for the folds' median best epoch, and the
     search's next best configurations (the budget's ``refit_configs`` in all) for theirs, each
     as ``study.refit_members`` seeds; with ``study.answer_finalists``, the configurations of
-    their second ranking instead (``ranked_again``). Writes ``refit/ensemble.pt`` and
+    their second ranking instead (``second_ranking``). Writes ``refit/ensemble.pt`` and
     ``refit/metrics.json``."""
     from nndl.training.checkpoint import save_regressor
 
-    configs = _answer_configs(study, params, folds)
+    configs, fold_epochs = _answer_configs(study, params, folds)
     params, epochs = configs[0]
     ensemble = scaled(study, _refit_all(study, configs))
     train, test = study.task.points(data_units=True)
@@ -52,7 +52,7 @@ def run_refit(
         "test_loss": _mse(mean, test),
         "members": study.refit_members,
         "epochs": epochs,
-        "fold_best_epochs": [f.history.best_epoch or f.epochs for f in folds],
+        "fold_best_epochs": fold_epochs,
         "params": params.to_dict(),
         "configs": len(configs),
         "finalists": study.answer_finalists,
@@ -68,16 +68,21 @@ def run_refit(
 
 def _answer_configs(
     study: RegressionStudy, params: Run, folds: list[FoldResult]
-) -> list[tuple[Run, int]]:
-    """The answer's configurations and epochs: the finalists' second ranking, else ``params``
-    for its folds' median best epoch and the search's next best."""
-    from nndl.experiments.regression_search import ranked_again, runner_ups
+) -> tuple[list[tuple[Run, int]], list[int]]:
+    """The answer's configurations, each with its epochs (the median of its folds' restored
+    best epochs), and the first one's folds' epochs: the best of the finalists' second ranking,
+    else ``params`` (its ``folds``) and the search's next best."""
+    import statistics
+
+    from nndl.experiments.regression_search import runner_ups, second_ranking
     from nndl.search.regression import refit_epochs
 
-    configs = ranked_again(study, params, study.answer_configs) if study.answer_finalists else []
-    if configs:
-        return configs
-    return [(params, refit_epochs(folds)), *runner_ups(study, params, study.answer_configs - 1)]
+    ranked = second_ranking(study, params)[: study.answer_configs] if study.answer_finalists else []
+    if ranked:
+        configs = [(run, max(1, round(statistics.median(e)))) for _, run, e in ranked]
+        return configs, ranked[0][2]
+    configs = [(params, refit_epochs(folds)), *runner_ups(study, params, study.answer_configs - 1)]
+    return configs, [f.history.best_epoch or f.epochs for f in folds]
 
 
 def _refit_all(study: RegressionStudy, configs: list[tuple[Run, int]]) -> list[Any]:

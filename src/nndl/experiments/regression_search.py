@@ -119,21 +119,12 @@ def runner_ups(study: RegressionStudy, best: Run, count: int) -> list[tuple[Run,
     ]
 
 
-def ranked_again(study: RegressionStudy, best: Run, count: int) -> list[tuple[Run, int]]:
-    """The answer's ``count`` configurations from a second ranking: the search's best
-    ``study.answer_finalists`` cross-validated again on k folds cut with another seed, ranked
-    by their mean validation loss over both cuts (2k fold nets, as ``--folds repeated`` ranks
-    every trial), each with the median of those folds' restored best epochs. Empty when
-    ``best`` is not the search's best."""
-    import statistics
-
-    ranked = second_ranking(study, best)[:count]
-    return [(run, max(1, round(statistics.median(epochs)))) for _, run, epochs in ranked]
-
-
 def second_ranking(study: RegressionStudy, best: Run) -> list[tuple[float, Run, list[int]]]:
-    """:func:`ranked_again`'s finalists, best first: each one's mean validation loss over both
-    cuts, its parameters, and its 2k folds' restored best epochs."""
+    """The search's best ``study.answer_finalists`` cross-validated again on k folds cut with
+    another seed and ranked by their mean validation loss over both cuts (2k fold nets, as
+    ``--folds repeated`` ranks every trial), best first: each one's loss (the data's units),
+    parameters, and 2k folds' restored best epochs. Empty when ``best`` is not the search's
+    best."""
     from nndl.search.regression import cross_validate
 
     data, units = study.task.points()[0], study.task.loss_scale

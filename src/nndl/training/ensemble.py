@@ -10,6 +10,8 @@ other nets train one after the other with the :class:`~nndl.training.evolver.Evo
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -18,7 +20,7 @@ from torch import nn
 from nndl.data.tensors import TensorData
 from nndl.training.config import TrainConfig
 
-__all__ = ["train_ensemble"]
+__all__ = ["stacked_epochs", "train_ensemble"]
 
 
 def train_ensemble(
@@ -68,6 +70,18 @@ def _alone(
 def _stacked(
     config: Any, train: TrainConfig, data: TensorData, *, members: int, epochs: int
 ) -> list[nn.Module]:
+    trained = stacked_epochs(config, train, data, members=members, epochs=epochs)
+    model = deque(trained, maxlen=1)[0]  # the last: after ``epochs`` epochs
+    return [model.member(k) for k in range(members)]
+
+
+def stacked_epochs(
+    config: Any, train: TrainConfig, data: TensorData, *, members: int, epochs: int
+) -> Iterator[Any]:
+    """The ``members`` nets as one :class:`~nndl.training.stacked.StackedFCN`, untrained, then
+    after each of ``epochs`` epochs (the same object, trained on). ``model.member(k)`` copies
+    member ``k``; it draws initial weights, so between epochs call it inside
+    :func:`~nndl.training._rng.forked` to keep the later epochs' dropout unchanged."""
     from nndl.models.nets import FCN
     from nndl.training._rng import seed as seed_rng
     from nndl.training.device import resolve_device
@@ -85,6 +99,7 @@ def _stacked(
     x, y, n, size = data.x.to(device), data.y.to(device), len(data), train.batch_size
     everyone = list(range(members))
     model.train()
+    yield model
     for _ in range(epochs):
         order = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(device)
         for start in range(0, n, size):
@@ -92,4 +107,4 @@ def _stacked(
             weight = torch.full(rows.shape, 1.0 / rows.shape[1], device=device)
             model.mse_step(x[rows], y[rows], weight)
             opt.step(everyone)
-    return [model.member(k) for k in everyone]
+        yield model
