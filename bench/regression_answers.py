@@ -14,7 +14,7 @@ seed 0); the variants then retrain from the same search, so they differ only in 
   cross-validation loss;
 - ``top-10 m2``: the ten best configurations, 2 seeds each (20 nets, as ``refit m20``);
 - ``again-F top-3 m5``: the search's F best configurations cross-validated again on 5 folds
-  cut with another seed, the 3 best by the mean of both cuts (``ranked_again``), 5 seeds each;
+  cut with another seed, the 3 best by the mean of both cuts (``second_ranking``), 5 seeds each;
   ``top-6``: all six, ``m10``: 10 seeds each; ``snap``: each seed kept at the 25th, 50th and
   75th percentile of its configuration's 10 folds' best epochs (3 nets per seed); ``steps``:
   each refit for as many optimizer steps as its fold nets took (fewer epochs: a fold trains
@@ -103,7 +103,7 @@ def answers(
     ranked: dict[int, list[Any]] = {}
 
     def again(
-        finalists: int, k: int = 3, members: int = 5, snap: bool = False, scale: Any = 1.0
+        finalists: int, *, k: int = 3, members: int = 5, snap: bool = False, scale: Any = 1.0
     ) -> float:
         if finalists not in ranked:
             chosen = replace(study, budget=replace(study.budget, finalists=finalists))
@@ -170,12 +170,12 @@ def snapshots(run: Any, data: Any, cuts: list[int], *, members: int, seed: int) 
 
     from nndl.search.regression import _configs
     from nndl.training._rng import forked
-    from nndl.training.ensemble import stacked_epochs
+    from nndl.training.ensemble import _stacked_epochs
 
     config, train = _configs(run, data, max(cuts), seed=seed, device="cpu")
     kept = []
     with forked(torch.device("cpu")):
-        trained = stacked_epochs(config, train, data, members=members, epochs=max(cuts))
+        trained = _stacked_epochs(config, train, data, members=members, epochs=max(cuts))
         for epoch, model in enumerate(trained):
             if epoch in cuts:
                 with forked(torch.device("cpu")):  # a member's copy draws initial weights

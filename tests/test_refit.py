@@ -94,6 +94,29 @@ def test_the_ensembles_members_differ_by_seed_only() -> None:
     assert not torch.equal(first, second)
 
 
+def test_the_stacked_epochs_keep_every_epochs_members_and_end_where_the_ensemble_does() -> None:
+    from nndl.training._rng import forked
+    from nndl.training.ensemble import _stacked_epochs
+
+    gen = torch.Generator().manual_seed(4)
+    x = torch.rand(50, 1, generator=gen) * 4 - 2
+    data = TensorData(x, torch.sin(x))
+    config = FCNConfig(1, (12, 12), "gelu", (0.1, 0.1), 1)  # dropout: draws during training
+    train = TrainConfig(lr=5e-3, loss="mse", batch_size=16, max_epochs=1, seed=2)
+    kept = []
+    with forked(torch.device("cpu")):
+        for model in _stacked_epochs(config, train, data, members=2, epochs=6):
+            with forked(torch.device("cpu")):  # a copy draws initial weights
+                kept.append([model.member(k) for k in range(2)])
+    assert len(kept) == 7  # untrained, then after each of 6 epochs
+    ensemble = train_ensemble(config, train, data, members=2, epochs=6)
+    for member, net in zip(kept[-1], ensemble, strict=True):
+        for a, b in zip(member.parameters(), net.parameters(), strict=True):
+            assert torch.equal(a, b)
+    untrained, trained = (next(iter(m[0].parameters())) for m in (kept[0], kept[-1]))
+    assert not torch.equal(untrained, trained)
+
+
 def test_the_relative_threshold_is_the_reports_on_labels_of_the_reports_variance(
     tmp_path: Path,
 ) -> None:

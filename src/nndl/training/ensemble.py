@@ -20,7 +20,7 @@ from torch import nn
 from nndl.data.tensors import TensorData
 from nndl.training.config import TrainConfig
 
-__all__ = ["stacked_epochs", "train_ensemble"]
+__all__ = ["train_ensemble"]
 
 
 def train_ensemble(
@@ -70,18 +70,19 @@ def _alone(
 def _stacked(
     config: Any, train: TrainConfig, data: TensorData, *, members: int, epochs: int
 ) -> list[nn.Module]:
-    trained = stacked_epochs(config, train, data, members=members, epochs=epochs)
+    trained = _stacked_epochs(config, train, data, members=members, epochs=epochs)
     model = deque(trained, maxlen=1)[0]  # the last: after ``epochs`` epochs
     return [model.member(k) for k in range(members)]
 
 
-def stacked_epochs(
+def _stacked_epochs(
     config: Any, train: TrainConfig, data: TensorData, *, members: int, epochs: int
 ) -> Iterator[Any]:
     """The ``members`` nets as one :class:`~nndl.training.stacked.StackedFCN`, untrained, then
     after each of ``epochs`` epochs (the same object, trained on). ``model.member(k)`` copies
-    member ``k``; it draws initial weights, so between epochs call it inside
-    :func:`~nndl.training._rng.forked` to keep the later epochs' dropout unchanged."""
+    member ``k``; it draws initial weights, so between epochs call it inside ``forked`` to
+    keep the later epochs' dropout unchanged. It seeds torch's generators: run it inside
+    ``forked`` too (as :func:`train_ensemble` does)."""
     from nndl.models.nets import FCN
     from nndl.training._rng import seed as seed_rng
     from nndl.training.device import resolve_device
