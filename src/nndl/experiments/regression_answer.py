@@ -72,17 +72,15 @@ def _answer_configs(
     """The answer's configurations, each with its epochs (the median of its folds' restored
     best epochs), and the first one's folds' epochs: the best of the finalists' second ranking,
     else ``params`` (its ``folds``) and the search's next best."""
-    import statistics
-
     from nndl.experiments.regression_search import runner_ups, second_ranking
-    from nndl.search.regression import refit_epochs
+    from nndl.search.regression import fold_epochs, median_epoch
 
     ranked = second_ranking(study, params)[: study.answer_configs] if study.answer_finalists else []
     if ranked:
-        configs = [(run, max(1, round(statistics.median(e)))) for _, run, e in ranked]
-        return configs, ranked[0][2]
-    configs = [(params, refit_epochs(folds)), *runner_ups(study, params, study.answer_configs - 1)]
-    return configs, [f.history.best_epoch or f.epochs for f in folds]
+        return [(run, median_epoch(e)) for _, run, e in ranked], ranked[0][2]
+    epochs = fold_epochs(folds)
+    ups = runner_ups(study, params, study.answer_configs - 1)
+    return [(params, median_epoch(epochs)), *ups], epochs
 
 
 def _refit_all(study: RegressionStudy, configs: list[tuple[Run, int]]) -> list[Any]:

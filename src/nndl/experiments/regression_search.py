@@ -107,13 +107,13 @@ def _ranked_trials(study: RegressionStudy, best: Run) -> list[Any]:
 def runner_ups(study: RegressionStudy, best: Run, count: int) -> list[tuple[Run, int]]:
     """The search's next ``count`` configurations after ``best`` by validation loss, each with
     the median of its folds' restored best epochs (none when ``best`` is not the search's)."""
-    import statistics
+    from nndl.search.regression import median_epoch
 
     if count < 1:
         return []
     space = study.search_space
     return [
-        (space.run(dict(t.params)), max(1, round(statistics.median(epochs))))
+        (space.run(dict(t.params)), median_epoch(epochs))
         for t in _ranked_trials(study, best)[1 : count + 1]
         if (epochs := t.user_attrs.get("fold_best_epochs"))
     ]
@@ -125,7 +125,7 @@ def second_ranking(study: RegressionStudy, best: Run) -> list[tuple[float, Run, 
     ``--folds repeated`` ranks every trial), best first: each one's loss (the data's units),
     parameters, and 2k folds' restored best epochs. Empty when ``best`` is not the search's
     best."""
-    from nndl.search.regression import cross_validate
+    from nndl.search.regression import cross_validate, fold_epochs
 
     data, units = study.task.points()[0], study.task.loss_scale
     options = {**study.fold_options(), "seed": study.seed + 1}
@@ -135,7 +135,7 @@ def second_ranking(study: RegressionStudy, best: Run) -> list[tuple[float, Run, 
         result = cross_validate(run, data, study.budget.max_epochs, **options)
         loss = (float(trial.value) + result.mean_val_loss * units) / 2
         epochs = [*trial.user_attrs["fold_best_epochs"]]
-        epochs += [f.history.best_epoch or f.epochs for f in result.folds]
+        epochs += fold_epochs(result.folds)
         scored.append((loss, run, epochs))
     scored.sort(key=lambda s: s[0])
     return scored

@@ -29,8 +29,10 @@ __all__ = [
     "PRUNE_FRACTION",
     "RegressionSearchJob",
     "cross_validate",
+    "fold_epochs",
     "label_noise",
     "label_variance",
+    "median_epoch",
     "prune_threshold",
     "refit",
     "refit_epochs",
@@ -119,12 +121,21 @@ def _configs(run: Run, data: TensorData, max_epochs: int, *, seed: int, device: 
     return config, train
 
 
-def refit_epochs(folds: list[FoldResult]) -> int:
-    """The median of the folds' restored best epochs (their last epoch where none was kept)."""
+def fold_epochs(folds: list[FoldResult]) -> list[int]:
+    """Each fold's restored best epoch (its last epoch where none was kept)."""
+    return [f.history.best_epoch or f.epochs for f in folds]
+
+
+def median_epoch(epochs: list[int]) -> int:
+    """How long a refit trains: the median of folds' best epochs, rounded, at least 1."""
     import statistics
 
-    best = [f.history.best_epoch or f.epochs for f in folds]
-    return max(1, round(statistics.median(best)))
+    return max(1, round(statistics.median(epochs)))
+
+
+def refit_epochs(folds: list[FoldResult]) -> int:
+    """The median of the folds' restored best epochs (their last epoch where none was kept)."""
+    return median_epoch(fold_epochs(folds))
 
 
 def refit(
@@ -240,7 +251,7 @@ def _report_fold(
 
 def _finish(trial: optuna.Trial, result: CVResult, units: float = 1.0) -> float:
     ordered = sorted(result.folds, key=lambda f: f.fold)
-    trial.set_user_attr("fold_best_epochs", [f.history.best_epoch or f.epochs for f in ordered])
+    trial.set_user_attr("fold_best_epochs", fold_epochs(ordered))
     record_folds(trial, result, units=units)
     if "prune_reason" in trial.user_attrs:
         raise optuna.TrialPruned(trial.user_attrs["prune_reason"])
