@@ -3,7 +3,7 @@ datasets: the chosen configuration refit with more members or other epochs, or a
 the top-k configurations of the same search.
 
 Each dataset runs the study once (the default budget's smooth space, 20 completed trials,
-seed 0); the variants then retrain from the same search, so they differ only in the answer:
+seed 0 or ``--seed``); the variants then retrain from the same search, so they differ only in the answer:
 
 - ``refit m5`` (the study's answer): the best configuration, 5 seeds, the median of its
   folds' restored best epochs;
@@ -187,6 +187,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--datasets", type=int, default=15)
     parser.add_argument("--variants", help="comma-separated; default: all of them")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the studies' seed (folds, weights, sampler)"
+    )
     args = parser.parse_args()
     variants = tuple(args.variants.split(",")) if args.variants else VARIANTS
     if unknown := set(variants) - set(VARIANTS):
@@ -199,7 +202,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.datasets):
             start = time.perf_counter()
-            result, study = studied(Path(tmp) / f"d{seed}", seed, budget)
+            result, study = studied(Path(tmp) / f"d{seed}", seed, budget, study_seed=args.seed)
             epochs = _refit_epochs(study)
             row = {**answers(study, epochs, variants), "gp": result["gp"]}
             row.update(study=result["refit"], report=result["report"])
@@ -223,17 +226,25 @@ def main() -> None:
     print(f"of the first {len(first)}, where a variant beats the report's protocol: {beats}")
     record(
         "regression_answers",
-        {"rows": rows, "mean": mean, "wins_over_refit_m5": wins, "beats_report": beats},
+        {
+            "seed": args.seed,
+            "rows": rows,
+            "mean": mean,
+            "wins_over_refit_m5": wins,
+            "beats_report": beats,
+        },
     )
     print(machine())
 
 
 def studied(
-    folder: Path, seed: int, budget: RegressionBudget
+    folder: Path, seed: int, budget: RegressionBudget, *, study_seed: int = 0
 ) -> tuple[dict[str, Any], RegressionStudy]:
-    """Dataset ``seed``'s study run in ``folder`` (the smooth space): its rows and the study."""
+    """Dataset ``seed``'s study run in ``folder`` (the smooth space, ``study_seed`` for its
+    folds, weights and sampler): its rows and the study."""
     train, test, info = dataset(seed)
-    result = run_one(folder, train, test, budget, info["gaps"], {"space": "smooth"})
+    choices = {"space": "smooth", "seed": study_seed}
+    result = run_one(folder, train, test, budget, info["gaps"], choices)
     study = RegressionStudy(
         out=folder / "run",
         train_csv=str(folder / "train.csv"),
@@ -241,6 +252,7 @@ def studied(
         quiet=True,
         space="smooth",
         budget=budget,
+        seed=study_seed,
     )
     return result, study
 

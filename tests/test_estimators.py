@@ -156,6 +156,20 @@ def test_pickled_estimator_predicts_the_same() -> None:
     assert np.array_equal(again.predict_proba(X), clf.predict_proba(X))
 
 
+def test_a_multistep_schedule_and_an_accuracy_monitor_reach_the_training() -> None:
+    X, y = iris()
+    clf = NetClassifier(
+        lr=1e-2, lr_schedule="multistep", lr_milestones=[3, 5], max_epochs=8, patience=0
+    ).fit(X, y)
+    lrs = [round(r["lr"], 6) for r in clf.history_]
+    assert lrs == [0.01] * 3 + [0.001] * 2 + [0.0001] * 3
+    clf = NetClassifier(monitor="val_accuracy", max_epochs=40, random_state=0).fit(X, y)
+    accuracies = [r["val_accuracy"] for r in clf.history_]
+    assert clf.best_epoch_ == 1 + int(np.argmax(accuracies))
+    with pytest.raises(ConfigError, match="monitor 'val_acc'"):
+        NetClassifier(monitor="val_acc").fit(X, y)
+
+
 def test_bad_parameters_are_one_error_naming_each() -> None:
     X, y = iris()
     with pytest.raises(ConfigError) as info:

@@ -46,6 +46,8 @@ class NetEstimator(BaseEstimator):
         lr_schedule: str = "constant",
         lr_step: int = 10,
         lr_factor: float = 0.1,
+        lr_milestones: tuple[int, ...] = (),
+        monitor: str = "val_loss",
         momentum: float = 0.0,
         val_fraction: float = 0.1,
         standardize: bool = True,
@@ -66,6 +68,8 @@ class NetEstimator(BaseEstimator):
         self.lr_schedule = lr_schedule
         self.lr_step = lr_step
         self.lr_factor = lr_factor
+        self.lr_milestones = lr_milestones
+        self.monitor = monitor
         self.momentum = momentum
         self.val_fraction = val_fraction
         self.standardize = standardize
@@ -116,6 +120,8 @@ class NetEstimator(BaseEstimator):
             lr_schedule=self.lr_schedule,
             lr_step=self.lr_step,
             lr_factor=self.lr_factor,
+            lr_milestones=self.lr_milestones,
+            monitor=self.monitor,
             momentum=self.momentum,
             val_fraction=self.val_fraction,
             seed=seed,

@@ -40,9 +40,14 @@ class NetRegressor(RegressorMixin, NetEstimator):
         optimizer: as in :class:`nndl.TrainConfig`: a ``torch.optim`` name or a callable.
         loss: as in :class:`nndl.TrainConfig`: ``"auto"``, a ``torch.nn`` loss name or a
             callable.
-        lr_schedule: ``None``, ``"step"``, ``"cosine"`` or ``"plateau"``.
-        lr_step: the epochs between steps of the ``"step"`` schedule.
-        lr_factor: the factor of the ``"step"`` and ``"plateau"`` schedules.
+        lr_schedule: ``"constant"``, ``"step"``, ``"multistep"``, ``"cosine"`` or
+            ``"plateau"`` (as in :class:`nndl.TrainConfig`).
+        lr_step: the epochs between steps of the ``"step"`` schedule, or without a better
+            validation loss before ``"plateau"`` decays.
+        lr_factor: the factor of the ``"step"``, ``"multistep"`` and ``"plateau"`` schedules.
+        lr_milestones: the epochs after which ``"multistep"`` decays (``(30, 60)``).
+        monitor: what early stopping watches and whose best epoch the net keeps:
+            ``"val_loss"``, or ``"val_accuracy"`` (the classifier only).
         momentum: SGD's momentum.
         val_fraction: rows held out for early stopping, in [0, 1); 0 trains on every row
             for ``max_epochs``.
