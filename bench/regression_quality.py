@@ -190,9 +190,17 @@ def main() -> None:
         default=REGRESSION["default"].finalists,
         help="configurations ranked again for the answer (default: the default budget's)",
     )
+    parser.add_argument(
+        "--sampler",
+        default=REGRESSION["default"].sampler,
+        choices=("random", "tpe"),
+        help="the search's Optuna sampler (default: the default budget's)",
+    )
     args = parser.parse_args()
     choices = {"space": args.space, "folds": args.folds, "seed": args.seed}
-    default = replace(REGRESSION["default"], trials=args.trials, finalists=args.finalists)
+    default = replace(
+        REGRESSION["default"], trials=args.trials, finalists=args.finalists, sampler=args.sampler
+    )
     budget = default if not args.quick else REGRESSION["quick"]
     quiet_optuna()
     print(
@@ -225,7 +233,7 @@ def main() -> None:
     record(
         "regression_quality",
         {
-            "budget": "quick" if args.quick else f"full, {args.trials} trials",
+            "budget": "quick" if args.quick else f"full, {args.trials} trials, {args.sampler}",
             "choices": choices,
             "rows": rows,
             **summary["figures"],

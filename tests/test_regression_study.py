@@ -299,6 +299,20 @@ def test_another_sampler_seed_joins_the_same_study(tmp_path: Path) -> None:
     assert len(study.trials) == 2 and study.trials[0].params != study.trials[1].params
 
 
+def test_a_budgets_sampler_draws_the_searchs_trials(tmp_path: Path) -> None:
+    from nndl.experiments.budgets import REGRESSION
+    from nndl.experiments.regression import RegressionStudy
+    from nndl.experiments.regression_search import _study_spec, run_search
+    from nndl.search.study import open_study
+
+    budget = dataclasses.replace(REGRESSION["quick"], sampler="tpe", trials=2)
+    study = RegressionStudy(out=tmp_path / "reg", budget=budget, quiet=True)
+    assert run_search(study)["completed"] == 2
+    opened = open_study(_study_spec(study, study.task.points()[0]))
+    assert isinstance(opened.sampler, optuna.samplers.TPESampler)
+    assert len(opened.trials) == 2
+
+
 @pytest.mark.parametrize("flag", ["--trials", "--workers"])
 def test_zero_trials_or_workers_is_a_usage_error(flag: str, tmp_path: Path) -> None:
     result = nndl("regression", "search", flag, "0", "--out", str(tmp_path / "x"))

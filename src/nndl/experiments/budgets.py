@@ -51,6 +51,8 @@ class RegressionBudget:
     the quick budget's 300 epochs prune only folds no better than predicting the mean (1.0).
     ``space``: the search's unless the study names its own (the default budget: ``smooth``,
     which bench/regression_quality.py measured closer to a Gaussian process than the report's).
+    ``sampler``: the search's, ``random`` in every budget (Optuna's TPE chose worse answers on
+    that benchmark: docs/regression_choices.md#tpe-instead-of-random-sampling) or ``tpe``.
     """
 
     name: str = "report"
@@ -61,6 +63,7 @@ class RegressionBudget:
     space: str = "report"
     refit_configs: int = 3  # the answer: the top configurations refit (quick: the best alone)
     finalists: int = 0  # > 0: the answer's configurations ranked again among this many
+    sampler: str = "random"
 
 
 @dataclass(frozen=True)

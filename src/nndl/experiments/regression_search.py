@@ -32,7 +32,7 @@ def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
             threshold=study.prune_at["threshold"],
             folds=study.folds,
         ),
-        sampler="random",
+        sampler=study.budget.sampler,
         storage=study.storage,
         workers=study.workers,
         seed=study.seed if study.sampler_seed is None else study.sampler_seed,
