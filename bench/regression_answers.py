@@ -3,7 +3,8 @@ datasets: the chosen configuration refit with more members or other epochs, or a
 the top-k configurations of the same search.
 
 Each dataset runs the study once (the default budget's smooth space, 20 completed trials,
-seed 0 or ``--seed``); the variants then retrain from the same search, so they differ only in the answer:
+seed 0 or ``--seed``); the variants then retrain from the same search, so they differ only in
+the answer:
 
 - ``refit m5`` (the study's answer): the best configuration, 5 seeds, the median of its
   folds' restored best epochs;
@@ -56,6 +57,7 @@ VARIANTS = (
 def top_runs(study: RegressionStudy, k: int) -> list[tuple[Any, int, float]]:
     """The ``k`` best completed trials' runs, their folds' median best epoch, their loss."""
     from nndl.experiments.regression_search import _study_spec
+    from nndl.search.regression import median_epoch
     from nndl.search.study import open_study
 
     data = study.task.points()[0]
@@ -65,7 +67,7 @@ def top_runs(study: RegressionStudy, k: int) -> list[tuple[Any, int, float]]:
     space = study.search_space
     out = []
     for t in trials[:k]:
-        epochs = max(1, round(statistics.median(t.user_attrs["fold_best_epochs"])))
+        epochs = median_epoch(t.user_attrs["fold_best_epochs"])
         out.append((space.run(dict(t.params)), epochs, float(t.value)))
     return out
 

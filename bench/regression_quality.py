@@ -31,7 +31,7 @@ from _common import machine, record
 from nndl.data.regression import RegressionData, write_csv
 from nndl.experiments.budgets import REGRESSION, RegressionBudget
 from nndl.experiments.regression import RegressionStudy, run_all
-from nndl.search.study import quiet_optuna
+from nndl.search.study import SAMPLERS, quiet_optuna
 
 DOMAIN = (-5.0, 5.0)
 ROWS = ("basic", "report", "refit", "gp")
@@ -193,7 +193,7 @@ def main() -> None:
     parser.add_argument(
         "--sampler",
         default=REGRESSION["default"].sampler,
-        choices=("random", "tpe"),
+        choices=SAMPLERS,
         help="the search's Optuna sampler (default: the default budget's)",
     )
     args = parser.parse_args()

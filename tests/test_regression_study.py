@@ -311,6 +311,9 @@ def test_a_budgets_sampler_draws_the_searchs_trials(tmp_path: Path) -> None:
     opened = open_study(_study_spec(study, study.task.points()[0]))
     assert isinstance(opened.sampler, optuna.samplers.TPESampler)
     assert len(opened.trials) == 2
+    wrong = dataclasses.replace(study, budget=dataclasses.replace(budget, sampler="TPE"))
+    with pytest.raises(ConfigError, match="sampler 'TPE': must be one of random, tpe"):
+        run_search(wrong)
 
 
 @pytest.mark.parametrize("flag", ["--trials", "--workers"])

@@ -99,13 +99,16 @@ class StudySpec:
                 ],
             )
         object.__setattr__(self, "out", Path(self.out))
-        if self.pruner not in PRUNERS:
-            raise ConfigError(
-                "search", [f"pruner {self.pruner!r}: must be one of {', '.join(PRUNERS)}"]
-            )
+        choices = (("pruner", self.pruner, PRUNERS), ("sampler", self.sampler, SAMPLERS))
+        problems = [
+            f"{k} {v!r}: must be one of {', '.join(c)}" for k, v, c in choices if v not in c
+        ]
+        if problems:
+            raise ConfigError("search", problems)
 
 
 PRUNERS = ("none", "median", "hyperband")
+SAMPLERS = ("random", "tpe")
 HEARTBEAT_SECONDS, GRACE_SECONDS = 2, 8
 
 
