@@ -20,6 +20,9 @@ the answer:
   75th percentile of its configuration's 10 folds' best epochs (3 nets per seed); ``steps``:
   each refit for as many optimizer steps as its fold nets took (fewer epochs: a fold trains
   on 4/5 of the rows), ``x1.25`` for 1.25 times the epochs;
+- ``again-6 short top-3 m5``: the second ranking on short blocks (``--folds short``: 4
+  stretches of 5 rows per fold) instead of random folds, mean with the search's loss;
+  ``short only``: ranked by the short blocks alone;
 - ``protocol +s``: the report's protocol (the search's best configuration's best fold net)
   with its 5 folds cut with seed + s; ``+0`` is the study's own row.
 
@@ -51,6 +54,7 @@ VARIANTS = (
     *("again-6 top-3 m10", "again-6 top-6 m5", "again-6 top-3 m5 snap", "again-6 top-3 m10 snap"),
     *("again-6 top-6 m10", *(f"protocol +{s}" for s in range(5))),
     *("again-6 top-3 m5 steps", "again-6 top-3 m5 x1.25", "again-6 top-6 m5 steps"),
+    *("again-6 short top-3 m5", "again-6 short only top-3 m5"),
 )
 
 
@@ -102,18 +106,24 @@ def answers(
     def top(k: int, members: int = 5) -> list[list[Any]]:
         return [fit(run, epochs, members) for run, epochs, _ in runs[:k]]
 
-    ranked: dict[int, list[Any]] = {}
+    ranked: dict[tuple[int, str], list[Any]] = {}
 
     def again(
-        finalists: int, *, k: int = 3, members: int = 5, snap: bool = False, scale: Any = 1.0
+        finalists: int,
+        *,
+        k: int = 3,
+        members: int = 5,
+        snap: bool = False,
+        scale: Any = 1.0,
+        folds: str = "",
     ) -> float:
-        if finalists not in ranked:
+        key = (finalists, folds)
+        if key not in ranked:
             chosen = replace(study, budget=replace(study.budget, finalists=finalists))
-            ranked[finalists] = second_ranking(chosen, best)
+            how = {"folds": folds.split()[0], "alone": "only" in folds} if folds else {}
+            ranked[key] = second_ranking(chosen, best, **how)
         options = {"members": members, "snap": snap, "seed": study.seed, "scale": scale}
-        return mse(
-            [m for _, run, e in ranked[finalists][:k] for m in _members(run, data, e, **options)]
-        )
+        return mse([m for _, run, e in ranked[key][:k] for m in _members(run, data, e, **options)])
 
     def protocol(shift: int) -> float:
         options = {**study.fold_options(), "seed": study.seed + shift}
@@ -140,6 +150,8 @@ def answers(
         "again-6 top-3 m5 steps": lambda: again(6, scale="steps"),
         "again-6 top-3 m5 x1.25": lambda: again(6, scale=1.25),
         "again-6 top-6 m5 steps": lambda: again(6, k=6, scale="steps"),
+        "again-6 short top-3 m5": lambda: again(6, folds="short"),
+        "again-6 short only top-3 m5": lambda: again(6, folds="short only"),
         **{f"protocol +{s}": lambda s=s: protocol(s) for s in range(5)},
     }
     return {v: measure[v]() for v in variants}

@@ -179,7 +179,9 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="the quick budget (a smoke run)")
     parser.add_argument("--space", default="smooth", help="the search space (smooth, report)")
-    parser.add_argument("--folds", default="random", choices=("random", "blocked", "repeated"))
+    parser.add_argument(
+        "--folds", default="random", choices=("random", "blocked", "short", "repeated")
+    )
     parser.add_argument("--no-twins", action="store_true", help="skip the scaled twins")
     parser.add_argument(
         "--seed", type=int, default=0, help="the studies' seed (folds, weights, sampler)"

@@ -20,6 +20,21 @@ def test_one_input_is_cut_into_contiguous_blocks_covering_every_row_once() -> No
     assert sorted(seen) == list(range(101))
 
 
+def test_shorter_blocks_spread_each_fold_over_the_range() -> None:
+    x = np.random.default_rng(2).uniform(-5, 5, (100, 1))
+    rank = np.argsort(np.argsort(x[:, 0]))  # each row's place in x's order
+    seen = []
+    for _, val in BlockedKFold(5, blocks_per_fold=4).split(x):
+        places = np.sort(rank[val])
+        stretches = np.split(places, np.flatnonzero(np.diff(places) > 1) + 1)
+        assert [len(s) for s in stretches] == [5, 5, 5, 5]
+        assert sorted(p // 25 for p in places[::5]) == [0, 1, 2, 3]  # one in each quarter
+        seen += list(val)
+    assert sorted(seen) == list(range(100))
+    with pytest.raises(ConfigError, match="blocks_per_fold = 0: must be at least 1"):
+        list(BlockedKFold(5, blocks_per_fold=0).split(x))
+
+
 def test_several_inputs_are_cut_by_clusters_the_same_for_any_units() -> None:
     x = np.random.default_rng(1).normal(size=(80, 3))
     folds = [val for _, val in BlockedKFold(4, random_state=0).split(x)]

@@ -246,3 +246,13 @@ def test_a_second_ranking_refits_the_best_finalists_on_twice_the_folds(tmp_path:
     ]
     outsider = study.search_space.run(dict(done[-1].params))
     assert second_ranking(study, outsider) == []  # not the search's best: a params file's
+    # the second cut on short blocks: ranked by the mean of both cuts, or by the blocks alone
+    search_loss = {json.dumps(t.params, sort_keys=True): t.value for t in done[:4]}
+    both = second_ranking(study, best, folds="short")
+    mean = {json.dumps(r.to_dict(), sort_keys=True): x for x, r, _ in both}
+    alone = second_ranking(study, best, folds="short", alone=True)
+    assert [loss for loss, _, _ in alone] == sorted(loss for loss, _, _ in alone)
+    for loss, run, _ in alone:
+        key = json.dumps(run.to_dict(), sort_keys=True)
+        assert mean[key] == pytest.approx((search_loss[key] + loss) / 2)
+    assert [x for x, _, _ in alone] != [x for x, _, _ in ranked]  # other folds, other losses

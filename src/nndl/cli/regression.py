@@ -58,11 +58,12 @@ def _data_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--folds",
-        choices=("random", "blocked", "repeated"),
+        choices=("random", "blocked", "short", "repeated"),
         default="random",
         help="the search's and the best net's 5 folds: random rows (the report's); blocked: "
-        "contiguous stretches of the inputs, validation that looks like a gap; repeated: "
-        "random 5 folds cut twice (10 fold nets)",
+        "contiguous stretches of the inputs, validation that looks like a gap; short: 4 "
+        "shorter stretches per fold, spread over the range; repeated: random 5 folds cut "
+        "twice (10 fold nets)",
     )
     parser.add_argument(
         "--no-batch-folds",

@@ -119,21 +119,28 @@ def runner_ups(study: RegressionStudy, best: Run, count: int) -> list[tuple[Run,
     ]
 
 
-def second_ranking(study: RegressionStudy, best: Run) -> list[tuple[float, Run, list[int]]]:
+def second_ranking(
+    study: RegressionStudy, best: Run, *, folds: str | None = None, alone: bool = False
+) -> list[tuple[float, Run, list[int]]]:
     """The search's best ``study.answer_finalists`` cross-validated again on k folds cut with
     another seed and ranked by their mean validation loss over both cuts (2k fold nets, as
     ``--folds repeated`` ranks every trial), best first: each one's loss (the data's units),
     parameters, and 2k folds' restored best epochs. Empty when ``best`` is not the search's
-    best."""
+    best. ``folds``: the second cut's kind (the study's when None); ``alone``: ranked by the
+    second cut's loss alone (bench/regression_answers.py measures both)."""
     from nndl.search.regression import cross_validate, fold_epochs
 
     data, units = study.task.points()[0], study.task.loss_scale
     options = {**study.fold_options(), "seed": study.seed + 1}
+    if folds:
+        options["folds"] = folds
     scored = []
     for trial in _ranked_trials(study, best)[: study.answer_finalists]:
         run = study.search_space.run(dict(trial.params))
         result = cross_validate(run, data, study.budget.max_epochs, **options)
         loss = (float(trial.value) + result.mean_val_loss * units) / 2
+        if alone:
+            loss = result.mean_val_loss * units
         epochs = [*trial.user_attrs["fold_best_epochs"]]
         epochs += fold_epochs(result.folds)
         scored.append((loss, run, epochs))

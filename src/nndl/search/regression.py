@@ -71,8 +71,9 @@ def cross_validate(
 ) -> CVResult:
     """Train ``run`` on ``k`` folds, batched as one ensemble (nets that stack) or one after the
     other; the net is sized for the data's input columns. ``folds``: ``random`` (shuffled
-    rows), ``blocked`` (contiguous stretches of the inputs, :class:`BlockedKFold`) or
-    ``repeated`` (``k`` shuffled folds cut twice: 2k fold nets)."""
+    rows), ``blocked`` (contiguous stretches of the inputs, :class:`BlockedKFold`), ``short``
+    (4 shorter stretches per fold) or ``repeated`` (``k`` shuffled folds cut twice: 2k fold
+    nets)."""
 
     config, train = _configs(run, data, max_epochs, seed=seed, device=device)
     cv = splitter(folds, k, seed)
@@ -87,7 +88,7 @@ def cross_validate(
     return validator.run(data, on_fold_end)
 
 
-FOLDS = ("random", "blocked", "repeated")
+FOLDS = ("random", "blocked", "short", "repeated")
 
 
 def splitter(folds: str, k: int, seed: int) -> Any:
@@ -106,7 +107,7 @@ def splitter(folds: str, k: int, seed: int) -> Any:
         return RepeatedKFold(n_splits=k, n_repeats=2, random_state=seed)
     from nndl.data.folds import BlockedKFold
 
-    return BlockedKFold(k, random_state=seed)
+    return BlockedKFold(k, blocks_per_fold=4 if folds == "short" else 1, random_state=seed)
 
 
 def _configs(run: Run, data: TensorData, max_epochs: int, *, seed: int, device: str) -> Any:
