@@ -78,12 +78,14 @@ def test_refit_epochs_are_the_median_of_the_folds_restored_best_epochs() -> None
     assert refit_epochs(folds[:2]) == 75
 
 
-def test_the_ensembles_members_differ_by_seed_only() -> None:
+@pytest.mark.parametrize(("optimizer", "decay"), [("adam", 0.0), ("adamw", 0.5)])
+def test_the_ensembles_members_differ_by_seed_only(optimizer: str, decay: float) -> None:
     gen = torch.Generator().manual_seed(3)
     x = torch.rand(60, 2, generator=gen) * 4 - 2
     data = TensorData(x, torch.sin(x.sum(1, keepdim=True)))
     config = FCNConfig(2, (16, 8), "tanh", (), 1)
-    train = TrainConfig(lr=5e-3, loss="mse", batch_size=16, max_epochs=1, seed=11)
+    options = {"optimizer": optimizer, "weight_decay": decay, "batch_size": 16}
+    train = TrainConfig(lr=5e-3, loss="mse", **options, max_epochs=1, seed=11)
     stacked = train_ensemble(config, train, data, members=3, epochs=12)
     for i, member in enumerate(stacked):  # each is the net trained alone with seed 11 + i
         settings = dataclasses.replace(train, seed=11 + i)

@@ -116,11 +116,11 @@ def test_a_late_fold_above_threshold_is_not_pruned() -> None:
     assert _report_fold(trial, fold) and "prune_reason" not in trial.user_attrs
 
 
-def test_batched_folds_match_sequential_folds() -> None:
+@pytest.mark.parametrize(("optimizer", "decay"), [("adam", 1e-4), ("adamw", 0.5)])
+def test_batched_folds_match_sequential_folds(optimizer: str, decay: float) -> None:
     config = FCNConfig(1, (16, 16), "tanh", (0.0, 0.0), 1)
-    train = TrainConfig(
-        loss="mse", lr=5e-3, weight_decay=1e-4, batch_size=7, max_epochs=25, patience=3, seed=5
-    )
+    settings = {"lr": 5e-3, "weight_decay": decay, "batch_size": 7, "max_epochs": 25}
+    train = TrainConfig(loss="mse", optimizer=optimizer, **settings, patience=3, seed=5)
     data = points(53)  # folds of 11 and 10 rows: members take different numbers of steps
     batched = sorted(
         BatchedKFoldCrossValidator(config, train, k=5).run(data).folds, key=lambda f: f.fold

@@ -190,6 +190,8 @@ class SmoothRegressionSpace(SearchSpace):
     name = "smooth"
     study = "regression"
     columns = ("width", "depth", "activation", "dropout", "lr", "weight_decay", "batch_size")
+    optimizer = "adam"  # a subclass may train with "adamw" (decoupled weight decay) instead
+    weight_decay = (1e-6, 1e-2)  # the log-scale range sampled
 
     def suggest(self, trial: optuna.Trial) -> Run:
         return self.run(
@@ -199,7 +201,7 @@ class SmoothRegressionSpace(SearchSpace):
                 "activation": trial.suggest_categorical("activation", ["gelu", "silu", "tanh"]),
                 "dropout": trial.suggest_categorical("dropout", [0.0, 0.1]),
                 "lr": trial.suggest_float("lr", 3e-4, 1e-2, log=True),
-                "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
+                "weight_decay": trial.suggest_float("weight_decay", *self.weight_decay, log=True),
                 "batch_size": trial.suggest_categorical("batch_size", [10, 20, 40]),
             }
         )
@@ -212,6 +214,7 @@ class SmoothRegressionSpace(SearchSpace):
         dropout = (float(params["dropout"]),) * depth if params["dropout"] else ()
         config = FCNConfig(1, (width,) * depth, str(params["activation"]), dropout, 1)
         train = {
+            "optimizer": self.optimizer,
             "lr": float(params["lr"]),
             "weight_decay": float(params["weight_decay"]),
             "batch_size": int(params["batch_size"]),

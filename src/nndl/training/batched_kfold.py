@@ -32,7 +32,7 @@ from nndl.training.config import TrainConfig
 from nndl.training.device import resolve_device
 from nndl.training.evolver import History
 from nndl.training.kfold import CVResult, FoldHook, FoldResult
-from nndl.training.stacked import StackedAdam, StackedFCN
+from nndl.training.stacked import STACKED_OPTIMIZERS, StackedFCN, stacked_optimizer
 from nndl.training.stopping import Plateau, diverged
 
 __all__ = ["BatchedKFoldCrossValidator"]
@@ -51,7 +51,7 @@ class _Member:
 
 
 class BatchedKFoldCrossValidator:
-    """Same contract as :class:`KFoldCrossValidator`, for an FCN trained with Adam and MSE."""
+    """Same contract as :class:`KFoldCrossValidator`, for an FCN trained with Adam or AdamW and MSE."""
 
     def __init__(
         self,
@@ -64,8 +64,11 @@ class BatchedKFoldCrossValidator:
         cv: Any = None,
     ) -> None:
         problems = []
-        if train_config.optimizer != "adam":
-            problems.append("batched folds train with Adam; use sequential folds for SGD")
+        if train_config.optimizer not in STACKED_OPTIMIZERS:
+            problems.append(
+                f"batched folds train with Adam or AdamW, not {train_config.optimizer!r}; "
+                "use sequential folds"
+            )
         if train_config.loss not in ("mse", "auto"):
             problems.append("batched folds train regression (mse); use sequential folds")
         if n_folds is not None and not 1 <= n_folds <= k:
@@ -133,7 +136,7 @@ class _Run:
             nets.append(FCN(cv.config))
         seed(cfg.seed, self.device)
         self.model = StackedFCN(cv.config, nets, self.device)
-        self.opt = StackedAdam(self.model, cfg.lr, cfg.weight_decay)
+        self.opt = stacked_optimizer(self.model, cfg)
         self.best = [p.detach().clone() for p in self.model.parameters()]
         self.members = [
             _Member(

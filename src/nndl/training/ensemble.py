@@ -2,8 +2,8 @@
 
 Member ``i`` is seeded ``train.seed + i`` (its initial weights and its batch order), trains
 for a fixed number of epochs on every row (no validation, no early stopping) and keeps its
-last weights. Fully connected nets with Adam and MSE train as one stacked net (the batched
-folds' machinery, :mod:`nndl.training.stacked`), so M members take about the time of one;
+last weights. Fully connected nets with Adam (or AdamW) and MSE train as one stacked net (the
+batched folds' machinery, :mod:`nndl.training.stacked`), so M members take about the time of one;
 other nets train one after the other with the :class:`~nndl.training.evolver.Evolver`.
 """
 
@@ -34,7 +34,7 @@ def train_ensemble(
 ) -> list[nn.Module]:
     """``members`` nets of ``config`` trained on all of ``data`` for ``epochs`` epochs each.
 
-    ``batched=None`` stacks them where the nets stack (an FCN with Adam and MSE); without
+    ``batched=None`` stacks them where the nets stack (an FCN with Adam or AdamW and MSE); without
     dropout the stacked members are the ones trained alone (tested)."""
     from nndl.training.stacked import stacks
 
@@ -86,7 +86,7 @@ def _stacked_epochs(
     from nndl.models.nets import FCN
     from nndl.training._rng import seed as seed_rng
     from nndl.training.device import resolve_device
-    from nndl.training.stacked import StackedAdam, StackedFCN
+    from nndl.training.stacked import StackedFCN, stacked_optimizer
 
     device = resolve_device(train.device)
     nets = []
@@ -95,7 +95,7 @@ def _stacked_epochs(
         nets.append(FCN(config))
     seed_rng(train.seed, device)
     model = StackedFCN(config, nets, device)
-    opt = StackedAdam(model, train.lr, train.weight_decay)
+    opt = stacked_optimizer(model, train)
     orders = [torch.Generator().manual_seed(train.seed + i) for i in range(members)]
     x, y, n, size = data.x.to(device), data.y.to(device), len(data), train.batch_size
     everyone = list(range(members))

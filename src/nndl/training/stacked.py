@@ -2,14 +2,15 @@
 
 Layer ``l`` holds ``weight`` of shape ``(K, in, out)`` and ``bias`` ``(K, 1, out)``; a forward
 pass is one batched matrix product per layer for all K members, each on its own batch.
-:class:`StackedAdam` steps each member exactly as ``torch.optim.Adam`` would step it alone,
-and leaves members that are not active untouched.
+:class:`StackedAdam` steps each member exactly as ``torch.optim.Adam`` (or ``AdamW``) would
+step it alone, and leaves members that are not active untouched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -18,7 +19,7 @@ from torch.optim.adam import adam
 from nndl.models.configs import FCNConfig
 from nndl.models.nets import FCN
 
-__all__ = ["StackedAdam", "StackedFCN", "stacks"]
+__all__ = ["STACKED_OPTIMIZERS", "StackedAdam", "StackedFCN", "stacked_optimizer", "stacks"]
 
 _ACT = {
     "sigmoid": torch.sigmoid,
@@ -31,12 +32,15 @@ _ACT = {
 _FROM_INPUT = ("silu", "gelu")  # their slope needs the activation's input, not its output
 
 
+STACKED_OPTIMIZERS = ("adam", "adamw")  # AdamW: Adam with decoupled weight decay
+
+
 def stacks(config: object, train: object) -> bool:
     """Whether nets of ``config`` trained with ``train`` (a ``TrainConfig``) stack into one
-    :class:`StackedFCN`: fully connected nets with Adam and the squared error."""
+    :class:`StackedFCN`: fully connected nets with Adam or AdamW and the squared error."""
     return (
         isinstance(config, FCNConfig)
-        and getattr(train, "optimizer", None) == "adam"
+        and getattr(train, "optimizer", None) in STACKED_OPTIMIZERS
         and getattr(train, "loss", None) in ("mse", "auto")
     )
 
@@ -201,8 +205,15 @@ def _fused_adam_works(device: torch.device) -> bool:
     return True
 
 
+def stacked_optimizer(model: StackedFCN, train: Any) -> StackedAdam:
+    """The :class:`StackedAdam` that steps ``model`` as ``train``'s optimizer (``adam`` or
+    ``adamw``, a ``TrainConfig``'s) would step each member."""
+    return StackedAdam(model, train.lr, train.weight_decay, decoupled=train.optimizer == "adamw")
+
+
 class StackedAdam:
-    """Adam (L2 weight decay, as ``torch.optim.Adam``) on a stacked net, member by member.
+    """Adam (L2 weight decay, as ``torch.optim.Adam``, or with ``decoupled`` weight decay, as
+    ``torch.optim.AdamW``) on a stacked net, member by member.
 
     Member ``k``'s slice of each parameter has its own moments and step count, so each member
     moves exactly as it would alone. While every member takes every step (the usual case),
@@ -218,8 +229,10 @@ class StackedAdam:
         *,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
+        decoupled: bool = False,
     ) -> None:
         self.params = list(model.parameters())
+        self.decoupled = decoupled
         self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
         self.m = [torch.zeros_like(p) for p in self.params]
         self.v = [torch.zeros_like(p) for p in self.params]
@@ -286,4 +299,5 @@ class StackedAdam:
             weight_decay=self.weight_decay,
             eps=self.eps,
             maximize=False,
+            decoupled_weight_decay=self.decoupled,
         )

@@ -1,0 +1,13 @@
+"""Search spaces the regression benchmark measures against the study's own (``--space
+bench/regression_spaces.py:AdamWSpace`` in bench/regression_quality.py)."""
+
+from nndl.search.regression_space import SmoothRegressionSpace
+
+
+class AdamWSpace(SmoothRegressionSpace):
+    """The smooth space trained with AdamW, decoupled weight decay from 1e-4 to 1e-1, instead
+    of Adam with L2 weight decay from 1e-6 to 1e-2 (docs/regression_choices.md#adamw)."""
+
+    name = "smooth-adamw"
+    optimizer = "adamw"
+    weight_decay = (1e-4, 1e-1)
