@@ -30,8 +30,6 @@ _ACT = {
     "softplus": torch.nn.functional.softplus,
 }
 _FROM_INPUT = ("silu", "gelu")  # their slope needs the activation's input, not its output
-
-
 STACKED_OPTIMIZERS = ("adam", "adamw")  # AdamW: Adam with decoupled weight decay
 
 
@@ -183,9 +181,8 @@ class StackedFCN(nn.Module):
 def _fused_adam_works(device: torch.device) -> bool:
     """Whether torch's fused Adam kernel runs on ``device`` (torch >= 2.4 on CPU)."""
     try:
-        one = [torch.zeros(1, device=device)]
         adam(
-            one,
+            [torch.zeros(1, device=device)],
             [torch.ones(1, device=device)],
             [torch.zeros(1, device=device)],
             [torch.zeros(1, device=device)],
@@ -206,8 +203,7 @@ def _fused_adam_works(device: torch.device) -> bool:
 
 
 def stacked_optimizer(model: StackedFCN, train: Any) -> StackedAdam:
-    """The :class:`StackedAdam` that steps ``model`` as ``train``'s optimizer (``adam`` or
-    ``adamw``, a ``TrainConfig``'s) would step each member."""
+    """The :class:`StackedAdam` that steps each member as ``train``'s Adam or AdamW would."""
     return StackedAdam(model, train.lr, train.weight_decay, decoupled=train.optimizer == "adamw")
 
 
