@@ -106,7 +106,7 @@ def answers(
     def top(k: int, members: int = 5) -> list[list[Any]]:
         return [fit(run, epochs, members) for run, epochs, _ in runs[:k]]
 
-    ranked: dict[tuple[int, str], list[Any]] = {}
+    ranked: dict[tuple[int, str, bool], list[Any]] = {}
 
     def again(
         finalists: int,
@@ -116,12 +116,12 @@ def answers(
         snap: bool = False,
         scale: Any = 1.0,
         folds: str = "",
+        alone: bool = False,
     ) -> float:
-        key = (finalists, folds)
+        key = (finalists, folds, alone)
         if key not in ranked:
             chosen = replace(study, budget=replace(study.budget, finalists=finalists))
-            how = {"folds": folds.split()[0], "alone": "only" in folds} if folds else {}
-            ranked[key] = second_ranking(chosen, best, **how)
+            ranked[key] = second_ranking(chosen, best, folds=folds or None, alone=alone)
         options = {"members": members, "snap": snap, "seed": study.seed, "scale": scale}
         return mse([m for _, run, e in ranked[key][:k] for m in _members(run, data, e, **options)])
 
@@ -151,7 +151,7 @@ def answers(
         "again-6 top-3 m5 x1.25": lambda: again(6, scale=1.25),
         "again-6 top-6 m5 steps": lambda: again(6, k=6, scale="steps"),
         "again-6 short top-3 m5": lambda: again(6, folds="short"),
-        "again-6 short only top-3 m5": lambda: again(6, folds="short only"),
+        "again-6 short only top-3 m5": lambda: again(6, folds="short", alone=True),
         **{f"protocol +{s}": lambda s=s: protocol(s) for s in range(5)},
     }
     return {v: measure[v]() for v in variants}

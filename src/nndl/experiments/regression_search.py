@@ -138,9 +138,8 @@ def second_ranking(
     for trial in _ranked_trials(study, best)[: study.answer_finalists]:
         run = study.search_space.run(dict(trial.params))
         result = cross_validate(run, data, study.budget.max_epochs, **options)
-        loss = (float(trial.value) + result.mean_val_loss * units) / 2
-        if alone:
-            loss = result.mean_val_loss * units
+        cut = result.mean_val_loss * units
+        loss = cut if alone else (float(trial.value) + cut) / 2
         epochs = [*trial.user_attrs["fold_best_epochs"]]
         epochs += fold_epochs(result.folds)
         scored.append((loss, run, epochs))

@@ -51,7 +51,8 @@ class _Member:
 
 
 class BatchedKFoldCrossValidator:
-    """Same contract as :class:`KFoldCrossValidator`, for an FCN trained with Adam or AdamW and MSE."""
+    """Same contract as :class:`KFoldCrossValidator`, for an FCN trained with Adam or AdamW and
+    the squared error."""
 
     def __init__(
         self,
