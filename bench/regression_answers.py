@@ -23,6 +23,11 @@ the answer:
 - ``again-6 short top-3 m5``: the second ranking on short blocks (``--folds short``: 4
   stretches of 5 rows per fold) instead of random folds, mean with the search's loss;
   ``short only``: ranked by the short blocks alone;
+- ``again-6 greedy m5``: the search's 6 best configurations cross-validated again (5 random
+  folds cut with seed + 1); greedy ensemble selection with replacement (Caruana et al. 2004,
+  10 rounds) on their out-of-fold predictions gives each configuration a weight; those with
+  one are refit as 5 seeds for the median of both cuts' epochs, their means weighted;
+  ``short``: out-of-fold predictions of short blocks instead, ``both``: of both cuts;
 - ``protocol +s``: the report's protocol (the search's best configuration's best fold net)
   with its 5 folds cut with seed + s; ``+0`` is the study's own row.
 
@@ -33,6 +38,7 @@ datasets where each variant beats it).
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import tempfile
 import time
@@ -55,6 +61,7 @@ VARIANTS = (
     *("again-6 top-6 m10", *(f"protocol +{s}" for s in range(5))),
     *("again-6 top-3 m5 steps", "again-6 top-3 m5 x1.25", "again-6 top-6 m5 steps"),
     *("again-6 short top-3 m5", "again-6 short only top-3 m5"),
+    *("again-6 greedy m5", "again-6 greedy short m5", "again-6 greedy both m5"),
 )
 
 
@@ -129,6 +136,15 @@ def answers(
         options = {**study.fold_options(), "seed": study.seed + shift}
         return mse([cross_validate(best, data, study.budget.max_epochs, **options).best().model])
 
+    @functools.cache
+    def out_of_fold(folds: str) -> list[tuple[Any, list[int], np.ndarray]]:
+        """Each of the 6 finalists: its run, both cuts' epochs, its out-of-fold predictions."""
+        return [_out_of_fold(study, trial, folds) for trial in finalists(study, 6)]
+
+    def greedy(kinds: tuple[str, ...]) -> float:
+        mean = _greedy_mean(study, [out_of_fold(kind) for kind in kinds], test.x.numpy())
+        return float(np.mean((mean - test.y.numpy().reshape(-1)) ** 2))
+
     best, losses = runs[0][0], [loss for _, _, loss in runs]
     measure = {
         "refit m5": lambda: mse(fit(best, refit_epochs, 5)),
@@ -152,9 +168,75 @@ def answers(
         "again-6 top-6 m5 steps": lambda: again(6, k=6, scale="steps"),
         "again-6 short top-3 m5": lambda: again(6, folds="short"),
         "again-6 short only top-3 m5": lambda: again(6, folds="short", alone=True),
+        "again-6 greedy m5": lambda: greedy(("random",)),
+        "again-6 greedy short m5": lambda: greedy(("short",)),
+        "again-6 greedy both m5": lambda: greedy(("random", "short")),
         **{f"protocol +{s}": lambda s=s: protocol(s) for s in range(5)},
     }
     return {v: measure[v]() for v in variants}
+
+
+def finalists(study: RegressionStudy, count: int) -> list[Any]:
+    """The search's ``count`` best completed trials."""
+    from nndl.experiments.regression_search import _ranked_trials
+
+    return _ranked_trials(study, top_runs(study, 1)[0][0])[:count]
+
+
+def _out_of_fold(study: RegressionStudy, trial: Any, folds: str) -> tuple[Any, list[int], Any]:
+    """``trial``'s run cross-validated on 5 ``folds`` cut with the study's seed + 1: the run,
+    the search's and this cut's restored best epochs, and each row's prediction by the fold
+    net that did not train on it (the data's standardized units)."""
+    import torch
+
+    from nndl.data.split import kfold_indices
+    from nndl.search.regression import cross_validate, fold_epochs, splitter
+
+    data = study.task.points()[0]
+    run = study.search_space.run(dict(trial.params))
+    options = {**study.fold_options(), "seed": study.seed + 1, "folds": folds}
+    result = cross_validate(run, data, study.budget.max_epochs, **options)
+    cv = splitter(folds, 5, study.seed + 1)
+    x = data.x.reshape(len(data), -1).numpy()
+    cut = kfold_indices(len(data), 5, study.seed + 1) if cv is None else list(cv.split(x))
+    oof = np.zeros(len(data))
+    for fold in result.folds:
+        val = cut[fold.fold][1]
+        fold.model.eval()
+        with torch.no_grad():
+            oof[val] = fold.model(data.x[val]).reshape(-1).numpy()
+    epochs = [*trial.user_attrs["fold_best_epochs"], *fold_epochs(result.folds)]
+    return run, epochs, oof
+
+
+def _greedy_mean(study: RegressionStudy, found: list[list[Any]], x: Any) -> Any:
+    """The prediction at ``x`` (data units) of the finalists ``found`` on each cut, weighted
+    by greedy selection on their out-of-fold predictions over all cuts, 5 refit seeds each."""
+    from nndl.experiments.regression_answer import scaled
+
+    data = study.task.points()[0]
+    target = np.concatenate([data.y.numpy().reshape(-1)] * len(found))
+    preds = np.stack([np.concatenate([f[i][2] for f in found]) for i in range(len(found[0]))])
+    counts = _greedy_counts(preds, target, rounds=10)
+    options = {"members": 5, "snap": False, "seed": study.seed, "scale": 1.0}
+    mean = 0.0
+    for (run, epochs, _), count in zip(found[0], counts, strict=True):
+        if count:
+            mean += count * scaled(study, _members(run, data, epochs, **options)).predict(x)
+    return mean / sum(counts)
+
+
+def _greedy_counts(preds: Any, target: Any, *, rounds: int) -> list[int]:
+    """How often greedy selection with replacement picks each row of ``preds`` (models x
+    points) in ``rounds`` steps, each step adding the model that most lowers the MSE of the
+    picked models' mean against ``target``."""
+    counts, total = [0] * len(preds), np.zeros_like(target)
+    for step in range(1, rounds + 1):
+        errors = [np.mean(((total + p) / step - target) ** 2) for p in preds]
+        pick = int(np.argmin(errors))
+        counts[pick] += 1
+        total = total + preds[pick]
+    return counts
 
 
 def _members(
