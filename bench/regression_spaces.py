@@ -11,3 +11,11 @@ class AdamWSpace(SmoothRegressionSpace):
     name = "smooth-adamw"
     optimizer = "adamw"
     weight_decay = (1e-4, 1e-1)
+
+
+class SnakeSpace(SmoothRegressionSpace):
+    """The smooth space with Snake (``x + sin(x)^2``) as a fourth activation
+    (docs/regression_choices.md#snake)."""
+
+    name = "smooth-snake"
+    activations = ("gelu", "silu", "tanh", "snake")

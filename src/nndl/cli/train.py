@@ -109,7 +109,7 @@ def add_arch_flags(parser: argparse.ArgumentParser) -> None:
     """Overrides of the architecture's config fields."""
     group = parser.add_argument_group("architecture overrides (comma-separated lists)")
     group.add_argument("--hidden", type=int_list, help="FCN hidden sizes, e.g. 128,16")
-    group.add_argument("--activation", help="sigmoid, relu, tanh, silu, gelu or softplus")
+    group.add_argument("--activation", help="sigmoid, relu, tanh, silu, gelu, softplus or snake")
     group.add_argument("--dropout", type=float_list, help="one probability per hidden/linear layer")
     group.add_argument(
         "--channels", type=int_list, help="CNN channels per conv layer, e.g. 8,16,32"

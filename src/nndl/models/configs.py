@@ -16,7 +16,7 @@ from nndl.errors import ConfigError
 
 __all__ = ["ACTIVATIONS", "CNNConfig", "FCNConfig", "ModelConfig", "conv_output_size"]
 
-ACTIVATIONS = ("sigmoid", "relu", "tanh", "silu", "gelu", "softplus")
+ACTIVATIONS = ("sigmoid", "relu", "tanh", "silu", "gelu", "softplus", "snake")
 
 
 def _as_tuple(obj: object, name: str, cast: type) -> None:
@@ -71,8 +71,8 @@ class FCNConfig:
     Args:
         input_size: number of input features (inputs are flattened, so 784 for MNIST).
         hidden_sizes: neurons of each hidden layer.
-        activation: ``sigmoid``, ``relu``, ``tanh``, ``silu``, ``gelu`` or ``softplus``, after every
-            hidden layer.
+        activation: ``sigmoid``, ``relu``, ``tanh``, ``silu``, ``gelu``, ``softplus`` or
+            ``snake`` (:func:`nndl.models.nets.snake`), after every hidden layer.
         dropout: probability of a dropout layer after each hidden layer (empty: none).
         output_size: outputs (1 for regression, the number of classes for classification).
     """

@@ -11,7 +11,22 @@ from torch import nn
 from nndl.errors import ConfigError
 from nndl.models.configs import CNNConfig, FCNConfig
 
-__all__ = ["CNN", "FCN", "build_model", "config_from_dict", "config_to_dict"]
+__all__ = ["CNN", "FCN", "Snake", "build_model", "config_from_dict", "config_to_dict", "snake"]
+
+
+def snake(x: torch.Tensor) -> torch.Tensor:
+    """Snake with frequency 1, ``x + sin(x)^2`` (Ziyin, Hartwig and Ueda, NeurIPS 2020): a
+    rising line with a periodic ripple, so a net of it can carry a wave across a stretch
+    without data, where tanh, SiLU and GELU nets flatten out."""
+    return x + torch.sin(x).square()
+
+
+class Snake(nn.Module):
+    """:func:`snake` as a layer."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return snake(x)
+
 
 _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "sigmoid": nn.Sigmoid,
@@ -20,6 +35,7 @@ _ACTIVATIONS: dict[str, type[nn.Module]] = {
     "silu": nn.SiLU,
     "gelu": nn.GELU,
     "softplus": nn.Softplus,
+    "snake": Snake,
 }
 
 

@@ -192,13 +192,14 @@ class SmoothRegressionSpace(SearchSpace):
     columns = ("width", "depth", "activation", "dropout", "lr", "weight_decay", "batch_size")
     optimizer = "adam"  # a subclass may train with "adamw" (decoupled weight decay) instead
     weight_decay = (1e-6, 1e-2)  # the log-scale range sampled
+    activations = ("gelu", "silu", "tanh")
 
     def suggest(self, trial: optuna.Trial) -> Run:
         return self.run(
             {
                 "width": trial.suggest_int("width", 16, 256, log=True),
                 "depth": trial.suggest_int("depth", 2, 4),
-                "activation": trial.suggest_categorical("activation", ["gelu", "silu", "tanh"]),
+                "activation": trial.suggest_categorical("activation", self.activations),
                 "dropout": trial.suggest_categorical("dropout", [0.0, 0.1]),
                 "lr": trial.suggest_float("lr", 3e-4, 1e-2, log=True),
                 "weight_decay": trial.suggest_float("weight_decay", *self.weight_decay, log=True),

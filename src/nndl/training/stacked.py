@@ -17,7 +17,7 @@ from torch import nn
 from torch.optim.adam import adam
 
 from nndl.models.configs import FCNConfig
-from nndl.models.nets import FCN
+from nndl.models.nets import FCN, snake
 
 __all__ = ["STACKED_OPTIMIZERS", "StackedAdam", "StackedFCN", "stacked_optimizer", "stacks"]
 
@@ -28,8 +28,9 @@ _ACT = {
     "silu": torch.nn.functional.silu,
     "gelu": torch.nn.functional.gelu,
     "softplus": torch.nn.functional.softplus,
+    "snake": snake,
 }
-_FROM_INPUT = ("silu", "gelu")  # their slope needs the activation's input, not its output
+_FROM_INPUT = ("silu", "gelu", "snake")  # their slope needs the activation's input, not its output
 STACKED_OPTIMIZERS = ("adam", "adamw")  # AdamW: Adam with decoupled weight decay
 
 
@@ -50,7 +51,7 @@ def _dropout_mask(x: torch.Tensor, p: float) -> torch.Tensor:
 
 
 def _act_slope(name: str, out: torch.Tensor, pre: torch.Tensor | None = None) -> torch.Tensor:
-    """The activation's derivative, from its output (or, for SiLU and GELU, its input)."""
+    """The activation's derivative, from its output (or, for SiLU, GELU and Snake, its input)."""
     if name == "tanh":
         return 1.0 - out * out
     if name == "sigmoid":
@@ -61,6 +62,9 @@ def _act_slope(name: str, out: torch.Tensor, pre: torch.Tensor | None = None) ->
         assert pre is not None
         s = torch.sigmoid(pre)
         return s * (1.0 + pre * (1.0 - s))
+    if name == "snake":  # x + sin(x)^2
+        assert pre is not None
+        return 1.0 + torch.sin(2.0 * pre)
     if name == "gelu":  # exact (erf) GELU, as nn.GELU(): Phi(z) + z phi(z)
         assert pre is not None
         return (
@@ -76,7 +80,7 @@ class _Trace:
 
     inputs: list[torch.Tensor] = field(default_factory=list)  # per layer, its input
     outs: list[torch.Tensor] = field(default_factory=list)  # per hidden layer, its activation
-    pres: list[torch.Tensor] = field(default_factory=list)  # its input (SiLU and GELU only)
+    pres: list[torch.Tensor] = field(default_factory=list)  # its input (_FROM_INPUT only)
     keeps: list[torch.Tensor | None] = field(default_factory=list)  # its scaled dropout mask
 
 
@@ -180,23 +184,11 @@ class StackedFCN(nn.Module):
 
 def _fused_adam_works(device: torch.device) -> bool:
     """Whether torch's fused Adam kernel runs on ``device`` (torch >= 2.4 on CPU)."""
+    p, g, m, v = ([torch.zeros(1, device=device)] for _ in range(4))
+    options: dict[str, Any] = {"lr": 1e-3, "weight_decay": 0.0, "eps": 1e-8, "maximize": False}
+    options |= {"fused": True, "amsgrad": False, "beta1": 0.9, "beta2": 0.999}
     try:
-        adam(
-            [torch.zeros(1, device=device)],
-            [torch.ones(1, device=device)],
-            [torch.zeros(1, device=device)],
-            [torch.zeros(1, device=device)],
-            [],
-            [torch.zeros((), device=device)],
-            fused=True,
-            amsgrad=False,
-            beta1=0.9,
-            beta2=0.999,
-            lr=1e-3,
-            weight_decay=0.0,
-            eps=1e-8,
-            maximize=False,
-        )
+        adam(p, g, m, v, [], [torch.zeros((), device=device)], **options)
     except (RuntimeError, TypeError):
         return False
     return True
