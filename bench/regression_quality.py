@@ -31,6 +31,7 @@ from _common import machine, record
 from nndl.data.regression import RegressionData, write_csv
 from nndl.experiments.budgets import REGRESSION, RegressionBudget
 from nndl.experiments.regression import RegressionStudy, run_all
+from nndl.search.limits import FOLDS
 from nndl.search.study import SAMPLERS, quiet_optuna
 
 DOMAIN = (-5.0, 5.0)
@@ -179,9 +180,7 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="the quick budget (a smoke run)")
     parser.add_argument("--space", default="smooth", help="the search space (smooth, report)")
-    parser.add_argument(
-        "--folds", default="random", choices=("random", "blocked", "short", "repeated")
-    )
+    parser.add_argument("--folds", default="random", choices=FOLDS)
     parser.add_argument("--no-twins", action="store_true", help="skip the scaled twins")
     parser.add_argument(
         "--seed", type=int, default=0, help="the studies' seed (folds, weights, sampler)"

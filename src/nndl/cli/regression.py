@@ -16,6 +16,7 @@ from nndl.cli._args import (
     positive_number,
 )
 from nndl.cli._study import checked_search_flags, run_staged, study_options
+from nndl.search.limits import FOLDS
 
 
 def add_parser(commands: Any) -> None:
@@ -58,7 +59,7 @@ def _data_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--folds",
-        choices=("random", "blocked", "short", "repeated"),
+        choices=FOLDS,
         default="random",
         help="the search's and the best net's 5 folds: random rows (the report's); blocked: "
         "contiguous stretches of the inputs, validation that looks like a gap; short: 4 "

@@ -19,7 +19,7 @@ from typing import Any
 import optuna
 
 from nndl.data.tensors import TensorData
-from nndl.search.limits import PRUNE_FRACTION, REPORT_PRUNE_THRESHOLD, prune_threshold
+from nndl.search.limits import FOLDS, PRUNE_FRACTION, REPORT_PRUNE_THRESHOLD, prune_threshold
 from nndl.search.spaces import Run, get_space
 from nndl.search.study import fold_diverged, record_folds
 from nndl.training.config import TrainConfig
@@ -86,9 +86,6 @@ def cross_validate(
         cv=cv,
     )
     return validator.run(data, on_fold_end)
-
-
-FOLDS = ("random", "blocked", "short", "repeated")
 
 
 def splitter(folds: str, k: int, seed: int) -> Any:
