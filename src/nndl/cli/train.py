@@ -96,7 +96,7 @@ def _add_schedule_flags(group: argparse._ArgumentGroup) -> None:
         choices=LR_SCHEDULES,
         help="step: times --lr-factor every --lr-step epochs; multistep: times --lr-factor "
         "after each of --lr-milestones; cosine: to 0 over --epochs; plateau: times "
-        "--lr-factor after --lr-step epochs without a new validation minimum",
+        "--lr-factor once more than --lr-step epochs bring no new validation minimum",
     )
     group.add_argument("--lr-step", type=integer, help="epochs per step or plateau (default 10)")
     group.add_argument("--lr-factor", type=number, help="the schedule's factor (default 0.1)")

@@ -210,7 +210,7 @@ class PooledCNNSpace(SearchSpace):
     first block on a log scale, doubling with each block (4-53 x the report's DCNN in
     multiply-adds on 28 x 28 grey images, all under the default budget's limit of 55 x); one
     hidden linear layer of 64-512 after dropout 0.2-0.5; lr and weight decay on log scales,
-    the rate cut by 5 after 3 epochs without a new best validation loss (``PLATEAU``); the
+    the rate cut by 5 once more than 3 epochs bring no new best validation loss (``PLATEAU``); the
     training batches flipped, or cropped and flipped (``SEARCHED_AUGMENT``; a params file may
     also say ``none``). Every sampled net is valid for images of at least 8 x 8 pixels."""
 
@@ -271,6 +271,6 @@ class PooledCNNSpace(SearchSpace):
             "lr": ["1e-4", "3e-3", "log"],
             "weight_decay": ["1e-6", "1e-3", "log"],
             "augment": list(SEARCHED_AUGMENT),
-            "schedule": "plateau: lr x 0.2 after 3 epochs without a new best",
+            "schedule": "plateau: lr x 0.2 once more than 3 epochs bring no new best",
             "keep": "the best validation accuracy (the search: the validation loss)",
         }

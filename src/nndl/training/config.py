@@ -55,8 +55,9 @@ class TrainConfig:
             that returns the batch's mean loss.
         lr_schedule: ``constant``; ``step`` (times ``lr_factor`` every ``lr_step`` epochs);
             ``multistep`` (times ``lr_factor`` after each epoch of ``lr_milestones``); ``cosine`` (annealed to 0 over ``max_epochs``); ``plateau`` (times ``lr_factor``
-            after ``lr_step`` epochs without a new minimum of the validation loss, of the
-            training loss when there is no validation data).
+            once more than ``lr_step`` epochs in a row bring no new minimum of the validation
+            loss, of the training loss when there is no validation data: torch's
+            ``ReduceLROnPlateau(patience=lr_step)``).
         lr_step: epochs between decays (``step``) or without improvement (``plateau``), >= 1.
         lr_factor: the decay's factor, in (0, 1).
         lr_milestones: the epochs after which ``multistep`` decays, increasing, each >= 1
