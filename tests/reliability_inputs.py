@@ -36,6 +36,7 @@ def _csv(path: Path, label: str = "{y}", rows: int = 30) -> None:
 
 def make_csvs(root: Path) -> None:
     _csv(root / "ok.csv")
+    _csv(root / "fractions.csv", "{y}.5")
     _csv(root / "underscore.csv", "1_000")
     _csv(root / "arabic.csv", "\u0661\u0662")
     _csv(root / "fullwidth.csv", "\uff13")

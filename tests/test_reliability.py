@@ -72,6 +72,12 @@ CASES = [
     Case("csv-empty-file", [*T, *OUT, "--train-csv", "empty.csv", *CSV], 1, "empty"),
     Case("csv-few-rows", [*T, *OUT, "--train-csv", "few.csv", *CSV], 1, "few.csv"),
     Case("csv-only-one", [*T, *OUT, "--train-csv", "ok.csv"], 2, "--test-csv"),
+    Case(
+        "tabular-target-of-numbers",
+        ["train", "--task", "tabular", "--epochs", "1", *OUT, "--train-csv", "fractions.csv", *CSV],
+        1,
+        "fractions.csv: --target 'label' holds numbers such as '0.5', not classes",
+    ),
     Case("study-csv-fifo", [*REG, "--out", "study", "--train-csv", "fifo", *CSV], 1, "fifo"),
     Case("study-csv-bad", [*REG, "--out", "study", "--train-csv", "nan.csv", *CSV], 1, "nan.csv"),
     Case(
@@ -155,6 +161,12 @@ CASES = [
     Case("idx-dir-missing", [*MNIST, "nowhere"], 1, "nowhere"),
     Case("idx-dir-is-file", [*MNIST, "file.txt"], 1, "file.txt"),
     Case(
+        "images-dir-missing",
+        ["train", "--task", "images", "--epochs", "1", "--quiet", *OUT, "--data-dir", "nowhere"],
+        1,
+        "nowhere: no such folder (give IDX files or class folders of images)",
+    ),
+    Case(
         "classify-idx-bomb",
         ["classify", "search", "--quick", "--out", "study", "--data-dir", "idx_bomb"],
         1,
@@ -202,6 +214,12 @@ CASES = [
     Case("lr-1e300", [*T, *OUT, "--lr", "1e300"], 2, "lr"),
     Case("epochs-float", [*T, *OUT, "--epochs", "1e3"], 2, "--epochs"),
     Case("batch-size-zero", [*T, *OUT, "--batch-size", "0"], 2, "batch_size"),
+    Case(
+        "batch-size-over-rows",
+        [*T, *OUT, "--train-csv", "ok.csv", *CSV, "--batch-size", "500"],
+        2,
+        "larger than the 27 training rows (--batch-size 27 or less)",
+    ),
     Case("val-fraction-1.5", [*T, *OUT, "--val-fraction", "1.5"], 2, "val_fraction"),
     Case("momentum-one", [*T, *OUT, "--optimizer", "sgd", "--momentum", "1"], 2, "momentum"),
     Case("arch-unknown", [*T, *OUT, "--arch", "resnet"], 2, "resnet"),

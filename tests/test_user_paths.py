@@ -217,3 +217,21 @@ def test_a_rerun_from_the_runs_settings_file_gives_the_same_numbers(tmp_path):
     assert (tmp_path / "b" / "settings.toml").read_text() == settings.read_text()
     mixed = nndl("train", "--settings", str(settings), "--lr", "0.1", "--out", str(tmp_path / "c"))
     assert mixed.returncode == 2 and "drop --lr" in mixed.stderr
+
+
+def test_a_rerun_from_another_folder_reads_the_files_of_the_first_run(tmp_path):
+    first, other = tmp_path / "first", tmp_path / "other"
+    for folder, scale in ((first, 1.0), (other, 2.0)):  # same columns, other labels
+        folder.mkdir()
+        for name, shift in (("train.csv", 0.0), ("test.csv", 0.05)):
+            rows = [f"{x / 10 + shift:.3f},{scale * (x % 7) / 7:.3f}" for x in range(-30, 30)]
+            (folder / name).write_text("input,label\n" + "\n".join(rows) + "\n")
+    flags = ["--task", "regression", "--arch", "reg-basic", "--epochs", "5", "--quiet"]
+    csvs = ["--train-csv", "train.csv", "--test-csv", "test.csv"]
+    once = ok(nndl("train", *flags, *csvs, "--out", "run", cwd=first))
+    settings = first / "run" / "settings.toml"
+    assert str(first / "train.csv") in settings.read_text()
+    again = ok(nndl("train", "--settings", str(settings), "--out", "b", "--quiet", cwd=other))
+    assert again["test_loss"] == once["test_loss"]
+    mixed = nndl("train", "--settings", str(settings), "--epochs", "9", "--out", "c", cwd=other)
+    assert mixed.returncode == 2 and "drop --epochs" in mixed.stderr

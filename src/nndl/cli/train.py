@@ -56,7 +56,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--settings", help="rerun from a run's settings.toml (other flags are not allowed then)"
     )
-    parser.add_argument("--out", type=out_dir, help="run folder (default: runs/train-ARCH-TIME)")
+    parser.add_argument(
+        "--out",
+        type=out_dir,
+        help="run folder (default: runs/train-ARCH-TIME; with --settings runs/rerun-TIME)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -228,7 +232,7 @@ def _job_from_settings(args: argparse.Namespace) -> Any:
     from nndl.experiments.settings import job_from_settings
 
     given = [
-        f"--{k.replace('_', '-')}"
+        "--epochs" if k == "max_epochs" else f"--{k.replace('_', '-')}"
         for k in (
             *ARCH_FLAGS,
             *_TRAIN_FLAGS,

@@ -158,7 +158,7 @@ def _from_idx_dir(data_dir: Path) -> MNIST:
 def _find_idx_root(data_dir: Path) -> Path:
     """Return the directory among the known layouts that holds the training images."""
     if not data_dir.is_dir():
-        raise DataError(f"MNIST data directory {data_dir} does not exist or is not a directory")
+        raise DataError(f"{data_dir}: no such folder (give IDX files or class folders of images)")
     stem = _IDX_STEMS["train_images"]
     for layout in _IDX_LAYOUTS:
         root = (data_dir / layout).resolve()

@@ -38,13 +38,10 @@ def run_train(job: TrainJob) -> dict[str, Any]:
     resolve_device(job.train.device)
     check_fits_in_memory(config)
     data = job.task.load(job.train.val_fraction, job.split_seed, job.limit)
-    if job.train.batch_size > len(data.train):
-        raise ConfigError(
-            "training settings",
-            [
-                f"batch_size = {job.train.batch_size} is larger than the {len(data.train)} training rows"
-            ],
-        )
+    rows = len(data.train)
+    if job.train.batch_size > rows:
+        problem = f"batch_size = {job.train.batch_size} is larger than the {rows} training rows"
+        raise ConfigError("training settings", [f"{problem} (--batch-size {rows} or less)"])
     torch.manual_seed(job.train.seed)
     callbacks: list[Callback] = [] if job.quiet else [ProgressBar()]
     transform = job.task.batch_transform(job.train.seed, resolve_device(job.train.device))

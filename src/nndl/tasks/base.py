@@ -110,11 +110,10 @@ class Task(ABC):
         return None
 
     def settings(self) -> dict[str, Any]:
-        """The options that rebuild this task (``make_task(name, **settings)``), Nones left out."""
+        """The options that rebuild this task (``make_task(name, **settings)``), Nones left out;
+        file and folder paths absolute, so that a rerun from another folder reads the same data."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        return {
-            k: list(v) if isinstance(v, tuple) else v for k, v in values.items() if v is not None
-        }
+        return {k: _plain(k, v) for k, v in values.items() if v is not None}
 
     def with_options(self, **options: Any) -> Task:
         """This task with some options changed; unknown options are a UsageError."""

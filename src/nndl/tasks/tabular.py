@@ -8,12 +8,14 @@ fields, with the input and target columns) so the net can be applied to new rows
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 
+from nndl._inputs import shorten
 from nndl.data.regression import check_csv_pair
 from nndl.data.scaling import Scaling
 from nndl.data.table import MAX_CLASSES, read_table, sorted_classes
@@ -71,9 +73,13 @@ class TabularTask(Task):
         train = read_table(str(self.train_csv), "--train-csv")
         test = read_table(str(self.test_csv), "--test-csv")
         inputs, target = table_columns(train, self.inputs, self.target)
-        classes = sorted_classes(
-            [row[train.column_index(target, "--target")] for row in train.rows]
-        )
+        values = [row[train.column_index(target, "--target")] for row in train.rows]
+        if (fraction := _fraction(values)) is not None:
+            raise DataError(
+                f"{self.train_csv}: --target {target!r} holds numbers such as {fraction}, not "
+                "classes (--task regression learns numbers)"
+            )
+        classes = sorted_classes(values)
         if not 2 <= len(classes) <= MAX_CLASSES:
             raise DataError(
                 f"{self.train_csv}: column {target!r} has {len(classes)} distinct label(s); "
@@ -129,3 +135,16 @@ class TabularTask(Task):
             "classes": list(self.class_names),
             "scaling": self.arrays[5],
         }
+
+
+def _fraction(values: list[str]) -> str | None:
+    """A value with a fractional part when every value is a finite number (a regression target:
+    scikit-learn's ``type_of_target`` says "continuous"), else None."""
+    try:
+        numbers = [float(v) for v in values]
+    except ValueError:
+        return None
+    if not all(map(math.isfinite, numbers)):
+        return None
+    odd = [v for v, x in zip(values, numbers, strict=True) if x != int(x)]
+    return shorten(odd[0], 40) if odd else None
