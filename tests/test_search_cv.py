@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +182,27 @@ def test_a_pipelines_net_is_searched_by_its_step_name() -> None:
     assert search.best_estimator_[-1].net_config_.hidden_sizes == hidden
     with pytest.raises(ConfigError, match="no parameter 'standardscaler__arch__x'"):
         NetSearchCV(pipe, {"standardscaler__arch__x": [1]}, n_trials=1).fit(X, y)
+
+
+QUIET_SEARCH = """
+import optuna
+from sklearn.datasets import load_wine
+from nndl import NetClassifier, NetSearchCV
+X, y = load_wine(return_X_y=True)
+net = NetClassifier(max_epochs=2, random_state=0)
+NetSearchCV(net, {"lr": [1e-3, 1e-2]}, n_trials=2, cv=2, verbose=VERBOSE).fit(X, y)
+print(optuna.logging.get_verbosity() == optuna.logging.INFO)
+"""
+
+
+@pytest.mark.parametrize("verbose", [0, 1])
+def test_a_quiet_search_prints_nothing_and_keeps_the_users_optuna_log_level(verbose: int) -> None:
+    code = QUIET_SEARCH.replace("VERBOSE", str(verbose))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "True"  # Optuna's default level, as it was
+    said = done.stdout + done.stderr
+    assert ("Trial 1 finished" in said) == bool(verbose)
+    assert verbose or said == "True\n"

@@ -46,7 +46,8 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
         refit: train ``best_estimator_`` on every row with the best parameters.
         timeout: seconds after which no new trial starts.
         random_state: seeds the sampler and, where unset, the estimator's ``random_state``.
-        verbose: 1 shows Optuna's progress bar.
+        verbose: 0 prints nothing (Optuna's per-trial log lines are off during ``fit``);
+            1 shows Optuna's progress bar and its log lines.
 
     Attributes:
         best_params_: the best trial's (``best_score_``: its mean, ``best_index_``: its row).
@@ -92,15 +93,16 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(cv.split(X, y, groups))  # cut once: every trial sees the same folds
         self.n_splits_ = len(splits)
-        self.study_ = self._study()
-        objective = _Objective(self, (X, y), splits)
-        self.study_.optimize(
-            objective,
-            n_trials=self.n_trials,
-            timeout=self.timeout,
-            show_progress_bar=bool(self.verbose),
-            catch=(),
-        )
+        objective, level = _Objective(self, (X, y), splits), optuna.logging.get_verbosity()
+        if not self.verbose:  # as scikit-learn's searches, silent; the user's level comes back
+            optuna.logging.set_verbosity(max(level, optuna.logging.WARNING))
+        try:
+            self.study_ = self._study()
+            self.study_.optimize(
+                objective, self.n_trials, self.timeout, show_progress_bar=bool(self.verbose)
+            )
+        finally:
+            optuna.logging.set_verbosity(level)
         self._collect(objective)
         if self.refit:
             self.best_estimator_ = self._candidate(self._best_trial).fit(X, y)
