@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from nndl.errors import ConfigError
+from nndl.errors import ConfigError, TrainingFailed
 from nndl.estimators import NetClassifier, NetRegressor
 
 FAST = {"max_epochs": 30, "random_state": 0}
@@ -234,7 +234,12 @@ def test_a_loaded_cnn_refits_as_the_same_net_and_custom_training_loads(tmp_path)
         loss=lambda out, y: torch.nn.functional.cross_entropy(out, y),
         random_state=0,
     ).fit(images, labels)
-    clf.save(tmp_path / "cnn.pt")
+    with pytest.warns(UserWarning) as caught:  # the function and the class are not kept
+        clf.save(tmp_path / "cnn.pt")
+    assert sorted(str(w.message).split(" = ")[0] for w in caught) == [
+        "NetClassifier.save: loss",
+        "NetClassifier.save: optimizer",
+    ]
     loaded = nndl.load(tmp_path / "cnn.pt")
     assert np.array_equal(loaded.predict(images), clf.predict(images))
     again = clone(loaded).fit(images, labels)
@@ -258,12 +263,38 @@ def test_a_bare_training_checkpoint_does_not_load_as_an_estimator(tmp_path) -> N
         nndl.load(tmp_path / "best.pt")
 
 
-def test_a_diverged_fit_warns() -> None:
+def test_a_diverged_fit_warns_and_one_without_a_finite_epoch_is_an_error() -> None:
     from sklearn.exceptions import ConvergenceWarning
 
     X, y = make_regression(n_samples=60, n_features=2, random_state=0)
-    with pytest.warns(ConvergenceWarning, match="diverged at epoch"):
-        NetRegressor(optimizer="sgd", lr=10.0, max_epochs=20, standardize=False).fit(X, y * 1e6)
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch 4; the net holds epoch 1"):
+        reg = NetRegressor(optimizer="sgd", lr=1.0, max_epochs=30, random_state=0).fit(X, y)
+    assert np.isfinite(reg.predict(X)).all()
+    steep = NetRegressor(optimizer="sgd", lr=10.0, max_epochs=20, standardize=False)
+    with pytest.raises(TrainingFailed, match="not finite at epoch 1, no finite weights kept"):
+        steep.fit(X, y * 1e6)
+
+
+def test_arch_fields_set_beside_arch_options_are_kept() -> None:
+    both = {"arch_options": {"activation": "tanh"}, "arch__hidden_sizes": (8,)}
+    for params in (both, dict(reversed(both.items()))):
+        reg = NetRegressor().set_params(**params)
+        assert reg.arch_options == {"activation": "tanh", "hidden_sizes": (8,)}
+    X, y = make_regression(n_samples=60, n_features=2, random_state=0)
+    grid = GridSearchCV(NetRegressor(max_epochs=2), {k: [v] for k, v in both.items()}, cv=2)
+    assert grid.fit(X, y).best_estimator_.net_config_.hidden_sizes == (8,)
+
+
+def test_save_keeps_tuples_and_names_what_it_cannot_keep(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import nndl
+
+    X, y = make_regression(n_samples=60, n_features=2, random_state=0)
+    reg = NetRegressor(
+        max_epochs=2, lr_schedule="multistep", lr_milestones=(1, 2), loss=torch.nn.L1Loss()
+    ).fit(X, y)
+    with pytest.warns(UserWarning, match="NetRegressor.save: loss = L1Loss.. is not kept"):
+        reg.save(tmp_path / "reg.pt")
+    assert nndl.load(tmp_path / "reg.pt").lr_milestones == (1, 2)
 
 
 def test_every_bad_parameter_is_named_in_one_error() -> None:
@@ -272,3 +303,5 @@ def test_every_bad_parameter_is_named_in_one_error() -> None:
         NetClassifier(n_members=0, lr=-1.0, lr_schedule="linear").fit(X, y)
     for part in ("n_members = 0", "lr = -1.0", "lr_schedule 'linear'"):
         assert part in str(info.value)
+    with pytest.raises(ConfigError, match="random_state = -1: must be None, an integer"):
+        NetClassifier(random_state=-1).fit(X, y)

@@ -168,6 +168,29 @@ def test_bad_search_settings_are_one_error() -> None:
     with pytest.raises(ConfigError) as info:
         NetSearchCV(NetClassifier(), {"learning_rate": [0.1]}, n_trials=0).fit(X, y)
     assert "n_trials = 0" in str(info.value) and "no parameter 'learning_rate'" in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        NetSearchCV(
+            NetClassifier(),
+            {"arch__hiden_sizes": [(4,)]},
+            scoring=["accuracy", "f1_macro"],
+            refit="accuracy",
+        ).fit(X, y)
+    for part in ("no parameter 'arch__hiden_sizes'", "scoring = ['accuracy'", "refit = 'accu"):
+        assert part in str(info.value)
+
+
+def test_the_search_has_its_refit_estimators_methods_and_only_those() -> None:
+    X, y = load_wine(return_X_y=True)
+    net = NetRegressor(max_epochs=2, random_state=0)
+    search = NetSearchCV(net, {"lr": [1e-3, 1e-2]}, n_trials=np.int64(2), cv=2)
+    assert hasattr(search, "predict") and not hasattr(search, "predict_proba")
+    search.fit(X, y)
+    assert search.n_features_in_ == 13 and not hasattr(search, "classes_")
+    assert len(search.study_.trials) == 2
+    kept = NetSearchCV(net, {"lr": [1e-3, 1e-2]}, n_trials=2, cv=2, refit=False).fit(X, y)
+    with pytest.raises(AttributeError) as info:
+        kept.predict(X)
+    assert "refit=False" in str(info.value.__cause__)
 
 
 def test_a_pipelines_net_is_searched_by_its_step_name() -> None:

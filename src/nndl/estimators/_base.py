@@ -19,7 +19,7 @@ from torch import nn
 
 from nndl.data.scaling import Scaling
 from nndl.data.tensors import TensorData
-from nndl.errors import ConfigError
+from nndl.errors import ConfigError, TrainingFailed
 from nndl.models.registry import config_for, train_defaults_for
 
 __all__ = ["NetEstimator"]
@@ -88,9 +88,10 @@ class NetEstimator(BaseEstimator):
             for k in list(params)
             if k.startswith(_ARCH_PREFIX)
         }
+        super().set_params(**params)  # arch_options first: the fields given beside it win
         if fields:
             self.arch_options = {**(self.arch_options or {}), **fields}
-        return super().set_params(**params)
+        return self
 
     def _train_config(self, seed: int) -> Any:
         """The TrainConfig of this estimator's parameters; None takes the architecture's
@@ -106,7 +107,7 @@ class NetEstimator(BaseEstimator):
             "batch_size": self.batch_size,
         }
         settings: dict[str, Any] = {
-            k: v if v is not None else defaults.get(k) for k, v in given.items()
+            k: defaults.get(k) if v is None else v for k, v in given.items()
         }
         settings = {k: v for k, v in settings.items() if v is not None or k == "patience"}
         if self.patience is None and "patience" not in defaults:
@@ -211,8 +212,7 @@ class NetEstimator(BaseEstimator):
             callbacks = [ProgressBar()] if self.verbose else []
             evolver = Evolver(net, train, callbacks)
             histories.append(evolver.fit(data_train, data_val))
-            _warn_if_diverged(self, histories[-1])
-            nets.append(evolver.model.cpu().eval())
+            nets.append(_diverged(self, histories[-1], evolver.model.cpu().eval()))
         self.nets_: list[nn.Module] = nets
         self.train_config_ = self._train_config(seed)
         self.history_ = [dict(r) for r in histories[0].rows]
@@ -275,18 +275,19 @@ def _seed(random_state: Any) -> int:
         return int(random_state.randint(0, 2**31 - 1))
     if isinstance(random_state, (int, np.integer)) and 0 <= random_state <= MAX_SEED:
         return int(random_state)
-    raise ConfigError(
-        "random_state",
-        [f"{random_state!r}: must be None, an integer from 0 to {MAX_SEED} or a RandomState"],
-    )
+    problem = f"random_state = {random_state!r}: must be None, an integer from 0 to {MAX_SEED}"
+    raise ConfigError("random_state", [f"{problem} or a RandomState"])
 
 
-def _warn_if_diverged(estimator: Any, history: Any) -> None:
-    """A fit whose loss became NaN or infinite keeps its last finite epoch: say so."""
+def _diverged(estimator: Any, history: Any, net: nn.Module) -> nn.Module:
+    """``net``; a warning where its loss diverged after a kept finite epoch, else an error."""
     from sklearn.exceptions import ConvergenceWarning
 
     from nndl.training.callbacks import StopReason
 
+    if not all(bool(torch.isfinite(p).all()) for p in net.parameters()):
+        why = f"the loss was not finite at epoch {history.epochs}, no finite weights kept"
+        raise TrainingFailed(f"{type(estimator).__name__}: {why} (try a lower lr)", {})
     if history.stop_reason is StopReason.DIVERGED:
         warnings.warn(
             f"{type(estimator).__name__}: the loss diverged at epoch {history.epochs}; the net "
@@ -294,3 +295,4 @@ def _warn_if_diverged(estimator: Any, history: Any) -> None:
             ConvergenceWarning,
             stacklevel=4,
         )
+    return net

@@ -20,7 +20,7 @@ def save(estimator: Any, path: str | os.PathLike[str]) -> None:
     extra: dict[str, Any] = {
         "estimator": type(estimator).__name__,
         "task": "classification" if hasattr(estimator, "classes_") else "regression",
-        "params": json_params(estimator.get_params(deep=False)),
+        "params": json_params(estimator.get_params(deep=False), warn=type(estimator).__name__),
         "input_shape": list(estimator.input_shape_),
         "scaling": _dict(estimator.scaling_),
     }
@@ -53,11 +53,25 @@ def _dict(scaling: Any) -> dict[str, Any] | None:
     return scaling.to_dict() if scaling is not None else None
 
 
-def json_params(params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters a checkpoint can hold and give back as they were: numbers, strings and
-    None. The rest (the architecture, whose config is in the file; a callable loss; a
-    RandomState) is left out, and a loaded estimator keeps its defaults for them."""
-    return {k: v for k, v in params.items() if k not in ("arch", "arch_options") and _plain(v)}
+def json_params(params: dict[str, Any], warn: str = "") -> dict[str, Any]:
+    """The parameters a checkpoint can hold and give back as they were: numbers, strings,
+    None and tuples of them (as lists). The rest (a callable loss, a RandomState) is left out,
+    and a loaded estimator keeps its defaults for them: with ``warn`` (the estimator's name),
+    a warning names each. The architecture is left out too: its config is in the file."""
+    import warnings
+
+    kept = {}
+    for key, value in params.items():
+        if key in ("arch", "arch_options"):
+            continue
+        if _plain(value) or (isinstance(value, (tuple, list)) and all(map(_plain, value))):
+            kept[key] = list(value) if isinstance(value, tuple) else value
+        elif warn:
+            warnings.warn(
+                f"{warn}.save: {key} = {value!r} is not kept in the file (nndl.load gives the default)",
+                stacklevel=4,
+            )
+    return kept
 
 
 def _plain(value: Any) -> bool:

@@ -78,7 +78,8 @@ def _estimator(file: Path, extra: dict[str, Any]) -> Any:
     params = json_params(extra.get("params") or {})
     estimator = (NetClassifier if classifier else NetRegressor)()
     valid = estimator.get_params(deep=False)
-    estimator.set_params(**{k: v for k, v in params.items() if k in valid})
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items() if k in valid}
+    estimator.set_params(**params)
     if classifier:
         estimator.classes_ = np.asarray(extra["classes"])
     return estimator

@@ -6,6 +6,8 @@ trial stops between folds on the same split as every other trial (optuna-integra
 
 from __future__ import annotations
 
+import dataclasses
+import numbers
 import statistics
 import time
 from typing import Any
@@ -16,9 +18,11 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from nndl.errors import ConfigError, SearchFailed
+from nndl.estimators._cv_results import cv_results
 from nndl.search.spaces import distribution_of, suggest
 
 __all__ = ["NetSearchCV"]
@@ -99,7 +103,7 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
         try:
             self.study_ = self._study()
             self.study_.optimize(
-                objective, self.n_trials, self.timeout, show_progress_bar=bool(self.verbose)
+                objective, int(self.n_trials), self.timeout, show_progress_bar=bool(self.verbose)
             )
         finally:
             optuna.logging.set_verbosity(level)
@@ -112,8 +116,16 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def _check_params(self) -> None:
         problems = []
-        if not isinstance(self.n_trials, int) or self.n_trials < 1:
+        if (
+            isinstance(self.n_trials, bool)
+            or not isinstance(self.n_trials, numbers.Integral)
+            or self.n_trials < 1
+        ):
             problems.append(f"n_trials = {self.n_trials!r}: must be an integer >= 1")
+        if isinstance(self.scoring, (list, tuple, set, dict)):
+            problems.append(f"scoring = {self.scoring!r}: one metric (a name or a callable)")
+        if not isinstance(self.refit, bool):
+            problems.append(f"refit = {self.refit!r}: must be True or False")
         if not (isinstance(self.space, dict) and self.space) and not hasattr(self.space, "suggest"):
             problems.append(
                 f"space = {self.space!r}: must be a non-empty dict of parameter -> Optuna "
@@ -185,27 +197,39 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
             self._params(t) if isinstance(self.space, dict) else dict(t.params) for t in trials
         ]
         self.best_params_ = params[self.best_index_]
-        self.cv_results_ = _cv_results(trials, params, objective.records, n_splits=self.n_splits_)
+        self.cv_results_ = cv_results(trials, params, objective.records, n_splits=self.n_splits_)
 
     # --- the refit estimator's methods -----------------------------------------------------
 
+    @available_if(lambda self: _refit_has(self, "predict"))
     def predict(self, X: Any) -> Any:
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.predict(X)
+        return self._refitted().predict(X)
 
+    @available_if(lambda self: _refit_has(self, "predict_proba"))
     def predict_proba(self, X: Any) -> Any:
-        check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.predict_proba(X)
+        return self._refitted().predict_proba(X)
 
+    @available_if(lambda self: _refit_has(self, "score"))
     def score(self, X: Any, y: Any = None) -> float:
-        check_is_fitted(self, "best_estimator_")
-        scorer = check_scoring(self.best_estimator_, scoring=self.scoring)
+        scorer = check_scoring(self._refitted(), scoring=self.scoring)
         return float(scorer(self.best_estimator_, X, y))
 
     @property
     def classes_(self) -> Any:
+        _refit_has(self, "classes_")
+        return self._refitted().classes_
+
+    @property
+    def n_features_in_(self) -> int:
+        return int(self._refitted().n_features_in_)
+
+    @property
+    def feature_names_in_(self) -> Any:
+        return self._refitted().feature_names_in_
+
+    def _refitted(self) -> Any:
         check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.classes_
+        return self.best_estimator_
 
 
 class _Objective:
@@ -237,58 +261,34 @@ class _Objective:
         return statistics.fmean(record["scores"])
 
 
+def _refit_has(search: NetSearchCV, name: str) -> bool:
+    """The search's ``name`` (a method or ``classes_``) is its refit estimator's: an
+    AttributeError where the estimator has none, or where ``refit=False`` left none."""
+    if not search.refit:
+        raise AttributeError(
+            f"NetSearchCV(refit=False) has no {name}: it is the refit best estimator's; train "
+            "one with set_params(**search.best_params_)"
+        )
+    getattr(getattr(search, "best_estimator_", search.estimator), name)
+    return True
+
+
 def _settable(estimator: Any, name: str) -> bool:
     """``set_params`` takes ``name``: one of ``get_params(deep=True)``, or ``arch__FIELD`` of
-    an nndl net (the estimator itself or a step of its pipeline: ``step__arch__FIELD``)."""
+    an nndl net (the estimator itself or a step of its pipeline: ``step__arch__FIELD``) whose
+    architecture's config has that field."""
     from nndl.estimators._base import NetEstimator
+    from nndl.models.registry import config_for
 
     params = estimator.get_params(deep=True)
     if name in params:
         return True
-    owner, found, _ = name.rpartition("arch__")
-    if not found:
-        return False
+    owner, found, field = name.rpartition("arch__")
     target = estimator if not owner else params.get(owner.removesuffix("__"))
-    return isinstance(target, NetEstimator)
-
-
-def _cv_results(
-    trials: list[optuna.trial.FrozenTrial],
-    params: list[dict[str, Any]],
-    records: dict[int, dict[str, list[float]]],
-    *,
-    n_splits: int,
-) -> dict[str, Any]:
-    """scikit-learn's ``cv_results_`` columns; a pruned trial's folds that did not run are NaN
-    and so is its mean (it is ranked after every completed trial)."""
-    rows = [records[t.number] for t in trials]
-    results: dict[str, Any] = {}
-    for name in ("fit_time", "score_time"):
-        results[f"mean_{name}"] = np.array([np.mean(r[name]) for r in rows])
-        results[f"std_{name}"] = np.array([np.std(r[name]) for r in rows])
-    results.update(_param_columns(params))
-    scores = np.full((len(trials), n_splits), np.nan)
-    for i, r in enumerate(rows):
-        scores[i, : len(r["scores"])] = r["scores"]
-    results.update({f"split{k}_test_score": scores[:, k] for k in range(n_splits)})
-    complete = np.array([t.state == optuna.trial.TrialState.COMPLETE for t in trials])
-    full = np.where(complete[:, None], scores, 0.0)
-    results["mean_test_score"] = np.where(complete, full.mean(1), np.nan)
-    results["std_test_score"] = np.where(complete, full.std(1), np.nan)
-    order = np.argsort(np.where(complete, -results["mean_test_score"], np.inf), kind="stable")
-    results["rank_test_score"] = np.empty(len(trials), dtype=np.int32)
-    results["rank_test_score"][order] = np.arange(1, len(trials) + 1)
-    results["state"] = np.array([t.state.name for t in trials])
-    return results
-
-
-def _param_columns(params: list[dict[str, Any]]) -> dict[str, Any]:
-    """``param_NAME`` masked arrays (masked where a trial has no such parameter) and ``params``."""
-    columns: dict[str, Any] = {}
-    for name in sorted({k for p in params for k in p}):
-        column = np.ma.MaskedArray(np.empty(len(params), dtype=object), mask=True)
-        for i, p in enumerate(params):
-            if name in p:
-                column[i] = p[name]
-        columns[f"param_{name}"] = column
-    return {**columns, "params": params}
+    if not found or not isinstance(target, NetEstimator):
+        return False
+    try:
+        config = config_for(target.arch)
+    except ConfigError:  # a bad arch: fit names it
+        return True
+    return field in {f.name for f in dataclasses.fields(config) if f.init}
