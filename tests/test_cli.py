@@ -193,7 +193,7 @@ BAD_INPUTS = {
     "cnn flag on fcn": (["--arch", "fcn", "--channels", "8,16"], 2, "--channels applies to cnn"),
     "lr zero": (["--task", "regression", "--lr", "0"], 2, "lr = 0.0"),
     "batch too big": (["--task", "regression", "--batch-size", "1000"], 2, "batch_size = 1000"),
-    "no gpu": (["--task", "regression", "--device", "cuda"], 2, "--device cuda"),
+    "no gpu": (["--task", "regression", "--device", "cuda"], 2, "device 'cuda': no CUDA GPU"),
     "bad list": (["--arch", "cnn", "--channels", "8,x"], 2, "comma-separated list of integers"),
 }
 
@@ -357,7 +357,7 @@ def test_unknown_device_name_is_one_line_in_every_study_command(
     result = nndl(*command, "--quick", "--device", "gpu", "--out", str(tmp_path / "run"))
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "--device 'gpu'" in result.stderr and "cpu, cuda, cuda:N, mps or auto" in result.stderr
+    assert "device 'gpu'" in result.stderr and "cpu, cuda, cuda:N, mps or auto" in result.stderr
 
 
 def test_summary_shows_a_nets_layers_and_refuses_an_unknown_one() -> None:

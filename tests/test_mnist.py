@@ -129,7 +129,7 @@ def test_missing_idx_file_is_named(idx_dir: Path) -> None:
 
 
 def test_missing_data_dir(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="does not exist"):
+    with pytest.raises(DataError, match="nowhere: no such folder"):
         load_mnist(data_dir=tmp_path / "nowhere")
     with pytest.raises(DataError, match=r"no MNIST IDX files.*train-images-idx3-ubyte"):
         load_mnist(data_dir=tmp_path)

@@ -57,7 +57,7 @@ class NetClassifier(ClassifierMixin, NetEstimator):
         if len(self.classes_) < 2:
             raise ValueError(
                 f"NetClassifier needs samples of at least 2 classes; the data has only one "
-                f"class: {self.classes_[0]!r}"
+                f"class: {self.classes_.tolist()[0]!r}"
             )
         X = X.astype(np.float32, copy=False)
         self._fit_scaling(X)

@@ -44,7 +44,7 @@ def check_device(name: str) -> None:
     if name != "cpu":
         resolve_device(name)
     elif not DEVICE_PATTERN.match(name):
-        raise ConfigError("device", [f"--device {name!r}: must be {DEVICE_NAMES}"])
+        raise ConfigError("device", [f"device {name!r}: must be {DEVICE_NAMES}"])
 
 
 def resolve_device(name: str) -> torch.device:
@@ -52,13 +52,15 @@ def resolve_device(name: str) -> torch.device:
     import torch
 
     if not DEVICE_PATTERN.match(name):
-        raise ConfigError("device", [f"--device {name!r}: must be {DEVICE_NAMES}"])
+        raise ConfigError("device", [f"device {name!r}: must be {DEVICE_NAMES}"])
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda"):
         _check_cuda(name)
     if name == "mps" and not torch.backends.mps.is_available():
-        raise ConfigError("device", ["--device mps: MPS is not available here; use cpu or auto"])
+        raise ConfigError(
+            "device", ["device 'mps': MPS is not available here; use 'cpu' or 'auto'"]
+        )
     return torch.device(name)
 
 
@@ -69,12 +71,12 @@ def _check_cuda(name: str) -> None:
         raise ConfigError(
             "device",
             [
-                f"--device {name}: no CUDA GPU is available (torch {torch.__version__}, "
-                f"CUDA build {torch.version.cuda or 'none'}); use --device cpu or auto"
+                f"device {name!r}: no CUDA GPU is available (torch {torch.__version__}, "
+                f"CUDA build {torch.version.cuda or 'none'}); use 'cpu' or 'auto'"
             ],
         )
     index = torch.device(name).index
     if index is not None and index >= torch.cuda.device_count():
         raise ConfigError(
-            "device", [f"--device {name}: only {torch.cuda.device_count()} GPU(s) visible"]
+            "device", [f"device {name!r}: only {torch.cuda.device_count()} GPU(s) visible"]
         )
