@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+import pytest
+
 from nndl import Study
 from user_data import diabetes_csvs, iris_csvs
 
@@ -126,7 +128,8 @@ def test_a_users_kind_of_study_runs_from_their_own_file(tmp_path: Path) -> None:
     points = json.loads((out / "results.json").read_text())["curve"]["points"]
     assert len(points) == 2 and all(-1 < p["test_r2"] <= 1 for p in points)
     assert points[0]["rows"] < points[-1]["rows"]  # the quick budget's half, then all rows
-    assert "Learning curve" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "Learning curve" in report and report.startswith("# nndl: a study of your data")
     rerun = nndl_cli("study", "run", str(out / "study.toml"), "--out", str(tmp_path / "again"))
     assert rerun.returncode == 0, rerun.stderr  # the resolved file names the kind's file
 
@@ -153,3 +156,22 @@ def test_a_section_no_kind_registers_is_one_line_naming_the_kinds(tmp_path: Path
     assert "unknown section(s) ['curve']; valid: study, regression, classify, tabular" in (
         result.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ('refit_members = "five"', "[regression] refit_members = 'five': must be an integer"),
+        ('standardize = "yes"', "[regression] standardize = 'yes': must be true or false"),
+        ('inputs = "age"', "[regression] inputs = 'age': must be a list of strings"),
+        ("trials = -1", "[regression] trials = -1: must be >= 1"),
+    ],
+)
+def test_a_wrong_type_or_count_in_a_study_file_stops_before_any_work(
+    tmp_path: Path, line: str, says: str
+) -> None:
+    study = tmp_path / "bad.toml"
+    study.write_text(f'[study]\nbudget = "quick"\n\n[regression]\n{line}\n', encoding="utf-8")
+    result = nndl_cli("study", "run", str(study), "--out", str(tmp_path / "run"))
+    assert result.returncode == 2 and result.stderr.strip() == f"nndl: error: {study}: {says}"
+    assert not (tmp_path / "run").exists()

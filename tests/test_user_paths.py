@@ -175,6 +175,13 @@ def test_a_users_net_and_space_train_search_checkpoint_and_reload(tmp_path):
         env=env,
     )
     assert "my_nets.py; load it first" in without.stderr
+    rows = tmp_path / "new.csv"
+    rows.write_text("input\n0.5\n-1.0\n")
+    flags = ("predict", str(out), "--input", str(rows), "--out", str(tmp_path / "p.csv"))
+    refused = nndl(*flags)
+    assert refused.returncode == 1 and "nndl predict --plugin FILE" in refused.stderr
+    ok(nndl(*flags, "--plugin", f"{EXAMPLES}/my_nets.py"))
+    assert len((tmp_path / "p.csv").read_text().splitlines()) == 3  # a header and two rows
 
 
 def test_a_users_task_in_a_file_trains(tmp_path):

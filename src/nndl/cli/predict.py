@@ -24,12 +24,22 @@ def add_parser(commands: Any) -> None:
         help="a CSV with a header, an IDX or .npy file, or a folder of images",
     )
     parser.add_argument("--out", required=True, help="the CSV file to write, e.g. preds.csv")
+    parser.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="FILE.py",
+        help="a Python file that registers the net (a run of --arch FILE.py:Class); repeatable",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from nndl._io import dumps_json
     from nndl.experiments.predict import predict_file
+    from nndl.plugins import load_file
 
+    for plugin in args.plugin:
+        load_file(plugin, "--plugin")
     print(dumps_json(predict_file(args.model, args.input, args.out)))
     return 0

@@ -289,6 +289,7 @@ def run_all(
         "refit": best["refit"],
         "gp": best["gp"],
         "search": {k: search.get(k) for k in SEARCH_KEYS},
+        "space": study.space,
         "data": info,
     }
     write_json(study.out / "results.json", results)

@@ -10,6 +10,8 @@ is skipped. Every run writes the resolved file as ``study.toml`` next to its res
 
 from __future__ import annotations
 
+import types
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ def load_study_file(
         data.setdefault(section, {}).update(values)
     study = data.setdefault("study", {})
     _check_keys(path, "study", study, valid=set(_STUDY_KEYS))
+    _check_types(path, "study", study, hints={"seed": int, "device": str})
     study.setdefault("seed", 0)
     study.setdefault("device", "cpu")
     if study.setdefault("budget", "default") not in BUDGET_NAMES:
@@ -51,6 +54,7 @@ def load_study_file(
     for section in kinds:
         if section in data:
             _check_keys(path, section, data[section], valid=kinds[section].options())
+            _check_types(path, section, data[section], hints=_hints(kinds[section]))
     if set(data) == {"study"}:
         raise UsageError(f"{path}: no study section ({', '.join(kinds)}): nothing to run")
     return data
@@ -74,6 +78,51 @@ def _check_keys(path: str | Path, section: str, values: Any, *, valid: set[str])
         raise UsageError(
             f"{path}: [{section}] unknown key(s) {unknown}; valid: {', '.join(sorted(valid))}"
         )
+
+
+_AT_LEAST = {"trials": 1, "max_trials": 1, "refit_members": 1, "refit_configs": 1, "workers": 1}
+_AT_LEAST |= {"seed": 0, "finalists": 0}
+_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+
+
+def _hints(kind: type) -> dict[str, Any]:
+    """The types of a kind's options (none where its annotations do not resolve)."""
+    try:
+        return typing.get_type_hints(kind)
+    except Exception:  # a user's kind with annotations this module cannot name
+        return {}
+
+
+def _check_types(path: str | Path, section: str, values: dict[str, Any], *, hints: Any) -> None:
+    """Each option's value against its field's type, and counts against their least value."""
+    for key, value in values.items():
+        want = _plain_type(hints.get(key))
+        if want is None or value is None:
+            continue
+        words = "a list of strings" if want is tuple else _WORDS[want]
+        if not _fits(value, want):
+            raise UsageError(f"{path}: [{section}] {key} = {value!r}: must be {words}")
+        if want in (int, float) and value < _AT_LEAST.get(key, value):
+            raise UsageError(f"{path}: [{section}] {key} = {value!r}: must be >= {_AT_LEAST[key]}")
+
+
+def _fits(value: Any, want: type) -> bool:
+    if want is tuple:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if want is bool or isinstance(value, bool):
+        return want is bool and isinstance(value, bool)
+    return isinstance(value, (int, float) if want is float else want)
+
+
+def _plain_type(hint: Any) -> Any:
+    """bool, int, float, str or tuple (of strings) for a field's type, ``X | None`` included;
+    None for any other (not checked here: the kind checks it)."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1:
+        hint = args[0]
+    if typing.get_origin(hint) is tuple:
+        return tuple
+    return hint if hint in _WORDS else None
 
 
 def resolved_toml(data: dict[str, Any]) -> str:

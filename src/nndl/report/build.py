@@ -50,14 +50,16 @@ def build_document(
     """The report's blocks from ``results`` (a reproduce folder's results.json): the run, then
     each study's section (``sections``: a kind of study's name to the function that adds its
     part, :func:`nndl.experiments.study.report_sections`)."""
-    user = user_data(results.get("regression", {})) or "dataset" in results.get("classify", {})
+    report_kinds = {"regression", "classify"} & set(results)  # the report's own two studies
+    user = not report_kinds or user_data(results.get("regression", {}))
+    user = user or "dataset" in results.get("classify", {})
     doc = Document(
         "nndl: a study of your data" if user else "nndl: the NNDL Homework 1 study, reproduced"
     )
     doc.add(
         Paragraph(
-            "The report's protocol (A. Lovo, NNDL Homework 1, 2021) on the data given; its numbers "
-            "are shown only for the report's kind of data."
+            "The studies run on the data given; the numbers of the report nndl began with "
+            "(A. Lovo, NNDL Homework 1, 2021) are shown only next to the report's kind of data."
             if user
             else "Each table puts our numbers next to the original report's (A. Lovo, NNDL Homework 1, 2021). "
             "Regression runs on the data given (default: nndl's built-in function with two gaps, not the "

@@ -127,7 +127,7 @@ def _users_table(doc: Document, reg: dict[str, Any]) -> None:
 
 
 def regression_section(doc: Document, reg: dict[str, Any], budget: str = "") -> None:
-    s, user = reg["search"], user_data(reg)
+    s, user, space = reg["search"], user_data(reg), reg.get("space", "report")
     if user:
         _users_table(doc, reg)
     else:
@@ -138,9 +138,9 @@ def regression_section(doc: Document, reg: dict[str, Any], budget: str = "") -> 
     )
     doc.add(
         Paragraph(
-            f"Random search: {s.get('completed')} completed, {s.get('pruned')} pruned, {s.get('failed')} failed "
-            f"trials in {_search_time(s)}; best mean validation loss {number(s.get('best_value'))}"
-            f"{'' if user else reference}."
+            f"Random search ({space} space): {s.get('completed')} completed, {s.get('pruned')} "
+            f"pruned, {s.get('failed')} failed trials in {_search_time(s)}; best mean validation "
+            f"loss {number(s.get('best_value'))}{'' if user or space != 'report' else reference}."
         )
     )
     params = reg["best"].get("params", {})

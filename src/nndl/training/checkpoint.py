@@ -211,7 +211,7 @@ def _check_builder(path: str | os.PathLike[str], payload: dict[str, Any]) -> Non
         files = (payload.get("extra") or {}).get("plugins") or ["the file that registers it"]
         raise DataError(
             f"checkpoint {path}: its net {kind!r} is registered by {', '.join(files)}; load it "
-            "first (nndl.plugins.load_file(FILE))"
+            "first (nndl predict --plugin FILE; in Python nndl.plugins.load_file(FILE))"
         ) from None
 
 
