@@ -364,7 +364,8 @@ def test_quick_all_writes_results_and_every_figure(tmp_path: Path) -> None:
     result = nndl("regression", "all", "--quick", "--out", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
     results = json.loads((out / "results.json").read_text())
-    assert set(results) == {"basic", "best", "refit", "gp", "search", "data"}
+    assert set(results) == {"basic", "best", "refit", "gp", "search", "space", "data"}
+    assert results["space"] == "report"  # the quick budget's
     assert set(results["basic"]) == {"train_loss", "val_loss", "test_loss"}
     assert set(results["best"]) == {
         "train_loss",

@@ -80,8 +80,10 @@ def _check_keys(path: str | Path, section: str, values: Any, *, valid: set[str])
         )
 
 
-_AT_LEAST = {"trials": 1, "max_trials": 1, "refit_members": 1, "refit_configs": 1, "workers": 1}
-_AT_LEAST |= {"seed": 0, "finalists": 0}
+_AT_LEAST = {  # the least value of the counts the built-in kinds take
+    **dict.fromkeys(("trials", "max_trials", "refit_members", "refit_configs", "workers"), 1),
+    **dict.fromkeys(("seed", "finalists"), 0),
+}
 _WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
 
 
@@ -116,12 +118,12 @@ def _fits(value: Any, want: type) -> bool:
 
 def _plain_type(hint: Any) -> Any:
     """bool, int, float, str or tuple (of strings) for a field's type, ``X | None`` included;
-    None for any other (not checked here: the kind checks it)."""
+    None for any other, a tuple of numbers too (not checked here: the kind checks it)."""
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1:
         hint = args[0]
     if typing.get_origin(hint) is tuple:
-        return tuple
+        return tuple if typing.get_args(hint)[:1] == (str,) else None
     return hint if hint in _WORDS else None
 
 
