@@ -4,8 +4,8 @@ reads them while building its parser).
 The regression search prunes a trial whose fold is above ``PRUNE_FRACTION`` times the training
 labels' variance (the report's 0.4 on its labels' variance of 3.8), but never below
 ``NOISE_MARGIN`` times the labels' noise variance; the MNIST search measures a net's cost in
-multiply-adds per image against the report's DCNN (``DCNN_MACS``). ``FOLDS``: the kinds of
-folds the regression search may cut (``nndl.search.regression.splitter``).
+multiply-adds per image against the report's DCNN (``DCNN_MACS``); ``FOLDS`` names the
+regression search's kinds of folds.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ REPORT_LABEL_VARIANCE = 3.8
 PRUNE_FRACTION = REPORT_PRUNE_THRESHOLD / REPORT_LABEL_VARIANCE  # about 0.105
 NOISE_MARGIN = 4.0
 DCNN_MACS = 151_104
-FOLDS = ("random", "blocked", "short", "repeated")
 """Multiply-adds per image of the report's DCNN (``nndl summary --arch dcnn``)."""
+FOLDS = ("random", "blocked", "short", "repeated")
+"""The kinds of folds the regression search may cut (``nndl.search.regression.splitter``)."""
 
 
 def prune_threshold(
