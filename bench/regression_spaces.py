@@ -19,3 +19,11 @@ class SnakeSpace(SmoothRegressionSpace):
 
     name = "smooth-snake"
     activations = ("gelu", "silu", "tanh", "snake")
+
+
+class FourierSpace(SmoothRegressionSpace):
+    """The smooth space with random Fourier features of the standardized input, of scale 0.5
+    or 1, or none (docs/regression_choices.md#fourier-features)."""
+
+    name = "smooth-fourier"
+    fourier = (0.0, 0.5, 1.0)

@@ -202,6 +202,21 @@ def test_saved_estimators_load_and_predict_on_raw_inputs(tmp_path) -> None:  # t
         assert np.allclose(got, want)
 
 
+def test_a_net_of_fourier_features_keeps_its_frequencies_when_saved(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import nndl
+
+    X, y = make_regression(n_samples=60, n_features=2, random_state=0)
+    reg = NetRegressor(
+        arch_options={"fourier": 1.0}, max_epochs=5, n_members=2, random_state=0
+    ).fit(X, y)
+    assert reg.net_config_.fourier == 1.0
+    reg.save(tmp_path / "reg.pt")
+    again = nndl.load(tmp_path / "reg.pt")
+    assert np.array_equal(again.predict(X), reg.predict(X))
+    plain = NetRegressor(max_epochs=5, n_members=2, random_state=0).fit(X, y)
+    assert not np.allclose(plain.predict(X), reg.predict(X))
+
+
 def test_a_classifier_ensemble_averages_its_members_probabilities() -> None:
     X, y = iris()
     clf = NetClassifier(max_epochs=5, n_members=3, random_state=0).fit(X, y)

@@ -197,6 +197,9 @@ def test_fcn_validation_reports_every_bad_field_at_once():
         lambda: FCNConfig(hidden_sizes=()),
         lambda: FCNConfig(output_size=0),
         lambda: FCNConfig(dropout=(-0.1, 0.0)),
+        lambda: FCNConfig(fourier=-1.0),
+        lambda: FCNConfig(fourier=float("inf")),
+        lambda: FCNConfig(fourier="1"),
         lambda: FCNConfig(hidden_sizes=["a"]),
         # scalar sizes must be integers: torch would fail on them only when building
         lambda: CNNConfig(num_classes=2.5),

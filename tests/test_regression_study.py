@@ -118,13 +118,18 @@ def test_a_late_fold_above_threshold_is_not_pruned() -> None:
 
 
 @pytest.mark.parametrize(
-    ("optimizer", "decay", "activation"),
-    [("adam", 1e-4, "tanh"), ("adamw", 0.5, "tanh"), ("adam", 1e-4, "snake")],
+    ("optimizer", "decay", "activation", "fourier"),
+    [
+        ("adam", 1e-4, "tanh", 0.0),
+        ("adamw", 0.5, "tanh", 0.0),
+        ("adam", 1e-4, "snake", 0.0),
+        ("adam", 1e-4, "gelu", 1.0),
+    ],
 )
 def test_batched_folds_match_sequential_folds(
-    optimizer: str, decay: float, activation: str
+    optimizer: str, decay: float, activation: str, fourier: float
 ) -> None:
-    config = FCNConfig(1, (16, 16), activation, (0.0, 0.0), 1)
+    config = FCNConfig(1, (16, 16), activation, (0.0, 0.0), 1, fourier)
     settings = {"lr": 5e-3, "weight_decay": decay, "batch_size": 7, "max_epochs": 25}
     train = TrainConfig(loss="mse", optimizer=optimizer, **settings, patience=3, seed=5)
     data = points(53)  # folds of 11 and 10 rows: members take different numbers of steps
@@ -164,6 +169,27 @@ def test_stacked_hand_written_gradients_equal_autograd(activation: str) -> None:
     assert len(by_hand) == len(autograd) == 8
     for mine, theirs in zip(by_hand, autograd, strict=True):
         torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_stacked_fourier_features_are_each_members_own_and_kept_by_keep() -> None:
+    config = FCNConfig(2, (8,), "silu", (), 1, fourier=0.5)
+    torch.manual_seed(0)
+    members = [build_model(config) for _ in range(3)]
+    model = StackedFCN(config, members)
+    x = torch.randn(3, 6, 2)
+    frequencies = model.frequencies
+    assert frequencies is not None and frequencies.shape == (3, 2, 32)
+    assert not torch.equal(frequencies[0], frequencies[1])  # drawn per member, like weights
+    assert 0.3 < float(frequencies.std()) < 0.7  # N(0, 0.5^2)
+    for k in range(3):
+        torch.testing.assert_close(model(x)[k], members[k](x[k]))
+    weight = torch.full((3, 6), 1 / 6)
+    model.mse_step(x, torch.randn(3, 6, 1), weight)
+    assert all(not p.requires_grad or p.grad is not None for p in model.parameters())
+    assert frequencies.grad is None  # the frequencies are not trained
+    model.keep([2, 0])
+    torch.testing.assert_close(model.member(0)(x[2]), members[2](x[2]))
+    torch.testing.assert_close(model.member(1)(x[0]), members[0](x[0]))
 
 
 def test_stacked_adam_uses_torchs_fused_kernel_on_cpu() -> None:
@@ -431,3 +457,19 @@ def test_the_smooth_space_on_blocked_folds_runs_the_whole_study(tmp_path: Path) 
     assert ensemble.members[0].config.hidden_sizes == (params["width"],) * params["depth"]
     with (out / "random_search.csv").open() as f:
         assert next(iter(csv.DictReader(f))).keys() >= set(params)
+
+
+def test_a_smooth_space_with_fourier_scales_chooses_them_and_the_default_does_not() -> None:
+    from nndl.search.regression_space import SmoothRegressionSpace
+
+    class Fourier(SmoothRegressionSpace):
+        fourier = (0.5, 1.0)
+
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    runs = [Fourier().suggest(study.ask()) for _ in range(8)]
+    assert {r.model.fourier for r in runs} == {0.5, 1.0}
+    assert all(r.params["fourier"] == r.model.fourier for r in runs)
+    assert Fourier().from_params(runs[0].params).model == runs[0].model
+    plain = SmoothRegressionSpace().suggest(study.ask())
+    assert "fourier" not in plain.params and plain.model.fourier == 0.0
+    assert "fourier" not in SmoothRegressionSpace().columns

@@ -75,6 +75,8 @@ class FCNConfig:
             ``snake`` (:func:`nndl.models.nets.snake`), after every hidden layer.
         dropout: probability of a dropout layer after each hidden layer (empty: none).
         output_size: outputs (1 for regression, the number of classes for classification).
+        fourier: the frequency scale of random Fourier features of the inputs, fed to the first
+            layer beside them (:class:`nndl.models.nets.FourierFeatures`); 0: none.
     """
 
     input_size: int = 1
@@ -82,6 +84,7 @@ class FCNConfig:
     activation: str = "sigmoid"
     dropout: tuple[float, ...] = ()
     output_size: int = 1
+    fourier: float = 0.0
     kind: Literal["fcn"] = field(default="fcn", init=False)
 
     def __post_init__(self) -> None:
@@ -95,6 +98,8 @@ class FCNConfig:
         _check_positive(problems, "hidden_sizes", self.hidden_sizes)
         _check_activation(problems, self.activation)
         _check_dropout(problems, self.dropout, len(self.hidden_sizes))
+        if not (isinstance(self.fourier, (int, float)) and 0 <= self.fourier < math.inf):
+            problems.append(f"fourier = {self.fourier!r}: must be a number >= 0 (0: none)")
         _raise_if(problems, "FCNConfig")
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,7 +11,16 @@ from torch import nn
 from nndl.errors import ConfigError
 from nndl.models.configs import CNNConfig, FCNConfig
 
-__all__ = ["CNN", "FCN", "Snake", "build_model", "config_from_dict", "config_to_dict", "snake"]
+__all__ = [
+    "CNN",
+    "FCN",
+    "FourierFeatures",
+    "Snake",
+    "build_model",
+    "config_from_dict",
+    "config_to_dict",
+    "snake",
+]
 
 
 def snake(x: torch.Tensor) -> torch.Tensor:
@@ -39,6 +48,32 @@ _ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
+FOURIER_FEATURES = 32  # frequencies per net: sines and cosines of 32 projections of the inputs
+
+
+class FourierFeatures(nn.Module):
+    """The inputs followed by the sines and cosines of their random projections (Tancik et al.,
+    NeurIPS 2020): ``[x, sin(x B), cos(x B)]`` with ``B`` drawn from ``N(0, scale^2)`` when the
+    net is built and kept, untrained, in its state. A net of them fits a wave of the data's
+    frequencies through a gap as a Gaussian process with an RBF kernel of length ``1 / scale``
+    would, where a net of the plain inputs flattens out."""
+
+    frequencies: torch.Tensor
+
+    def __init__(self, inputs: int, scale: float) -> None:
+        super().__init__()
+        self.register_buffer("frequencies", torch.randn(inputs, FOURIER_FEATURES) * scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return fourier_features(x, self.frequencies)
+
+
+def fourier_features(x: torch.Tensor, frequencies: torch.Tensor) -> torch.Tensor:
+    """``[x, sin(x B), cos(x B)]`` on the last axis; batched over leading axes of both."""
+    z = x @ frequencies
+    return torch.cat([x, torch.sin(z), torch.cos(z)], -1)
+
+
 class FCN(nn.Module):
     """Fully connected net; ``body`` holds the hidden layers, ``head`` the output layer."""
 
@@ -47,6 +82,9 @@ class FCN(nn.Module):
         self.config = config
         layers: list[nn.Module] = [nn.Flatten()]
         width = config.input_size
+        if config.fourier:
+            layers.append(FourierFeatures(width, config.fourier))
+            width += 2 * FOURIER_FEATURES
         act = _ACTIVATIONS[config.activation]
         for i, size in enumerate(config.hidden_sizes):
             layers += [nn.Linear(width, size), act()]
@@ -55,6 +93,11 @@ class FCN(nn.Module):
             width = size
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(width, config.output_size)
+
+    @property
+    def fourier_features(self) -> FourierFeatures | None:
+        """The layer of Fourier features of the inputs, where the config asks for one."""
+        return next((m for m in self.body if isinstance(m, FourierFeatures)), None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(x))

@@ -118,6 +118,7 @@ _RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
     "dropout": _FRACTION,
     "lr": ("in (0, 10]", lambda v: 0 < v <= 10),
     "weight_decay": (">= 0", lambda v: v >= 0),
+    "fourier": (">= 0", lambda v: v >= 0),
     "depth": _whole(16),
     "width": _whole(MAX_WIDTH),
     **{f"Nh{i}": _whole(MAX_WIDTH) for i in range(1, 5)},
@@ -189,23 +190,29 @@ class SmoothRegressionSpace(SearchSpace):
 
     name = "smooth"
     study = "regression"
-    columns = ("width", "depth", "activation", "dropout", "lr", "weight_decay", "batch_size")
+    plain = ("width", "depth", "activation", "dropout", "lr", "weight_decay", "batch_size")
     optimizer = "adam"  # a subclass may train with "adamw" (decoupled weight decay) instead
     weight_decay = (1e-6, 1e-2)  # the log-scale range sampled
     activations = ("gelu", "silu", "tanh")
+    fourier: tuple[float, ...] = ()  # Fourier features' scales to choose from (none: plain nets)
+
+    @property
+    def columns(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (*self.plain, "fourier") if self.fourier else self.plain
 
     def suggest(self, trial: optuna.Trial) -> Run:
-        return self.run(
-            {
-                "width": trial.suggest_int("width", 16, 256, log=True),
-                "depth": trial.suggest_int("depth", 2, 4),
-                "activation": trial.suggest_categorical("activation", self.activations),
-                "dropout": trial.suggest_categorical("dropout", [0.0, 0.1]),
-                "lr": trial.suggest_float("lr", 3e-4, 1e-2, log=True),
-                "weight_decay": trial.suggest_float("weight_decay", *self.weight_decay, log=True),
-                "batch_size": trial.suggest_categorical("batch_size", [10, 20, 40]),
-            }
-        )
+        params = {
+            "width": trial.suggest_int("width", 16, 256, log=True),
+            "depth": trial.suggest_int("depth", 2, 4),
+            "activation": trial.suggest_categorical("activation", self.activations),
+            "dropout": trial.suggest_categorical("dropout", [0.0, 0.1]),
+            "lr": trial.suggest_float("lr", 3e-4, 1e-2, log=True),
+            "weight_decay": trial.suggest_float("weight_decay", *self.weight_decay, log=True),
+            "batch_size": trial.suggest_categorical("batch_size", [10, 20, 40]),
+        }
+        if self.fourier:
+            params["fourier"] = trial.suggest_categorical("fourier", self.fourier)
+        return self.run(params)
 
     def run(self, params: dict[str, Any]) -> Run:
         problems = [p for k in self.columns for p in _value_problems(k, params[k], ACTIVATIONS)]
@@ -213,7 +220,8 @@ class SmoothRegressionSpace(SearchSpace):
             raise ConfigError("params", problems)
         depth, width = int(params["depth"]), int(params["width"])
         dropout = (float(params["dropout"]),) * depth if params["dropout"] else ()
-        config = FCNConfig(1, (width,) * depth, str(params["activation"]), dropout, 1)
+        activation, fourier = str(params["activation"]), float(params.get("fourier", 0))
+        config = FCNConfig(1, (width,) * depth, activation, dropout, 1, fourier)
         train = {
             "optimizer": self.optimizer,
             "lr": float(params["lr"]),

@@ -17,7 +17,7 @@ from torch import nn
 from torch.optim.adam import adam
 
 from nndl.models.configs import FCNConfig
-from nndl.models.nets import FCN, snake
+from nndl.models.nets import FCN, fourier_features, snake
 
 __all__ = ["STACKED_OPTIMIZERS", "StackedAdam", "StackedFCN", "stacked_optimizer", "stacks"]
 
@@ -91,6 +91,8 @@ class StackedFCN(nn.Module):
     both contiguous, so member ``k``'s slice of any of them is contiguous too.
     """
 
+    frequencies: torch.Tensor | None  # each member's Fourier features' (K, in, m); None: none
+
     def __init__(
         self, config: FCNConfig, members: list[FCN], device: torch.device | str = "cpu"
     ) -> None:
@@ -110,6 +112,8 @@ class StackedFCN(nn.Module):
             )
             for i in range(len(linears[0]))
         )
+        fourier = [f.frequencies for n in members if (f := n.fourier_features) is not None]
+        self.register_buffer("frequencies", torch.stack(fourier).to(device) if fourier else None)
         # The same Parameter objects as a plain tuple: indexing a ParameterList on every step
         # cost ~6% of a batched regression fold-epoch (keep() swaps .data, not the objects).
         self._layers = tuple(zip(self.weights, self.biases, strict=True))
@@ -119,6 +123,8 @@ class StackedFCN(nn.Module):
         act = _ACT[self.config.activation]
         dropout = self.config.dropout
         last = len(self._layers) - 1
+        if self.frequencies is not None:
+            x = fourier_features(x, self.frequencies)
         for i, (w, b) in enumerate(self._layers):
             if trace is not None:
                 trace.inputs.append(x)
@@ -167,7 +173,7 @@ class StackedFCN(nn.Module):
     def keep(self, index: list[int]) -> None:
         """Keep only the members at ``index`` (stopped members leave the stack)."""
         idx = torch.tensor(index, device=self.weights[0].device)
-        for p in self.parameters():
+        for p in (*self.parameters(), *self.buffers()):
             p.data = p.data[idx].contiguous()
         self.k = len(index)
 
@@ -179,6 +185,8 @@ class StackedFCN(nn.Module):
             for lin, w, b in zip(linears, self.weights, self.biases, strict=True):
                 lin.weight.copy_(w[k].t())
                 lin.bias.copy_(b[k, 0])
+            if (f := net.fourier_features) is not None and self.frequencies is not None:
+                f.frequencies.copy_(self.frequencies[k])
         return net
 
 
