@@ -190,6 +190,8 @@ BAD_INPUTS = {
     "dropout 1": (["--arch", "dcnn", "--dropout", "1.0,0.5"], 2, "dropout[0] = 1.0"),
     "zero size": (["--arch", "fcn", "--hidden", "128,0"], 2, "hidden_sizes[1] = 0"),
     "unknown activation": (["--arch", "fcn", "--activation", "swish"], 2, "activation 'swish'"),
+    "negative fourier": (["--arch", "fcn", "--fourier", "-1"], 2, "fourier = -1.0: must be"),
+    "fourier on a cnn": (["--arch", "cnn", "--fourier", "1"], 2, "--fourier applies to fcn"),
     "cnn flag on fcn": (["--arch", "fcn", "--channels", "8,16"], 2, "--channels applies to cnn"),
     "lr zero": (["--task", "regression", "--lr", "0"], 2, "lr = 0.0"),
     "batch too big": (["--task", "regression", "--batch-size", "1000"], 2, "batch_size = 1000"),
@@ -308,6 +310,8 @@ def test_training_flags_reach_the_run_and_its_checkpoint(tmp_path: Path) -> None
         "16,8",
         "--activation",
         "tanh",
+        "--fourier",
+        "0.5",
         "--optimizer",
         "sgd",
         "--lr",
@@ -331,6 +335,7 @@ def test_training_flags_reach_the_run_and_its_checkpoint(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     config = json.loads((out / "config.json").read_text())
     assert config["model"]["hidden_sizes"] == [16, 8] and config["model"]["activation"] == "tanh"
+    assert config["model"]["fourier"] == 0.5
     train = config["train"]
     assert (
         train["optimizer"],
@@ -346,6 +351,7 @@ def test_training_flags_reach_the_run_and_its_checkpoint(tmp_path: Path) -> None
 
     loaded = load_checkpoint(out / "model.pt")
     assert loaded.model.config.hidden_sizes == (16, 8) and loaded.train_config.optimizer == "sgd"  # type: ignore[union-attr]
+    assert loaded.model.fourier_features.frequencies.shape == (1, 32)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

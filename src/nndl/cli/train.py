@@ -25,6 +25,7 @@ ARCH_FLAGS = {
     "hidden": ("hidden_sizes", "fcn"),
     "activation": ("activation", "fcn cnn"),
     "dropout": ("dropout", "fcn cnn"),
+    "fourier": ("fourier", "fcn"),
     "channels": ("channels", "cnn"),
     "kernel_sizes": ("kernel_sizes", "cnn"),
     "strides": ("strides", "cnn"),
@@ -115,6 +116,9 @@ def add_arch_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--hidden", type=int_list, help="FCN hidden sizes, e.g. 128,16")
     group.add_argument("--activation", help="sigmoid, relu, tanh, silu, gelu, softplus or snake")
     group.add_argument("--dropout", type=float_list, help="one probability per hidden/linear layer")
+    group.add_argument(
+        "--fourier", type=number, help="FCN: scale of random Fourier features of the inputs"
+    )
     group.add_argument(
         "--channels", type=int_list, help="CNN channels per conv layer, e.g. 8,16,32"
     )
