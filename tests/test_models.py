@@ -200,6 +200,7 @@ def test_fcn_validation_reports_every_bad_field_at_once():
         lambda: FCNConfig(fourier=-1.0),
         lambda: FCNConfig(fourier=float("inf")),
         lambda: FCNConfig(fourier="1"),
+        lambda: FCNConfig(fourier=True),
         lambda: FCNConfig(hidden_sizes=["a"]),
         # scalar sizes must be integers: torch would fail on them only when building
         lambda: CNNConfig(num_classes=2.5),

@@ -8,6 +8,7 @@ An invalid architecture never reaches torch.
 from __future__ import annotations
 
 import math
+import numbers
 import operator
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal, SupportsIndex
@@ -98,7 +99,10 @@ class FCNConfig:
         _check_positive(problems, "hidden_sizes", self.hidden_sizes)
         _check_activation(problems, self.activation)
         _check_dropout(problems, self.dropout, len(self.hidden_sizes))
-        if not (isinstance(self.fourier, (int, float)) and 0 <= self.fourier < math.inf):
+        real = isinstance(self.fourier, numbers.Real) and not isinstance(self.fourier, bool)
+        if real and 0 <= self.fourier < math.inf:
+            object.__setattr__(self, "fourier", float(self.fourier))
+        else:
             problems.append(f"fourier = {self.fourier!r}: must be a number >= 0 (0: none)")
         _raise_if(problems, "FCNConfig")
 

@@ -65,10 +65,10 @@ class FourierFeatures(nn.Module):
         self.register_buffer("frequencies", torch.randn(inputs, FOURIER_FEATURES) * scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return fourier_features(x, self.frequencies)
+        return with_fourier_features(x, self.frequencies)
 
 
-def fourier_features(x: torch.Tensor, frequencies: torch.Tensor) -> torch.Tensor:
+def with_fourier_features(x: torch.Tensor, frequencies: torch.Tensor) -> torch.Tensor:
     """``[x, sin(x B), cos(x B)]`` on the last axis; batched over leading axes of both."""
     z = x @ frequencies
     return torch.cat([x, torch.sin(z), torch.cos(z)], -1)

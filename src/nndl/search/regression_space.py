@@ -190,7 +190,7 @@ class SmoothRegressionSpace(SearchSpace):
 
     name = "smooth"
     study = "regression"
-    plain = ("width", "depth", "activation", "dropout", "lr", "weight_decay", "batch_size")
+    plain_columns = ("width", "depth", "activation", "dropout", "lr", "weight_decay", "batch_size")
     optimizer = "adam"  # a subclass may train with "adamw" (decoupled weight decay) instead
     weight_decay = (1e-6, 1e-2)  # the log-scale range sampled
     activations = ("gelu", "silu", "tanh")
@@ -198,7 +198,7 @@ class SmoothRegressionSpace(SearchSpace):
 
     @property
     def columns(self) -> tuple[str, ...]:  # type: ignore[override]
-        return (*self.plain, "fourier") if self.fourier else self.plain
+        return (*self.plain_columns, "fourier") if self.fourier else self.plain_columns
 
     def suggest(self, trial: optuna.Trial) -> Run:
         params = {
@@ -215,7 +215,7 @@ class SmoothRegressionSpace(SearchSpace):
         return self.run(params)
 
     def run(self, params: dict[str, Any]) -> Run:
-        problems = [p for k in self.columns for p in _value_problems(k, params[k], ACTIVATIONS)]
+        problems = [p for k in self.columns for p in _value_problems(k, params.get(k), ACTIVATIONS)]
         if problems:
             raise ConfigError("params", problems)
         depth, width = int(params["depth"]), int(params["width"])

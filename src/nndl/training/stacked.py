@@ -17,7 +17,7 @@ from torch import nn
 from torch.optim.adam import adam
 
 from nndl.models.configs import FCNConfig
-from nndl.models.nets import FCN, fourier_features, snake
+from nndl.models.nets import FCN, snake, with_fourier_features
 
 __all__ = ["STACKED_OPTIMIZERS", "StackedAdam", "StackedFCN", "stacked_optimizer", "stacks"]
 
@@ -124,7 +124,7 @@ class StackedFCN(nn.Module):
         dropout = self.config.dropout
         last = len(self._layers) - 1
         if self.frequencies is not None:
-            x = fourier_features(x, self.frequencies)
+            x = with_fourier_features(x, self.frequencies)
         for i, (w, b) in enumerate(self._layers):
             if trace is not None:
                 trace.inputs.append(x)
