@@ -219,6 +219,40 @@ def test_the_answer_refits_the_top_configurations_and_a_scaled_copy_chooses_the_
     assert chosen["plain"] == chosen["scaled"]
 
 
+def test_the_fourier_space_takes_one_scale_from_the_data_whatever_its_units(
+    tmp_path: Path,
+) -> None:
+    import optuna
+
+    from nndl.errors import UsageError
+    from nndl.search.spaces import get_space
+
+    # a faster wave gets a higher scale; unprepared, the space refuses to sample
+    space, rng = get_space("fourier", "regression"), np.random.default_rng(0)
+    x = np.linspace(-1.7, 1.7, 100)
+    slow, fast = (
+        space.prepared(x, np.sin(w * x) + rng.normal(0, 0.1, 100)).fourier[0] for w in (1, 5)
+    )
+    assert fast > 2 * slow > 0
+    with pytest.raises(UsageError, match=r"prepared\(x, y\)"):
+        space.suggest(optuna.create_study().ask())
+    # the study: every trial and every refit net has the one scale, the same for a scaled copy
+    scales = {}
+    for name, units in {"plain": (1.0, 1.0), "scaled": (1024.0, 128.0)}.items():
+        out = tmp_path / name
+        data = csv_pair(tmp_path / f"{name}-data", *units)
+        flags = ["--quick", "--space", "fourier", "--trials", "2", *data, "--out", str(out)]
+        result = nndl("regression", "all", *flags, "--refit-members", "2")
+        assert result.returncode == 0, result.stderr
+        with (out / "random_search.csv").open() as f:
+            chosen = {float(row["fourier"]) for row in csv.DictReader(f)}
+        ensemble = load_regressor(out / "refit" / "ensemble.pt")
+        assert {net.config.fourier for net in ensemble.members} == chosen
+        assert len(chosen) == 1 and next(iter(chosen)) > 0
+        scales[name] = chosen
+    assert scales["plain"] == scales["scaled"]
+
+
 def test_a_second_ranking_refits_the_best_finalists_on_twice_the_folds(tmp_path: Path) -> None:
     from nndl.experiments.budgets import REGRESSION
     from nndl.experiments.regression import RegressionStudy

@@ -163,6 +163,23 @@ def test_a_regressor_is_searched_with_plain_k_folds() -> None:
     assert search.best_score_ < 0 and search.best_params_["arch__activation"] in ("tanh", "relu")
 
 
+def test_a_space_that_takes_its_choices_from_the_data_is_prepared_as_the_net_sees_it() -> None:
+    from nndl.search.spaces import get_space
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, (80, 1))
+    y = np.sin(2 * X[:, 0]) + 0.1 * rng.normal(size=80)
+    space = get_space("fourier", "regression")
+    scales = set()
+    for x_units in (1.0, 1000.0):  # the net sees standardized inputs: one scale for both
+        net = NetRegressor(max_epochs=5, random_state=0)
+        search = NetSearchCV(net, space, n_trials=2, cv=2, random_state=0).fit(X * x_units, y)
+        scales.add(search.best_params_["fourier"])
+        assert search.best_estimator_.net_config_.fourier == search.best_params_["fourier"]
+    expected = space.prepared((X - X.mean()) / X.std(), y).fourier[0]
+    assert scales == {expected} and space.fourier == ()  # the given space is left as it was
+
+
 def test_bad_search_settings_are_one_error() -> None:
     X, y = load_wine(return_X_y=True)
     with pytest.raises(ConfigError) as info:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-import statistics
-import time
 from typing import Any
 
 import numpy as np
@@ -17,13 +15,13 @@ import optuna
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
-from sklearn.utils import _safe_indexing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from nndl.data.scaling import Scaling
 from nndl.errors import ConfigError, SearchFailed
-from nndl.estimators._cv_results import cv_results
-from nndl.search.spaces import distribution_of, suggest
+from nndl.estimators._trials import Objective, cv_results
+from nndl.search.spaces import SearchSpace, distribution_of, suggest
 
 __all__ = ["NetSearchCV"]
 
@@ -38,7 +36,8 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
             (``optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)``) or to a list
             of choices (``[(64,), (64, 32)]``); names as ``set_params`` takes them
             (``"lr"``, ``"arch__hidden_sizes"``). Or a :class:`nndl.search.SearchSpace`,
-            whose ``suggest(trial)`` gives the net's config and training settings.
+            whose ``suggest(trial)`` gives the net's config and training settings (the space
+            ``prepared`` for ``X`` and ``y`` as the estimator's net sees them).
         n_trials: trials to run (``timeout`` may end the search sooner).
         cv: folds: an int (stratified for classifiers, as scikit-learn's), or any splitter
             with scikit-learn's ``split(X, y, groups)``.
@@ -97,7 +96,8 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(cv.split(X, y, groups))  # cut once: every trial sees the same folds
         self.n_splits_ = len(splits)
-        objective, level = _Objective(self, (X, y), splits), optuna.logging.get_verbosity()
+        self._searched = self._prepared_space(X, y)
+        objective, level = Objective(self, (X, y), splits), optuna.logging.get_verbosity()
         if not self.verbose:  # as scikit-learn's searches, silent; the user's level comes back
             optuna.logging.set_verbosity(max(level, optuna.logging.WARNING))
         try:
@@ -116,11 +116,8 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def _check_params(self) -> None:
         problems = []
-        if (
-            isinstance(self.n_trials, bool)
-            or not isinstance(self.n_trials, numbers.Integral)
-            or self.n_trials < 1
-        ):
+        trials = self.n_trials
+        if isinstance(trials, bool) or not isinstance(trials, numbers.Integral) or trials < 1:
             problems.append(f"n_trials = {self.n_trials!r}: must be an integer >= 1")
         if isinstance(self.scoring, (list, tuple, set, dict)):
             problems.append(f"scoring = {self.scoring!r}: one metric (a name or a callable)")
@@ -140,6 +137,16 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
         if problems:
             raise ConfigError("NetSearchCV", problems)
 
+    def _prepared_space(self, X: Any, y: Any) -> Any:
+        """A SearchSpace prepared for the rows as the net sees them (standardized where the
+        estimator standardizes); a dict, or a space that takes nothing from the data, as is."""
+        if isinstance(self.space, dict) or type(self.space).prepared is SearchSpace.prepared:
+            return self.space
+        x = np.asarray(X, np.float64)
+        if self.estimator.get_params().get("standardize", False):
+            x = Scaling.fit_channels(x).channels(x)
+        return self.space.prepared(x, np.asarray(y), seed=self.random_state or 0)
+
     def _study(self) -> optuna.Study:
         sampler = self.sampler or optuna.samplers.TPESampler(seed=self.random_state)
         pruner = self.pruner or optuna.pruners.MedianPruner(n_startup_trials=5)
@@ -156,7 +163,7 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
         """The estimator's parameters for ``trial`` (sampled, or read back from a finished one)."""
         if not isinstance(self.space, dict):
             fresh = isinstance(trial, optuna.Trial)
-            run = self.space.suggest(trial) if fresh else self.space.run(trial.params)
+            run = self._searched.suggest(trial) if fresh else self.space.run(trial.params)
             return {"arch": run.model, **run.train}
         params = {}
         for name, choice in self.space.items():
@@ -177,7 +184,7 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     # --- results ---------------------------------------------------------------------------
 
-    def _collect(self, objective: _Objective) -> None:
+    def _collect(self, objective: Objective) -> None:
         trials = [
             t
             for t in self.study_.trials
@@ -230,35 +237,6 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _refitted(self) -> Any:
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_
-
-
-class _Objective:
-    """One trial: every fold in order, each fold's running mean reported to the pruner."""
-
-    def __init__(self, search: NetSearchCV, data: tuple[Any, Any], splits: list[Any]) -> None:
-        self.search, (self.X, y), self.splits = search, data, splits
-        self.scorer = check_scoring(search.estimator, scoring=search.scoring)
-        self.y = None if y is None else np.asarray(y)
-        self.records: dict[int, dict[str, list[float]]] = {}
-
-    def __call__(self, trial: optuna.Trial) -> float:
-        record: dict[str, list[float]] = {"scores": [], "fit_time": [], "score_time": []}
-        self.records[trial.number] = record
-        for fold, (train, test) in enumerate(self.splits):
-            estimator = self.search._candidate(trial)
-            start = time.perf_counter()
-            y_train, y_test = (None, None) if self.y is None else (self.y[train], self.y[test])
-            estimator.fit(_safe_indexing(self.X, train), y_train)
-            fitted = time.perf_counter()
-            score = self.scorer(estimator, _safe_indexing(self.X, test), y_test)
-            record["fit_time"].append(fitted - start)
-            record["score_time"].append(time.perf_counter() - fitted)
-            record["scores"].append(float(score))
-            trial.report(statistics.fmean(record["scores"]), step=fold)
-            if fold + 1 < len(self.splits) and trial.should_prune():
-                raise optuna.TrialPruned(f"pruned after fold {fold + 1}")
-        trial.set_user_attr("split_scores", record["scores"])
-        return statistics.fmean(record["scores"])
 
 
 def _refit_has(search: NetSearchCV, name: str) -> bool:

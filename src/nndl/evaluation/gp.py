@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_GP_ROWS", "GaussianProcess", "gp_reference", "noise_variance"]
+__all__ = ["MAX_GP_ROWS", "GaussianProcess", "gp_reference", "length_scales", "noise_variance"]
 
 MAX_GP_ROWS = 5000
 """Exact GP regression costs O(n^3): above this many training rows the reference is skipped."""
@@ -54,12 +54,30 @@ class GaussianProcess:
         """The fitted white-noise variance, in the units of the targets it was fitted to."""
         return float(self.model.kernel_.k2.noise_level * self.model._y_train_std**2)
 
+    @property
+    def length_scales(self) -> np.ndarray:
+        """The fitted RBF length scale of each input, in the inputs' units."""
+        return np.ravel(self.model.kernel_.k1.k2.length_scale).astype(np.float64)
+
+
+def _fit_sample(x: np.ndarray, y: np.ndarray, seed: int, *, max_rows: int) -> GaussianProcess:
+    """A process fitted to at most ``max_rows`` seeded rows (exact GPs are O(n^3))."""
+    rows = np.random.default_rng(seed).permutation(len(x))[:max_rows]
+    return GaussianProcess.fit(np.asarray(x)[rows], np.asarray(y)[rows], seed)
+
 
 def noise_variance(x: np.ndarray, y: np.ndarray, seed: int = 0, *, max_rows: int = 500) -> float:
     """The label noise's variance as a Gaussian process fitted to (at most ``max_rows`` seeded
     rows of) the training data estimates it: the floor no model's validation MSE goes below."""
-    rows = np.random.default_rng(seed).permutation(len(x))[:max_rows]
-    return GaussianProcess.fit(np.asarray(x)[rows], np.asarray(y)[rows], seed).noise
+    return _fit_sample(x, y, seed, max_rows=max_rows).noise
+
+
+def length_scales(
+    x: np.ndarray, y: np.ndarray, seed: int = 0, *, max_rows: int = 500
+) -> np.ndarray:
+    """The distance along each input over which the function changes, as a Gaussian process
+    fitted to (at most ``max_rows`` seeded rows of) the training data estimates it."""
+    return _fit_sample(x, y, seed, max_rows=max_rows).length_scales
 
 
 def gp_reference(

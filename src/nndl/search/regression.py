@@ -201,7 +201,8 @@ class RegressionSearchJob:
         return self.task.points()[0]
 
     def make_objective(self) -> Callable[[optuna.Trial], float]:
-        data, space = self.data(), get_space(self.space, "regression")
+        data = self.data()
+        space = get_space(self.space, "regression").prepared(data.x, data.y, seed=self.seed)
         threshold, units = self.prune_at, self.task.loss_scale
 
         def objective(trial: optuna.Trial) -> float:

@@ -6,19 +6,28 @@ below, sampled uniformly (Optuna's RandomSampler over categorical choices).
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import optuna
 
-from nndl.errors import ConfigError
+from nndl.errors import ConfigError, UsageError
 from nndl.models.configs import ACTIVATIONS, FCNConfig
 from nndl.search.spaces import Run, SearchSpace, register_space
 from nndl.training.config import TrainConfig
 
-__all__ = ["SPACE", "RegressionParams", "ReportRegressionSpace", "suggest_regression"]
+__all__ = [
+    "SPACE",
+    "FourierRegressionSpace",
+    "RegressionParams",
+    "ReportRegressionSpace",
+    "SmoothRegressionSpace",
+    "suggest_regression",
+]
 
 NEURONS = [8, 16, 32, 64, 128, 256]
 DROPOUTS = [0.0, 0.15, 0.35, 0.5]
@@ -230,3 +239,37 @@ class SmoothRegressionSpace(SearchSpace):
             "patience": 200,
         }
         return Run(config, train, dict(params))
+
+
+@register_space
+class FourierRegressionSpace(SmoothRegressionSpace):
+    """The smooth space whose nets all see random Fourier features (``FCNConfig.fourier``) of
+    one scale taken from the data: 1 / the length scale a Gaussian process fits to the
+    training rows (the geometric mean over inputs), the frequency at which the function
+    changes. The random folds cannot choose a scale (their validation points lie between close
+    training points, which any scale fits: docs/regression_choices.md#fourier-features); the
+    process, fitted to every row by marginal likelihood, can. Weight decay runs from 1e-3 to
+    1e-1: less lets a net of high frequencies swing through a gap."""
+
+    name = "fourier"
+    weight_decay = (1e-3, 1e-1)
+
+    @property
+    def columns(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (*self.plain_columns, "fourier")
+
+    def prepared(self, x: Any, y: Any, *, seed: int = 0) -> FourierRegressionSpace:
+        from nndl.evaluation.gp import length_scales
+
+        scales = length_scales(np.asarray(x, np.float64).reshape(len(x), -1), np.asarray(y), seed)
+        space = copy.copy(self)
+        space.fourier = (float(f"{1 / math.exp(np.log(scales).mean()):.3g}"),)
+        return space
+
+    def suggest(self, trial: optuna.Trial) -> Run:
+        if not self.fourier:
+            raise UsageError(
+                f"space {self.name!r}: its Fourier scale comes from the training rows; "
+                "call prepared(x, y) first"
+            )
+        return super().suggest(trial)

@@ -140,6 +140,11 @@ class SearchSpace(ABC):
             )
         return self.run(dict(summary["best_params"]))
 
+    def prepared(self, x: Any, y: Any, *, seed: int = 0) -> SearchSpace:
+        """The space for the training rows ``x``, ``y`` as the nets see them: itself, or for a
+        space whose choices come from the data, a copy with them set (``seed``: the study's)."""
+        return self
+
     def describe(self) -> dict[str, Any]:
         """The space for the study's settings and the report (default: its name and columns)."""
         return {"name": self.name, "columns": list(self.columns)}

@@ -1,14 +1,48 @@
-"""NetSearchCV's trials as scikit-learn's ``cv_results_`` table (what ``pandas.DataFrame``
-of a ``GridSearchCV``'s results shows), pruned trials included."""
+"""NetSearchCV's trials: the objective that runs one trial's folds and records their scores,
+and the trials as scikit-learn's ``cv_results_`` table (what ``pandas.DataFrame`` of a
+``GridSearchCV``'s results shows), pruned trials included."""
 
 from __future__ import annotations
 
+import statistics
+import time
 from typing import Any
 
 import numpy as np
 import optuna
+from sklearn.metrics import check_scoring
+from sklearn.utils import _safe_indexing
 
-__all__ = ["cv_results"]
+__all__ = ["Objective", "cv_results"]
+
+
+class Objective:
+    """One trial: every fold in order, each fold's running mean reported to the pruner."""
+
+    def __init__(self, search: Any, data: tuple[Any, Any], splits: list[Any]) -> None:
+        self.search, (self.X, y), self.splits = search, data, splits
+        self.scorer = check_scoring(search.estimator, scoring=search.scoring)
+        self.y = None if y is None else np.asarray(y)
+        self.records: dict[int, dict[str, list[float]]] = {}
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        record: dict[str, list[float]] = {"scores": [], "fit_time": [], "score_time": []}
+        self.records[trial.number] = record
+        for fold, (train, test) in enumerate(self.splits):
+            estimator = self.search._candidate(trial)
+            start = time.perf_counter()
+            y_train, y_test = (None, None) if self.y is None else (self.y[train], self.y[test])
+            estimator.fit(_safe_indexing(self.X, train), y_train)
+            fitted = time.perf_counter()
+            score = self.scorer(estimator, _safe_indexing(self.X, test), y_test)
+            record["fit_time"].append(fitted - start)
+            record["score_time"].append(time.perf_counter() - fitted)
+            record["scores"].append(float(score))
+            trial.report(statistics.fmean(record["scores"]), step=fold)
+            if fold + 1 < len(self.splits) and trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after fold {fold + 1}")
+        trial.set_user_attr("split_scores", record["scores"])
+        return statistics.fmean(record["scores"])
 
 
 def cv_results(
