@@ -1,7 +1,7 @@
 """Search spaces the regression benchmark measures against the study's own (``--space
 bench/regression_spaces.py:AdamWSpace`` in bench/regression_quality.py)."""
 
-from nndl.search.regression_space import SmoothRegressionSpace
+from nndl.search.smooth_space import SmoothRegressionSpace
 
 
 class AdamWSpace(SmoothRegressionSpace):

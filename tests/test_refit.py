@@ -224,25 +224,33 @@ def test_the_fourier_space_takes_one_scale_from_the_data_whatever_its_units(
 ) -> None:
     import optuna
 
-    from nndl.errors import UsageError
+    from nndl.errors import ConfigError, UsageError
     from nndl.search.spaces import get_space
 
     # a faster wave gets a higher scale; unprepared, the space refuses to sample
     space, rng = get_space("fourier", "regression"), np.random.default_rng(0)
     x = np.linspace(-1.7, 1.7, 100)
-    slow, fast = (
-        space.prepared(x, np.sin(w * x) + rng.normal(0, 0.1, 100)).fourier[0] for w in (1, 5)
-    )
-    assert fast > 2 * slow > 0
+    waves = {w: np.sin(w * x) + rng.normal(0, 0.1, 100) for w in (1, 5)}
+    slow, fast = (space.prepared(x, y) for y in waves.values())
+    assert fast.fourier[0] > 2 * slow.fourier[0] > 0
+    # an input that does not matter leaves the scale of the one that does
+    both = space.prepared(np.c_[x, rng.normal(size=100)], waves[5]).fourier[0]
+    assert both == pytest.approx(fast.fourier[0], rel=0.1)
     with pytest.raises(UsageError, match=r"prepared\(x, y\)"):
         space.suggest(optuna.create_study().ask())
+    study = optuna.create_study()  # one study, data of another scale: one clear error
+    slow.suggest(study.ask())
+    with pytest.raises(ConfigError, match="another"):
+        fast.suggest(study.ask())
     # the study: every trial and every refit net has the one scale, the same for a scaled copy
+    # searched by two worker processes
     scales = {}
     for name, units in {"plain": (1.0, 1.0), "scaled": (1024.0, 128.0)}.items():
         out = tmp_path / name
         data = csv_pair(tmp_path / f"{name}-data", *units)
         flags = ["--quick", "--space", "fourier", "--trials", "2", *data, "--out", str(out)]
-        result = nndl("regression", "all", *flags, "--refit-members", "2")
+        workers = ["--workers", "2"] if name == "scaled" else []
+        result = nndl("regression", "all", *flags, *workers, "--refit-members", "2")
         assert result.returncode == 0, result.stderr
         with (out / "random_search.csv").open() as f:
             chosen = {float(row["fourier"]) for row in csv.DictReader(f)}

@@ -459,7 +459,7 @@ def test_the_smooth_space_on_blocked_folds_runs_the_whole_study(tmp_path: Path) 
 
 
 def test_a_smooth_space_with_fourier_scales_chooses_them_and_the_default_does_not() -> None:
-    from nndl.search.regression_space import SmoothRegressionSpace
+    from nndl.search.smooth_space import SmoothRegressionSpace
 
     class Fourier(SmoothRegressionSpace):
         fourier = (0.5, 1.0)

@@ -178,6 +178,8 @@ def test_a_space_that_takes_its_choices_from_the_data_is_prepared_as_the_net_see
         assert search.best_estimator_.net_config_.fourier == search.best_params_["fourier"]
     expected = space.prepared((X - X.mean()) / X.std(), y).fourier[0]
     assert scales == {expected} and space.fourier == ()  # the given space is left as it was
+    with pytest.raises(ConfigError, match=r"space 'fourier'.*one target number per row"):
+        NetSearchCV(NetRegressor(), space, n_trials=1, cv=2).fit(X, np.c_[y, y])
 
 
 def test_bad_search_settings_are_one_error() -> None:

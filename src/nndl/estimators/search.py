@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from nndl.data.scaling import Scaling
 from nndl.errors import ConfigError, SearchFailed
+from nndl.estimators._base import from_tensor
 from nndl.estimators._trials import Objective, cv_results
 from nndl.search.spaces import SearchSpace, distribution_of, suggest
 
@@ -140,12 +141,13 @@ class NetSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _prepared_space(self, X: Any, y: Any) -> Any:
         """A SearchSpace prepared for the rows as the net sees them (standardized where the
         estimator standardizes); a dict, or a space that takes nothing from the data, as is."""
-        if isinstance(self.space, dict) or type(self.space).prepared is SearchSpace.prepared:
-            return self.space
-        x = np.asarray(X, np.float64)
-        if self.estimator.get_params().get("standardize", False):
+        prepare = getattr(type(self.space), "prepared", SearchSpace.prepared)
+        if isinstance(self.space, dict) or prepare is SearchSpace.prepared:
+            return self.space  # no copy of X
+        x = np.asarray(from_tensor(X))
+        if self.estimator.get_params().get("standardize", False) and x.dtype.kind in "fiu":
             x = Scaling.fit_channels(x).channels(x)
-        return self.space.prepared(x, np.asarray(y), seed=self.random_state or 0)
+        return self.space.prepared(x, from_tensor(y), seed=self.random_state or 0)
 
     def _study(self) -> optuna.Study:
         sampler = self.sampler or optuna.samplers.TPESampler(seed=self.random_state)

@@ -78,16 +78,20 @@ class RegressionStudy(Study):
         if not self.space:  # the budget's search space unless the study names its own
             object.__setattr__(self, "space", self.budget.space)
 
-    @property
+    @cached_property
     def search_space(self) -> Any:
-        """The search space ``space`` names (a built-in name or ``FILE.py:Class``)."""
+        """The search space ``space`` names (a built-in name or ``FILE.py:Class``), prepared
+        for the training rows as the nets see them (the same copy for every worker)."""
         from nndl.search.spaces import get_space
 
-        return get_space(self.space, "regression")
+        data = self.task.points()[0]
+        return get_space(self.space, "regression").prepared(data.x, data.y, seed=self.seed)
 
     def check(self) -> None:
+        from nndl.search.spaces import get_space
+
         self.task.check()
-        self.search_space  # noqa: B018
+        get_space(self.space, "regression")
 
     @property
     def answer_configs(self) -> int:

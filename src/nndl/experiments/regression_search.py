@@ -29,6 +29,7 @@ def _study_spec(study: RegressionStudy, data: TensorData) -> Any:
             study.fold_options()["k"],
             seed=study.seed,
             space=study.space,
+            prepared=study.search_space,
             threshold=study.prune_at["threshold"],
             folds=study.folds,
         ),
@@ -53,6 +54,7 @@ def run_search(study: RegressionStudy) -> dict[str, Any]:
         task=study.task,
         max_epochs=study.budget.max_epochs,
         space=study.space,
+        space_state=vars(study.search_space),
         prune_at=study.prune_at["threshold"],
         **study.fold_options(),
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
@@ -163,11 +163,13 @@ def regression_settings(
     *,
     seed: int,
     space: str = "report",
+    prepared: Any = None,
     threshold: float = REPORT_PRUNE_THRESHOLD,
     folds: str = "random",
 ) -> dict[str, Any]:
-    """What must match to resume a regression study (``seed``: folds and weights)."""
-    described = get_space(space, "regression").describe()
+    """What must match to resume a regression study (``seed``: folds and weights;
+    ``prepared``: the space ``space`` names prepared for the data, its choices recorded)."""
+    described = (prepared or get_space(space, "regression")).describe()
     if space == "report":  # the report's space is recorded as it always was
         described.pop("name")
     settings = {
@@ -193,6 +195,7 @@ class RegressionSearchJob:
     device: str = "cpu"
     batch_folds: bool = True
     space: str = "report"
+    space_state: dict[str, Any] = field(default_factory=dict)  # the prepared space's attributes
     prune_at: float = REPORT_PRUNE_THRESHOLD  # the validation MSE, in the data's units
     folds: str = "random"
 
@@ -201,8 +204,8 @@ class RegressionSearchJob:
         return self.task.points()[0]
 
     def make_objective(self) -> Callable[[optuna.Trial], float]:
-        data = self.data()
-        space = get_space(self.space, "regression").prepared(data.x, data.y, seed=self.seed)
+        data, space = self.data(), get_space(self.space, "regression")
+        vars(space).update(self.space_state)  # prepared once, in the parent: one scale for all
         threshold, units = self.prune_at, self.task.loss_scale
 
         def objective(trial: optuna.Trial) -> float:

@@ -6,28 +6,19 @@ below, sampled uniformly (Optuna's RandomSampler over categorical choices).
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import optuna
 
-from nndl.errors import ConfigError, UsageError
-from nndl.models.configs import ACTIVATIONS, FCNConfig
+from nndl.errors import ConfigError
+from nndl.models.configs import FCNConfig
 from nndl.search.spaces import Run, SearchSpace, register_space
 from nndl.training.config import TrainConfig
 
-__all__ = [
-    "SPACE",
-    "FourierRegressionSpace",
-    "RegressionParams",
-    "ReportRegressionSpace",
-    "SmoothRegressionSpace",
-    "suggest_regression",
-]
+__all__ = ["SPACE", "RegressionParams", "ReportRegressionSpace", "suggest_regression"]
 
 NEURONS = [8, 16, 32, 64, 128, 256]
 DROPOUTS = [0.0, 0.15, 0.35, 0.5]
@@ -102,7 +93,7 @@ class RegressionParams:
         extra = {"dropout_prob_1", "dropout_prob_4"}
         problems = [f"missing key {k!r}" for k in SPACE if k not in data]
         problems += [f"unknown key {k!r}" for k in data if k not in SPACE and k not in extra]
-        problems += [p for k in SPACE if k in data for p in _value_problems(k, data[k])]
+        problems += [p for k in SPACE if k in data for p in value_problems(k, data[k])]
         problems += [
             f"{k} = {data[k]!r}: must be 0" for k in extra if data.get(k, 0) not in (0, 0.0)
         ]
@@ -134,7 +125,7 @@ _RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
 }
 
 
-def _value_problems(
+def value_problems(
     key: str, value: Any, activations: tuple[str, ...] = ("Tanh", "ReLU", "Sigmoid")
 ) -> list[str]:
     """What is wrong with one parameter's value (nothing: an empty list)."""
@@ -189,87 +180,3 @@ class ReportRegressionSpace(SearchSpace):
             "patience": p.patience,
         }
         return Run(p.model_config(), train, p.to_dict())
-
-
-@register_space
-class SmoothRegressionSpace(SearchSpace):
-    """Smooth nets for a function learned through gaps: GELU, SiLU or Tanh, 2-4 layers of one
-    width, weight decay and learning rate on log scales, dropout or none (Softplus, the
-    worst activation in both runs of bench/regression_choices.py, is left out)."""
-
-    name = "smooth"
-    study = "regression"
-    plain_columns = ("width", "depth", "activation", "dropout", "lr", "weight_decay", "batch_size")
-    optimizer = "adam"  # a subclass may train with "adamw" (decoupled weight decay) instead
-    weight_decay = (1e-6, 1e-2)  # the log-scale range sampled
-    activations = ("gelu", "silu", "tanh")
-    fourier: tuple[float, ...] = ()  # Fourier features' scales to choose from (none: plain nets)
-
-    @property
-    def columns(self) -> tuple[str, ...]:  # type: ignore[override]
-        return (*self.plain_columns, "fourier") if self.fourier else self.plain_columns
-
-    def suggest(self, trial: optuna.Trial) -> Run:
-        params = {
-            "width": trial.suggest_int("width", 16, 256, log=True),
-            "depth": trial.suggest_int("depth", 2, 4),
-            "activation": trial.suggest_categorical("activation", self.activations),
-            "dropout": trial.suggest_categorical("dropout", [0.0, 0.1]),
-            "lr": trial.suggest_float("lr", 3e-4, 1e-2, log=True),
-            "weight_decay": trial.suggest_float("weight_decay", *self.weight_decay, log=True),
-            "batch_size": trial.suggest_categorical("batch_size", [10, 20, 40]),
-        }
-        if self.fourier:
-            params["fourier"] = trial.suggest_categorical("fourier", self.fourier)
-        return self.run(params)
-
-    def run(self, params: dict[str, Any]) -> Run:
-        problems = [p for k in self.columns for p in _value_problems(k, params.get(k), ACTIVATIONS)]
-        if problems:
-            raise ConfigError("params", problems)
-        depth, width = int(params["depth"]), int(params["width"])
-        dropout = (float(params["dropout"]),) * depth if params["dropout"] else ()
-        activation, fourier = str(params["activation"]), float(params.get("fourier", 0))
-        config = FCNConfig(1, (width,) * depth, activation, dropout, 1, fourier)
-        train = {
-            "optimizer": self.optimizer,
-            "lr": float(params["lr"]),
-            "weight_decay": float(params["weight_decay"]),
-            "batch_size": int(params["batch_size"]),
-            "patience": 200,
-        }
-        return Run(config, train, dict(params))
-
-
-@register_space
-class FourierRegressionSpace(SmoothRegressionSpace):
-    """The smooth space whose nets all see random Fourier features (``FCNConfig.fourier``) of
-    one scale taken from the data: 1 / the length scale a Gaussian process fits to the
-    training rows (the geometric mean over inputs), the frequency at which the function
-    changes. The random folds cannot choose a scale (their validation points lie between close
-    training points, which any scale fits: docs/regression_choices.md#fourier-features); the
-    process, fitted to every row by marginal likelihood, can. Weight decay runs from 1e-3 to
-    1e-1: less lets a net of high frequencies swing through a gap."""
-
-    name = "fourier"
-    weight_decay = (1e-3, 1e-1)
-
-    @property
-    def columns(self) -> tuple[str, ...]:  # type: ignore[override]
-        return (*self.plain_columns, "fourier")
-
-    def prepared(self, x: Any, y: Any, *, seed: int = 0) -> FourierRegressionSpace:
-        from nndl.evaluation.gp import length_scales
-
-        scales = length_scales(np.asarray(x, np.float64).reshape(len(x), -1), np.asarray(y), seed)
-        space = copy.copy(self)
-        space.fourier = (float(f"{1 / math.exp(np.log(scales).mean()):.3g}"),)
-        return space
-
-    def suggest(self, trial: optuna.Trial) -> Run:
-        if not self.fourier:
-            raise UsageError(
-                f"space {self.name!r}: its Fourier scale comes from the training rows; "
-                "call prepared(x, y) first"
-            )
-        return super().suggest(trial)

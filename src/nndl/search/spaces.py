@@ -142,7 +142,9 @@ class SearchSpace(ABC):
 
     def prepared(self, x: Any, y: Any, *, seed: int = 0) -> SearchSpace:
         """The space for the training rows ``x``, ``y`` as the nets see them: itself, or for a
-        space whose choices come from the data, a copy with them set (``seed``: the study's)."""
+        space whose choices come from the data, a copy with them set as plain attributes
+        (``seed``: the study's). The regression study prepares its space once and gives the
+        copy's attributes to every worker; ``NetSearchCV`` prepares it in ``fit``."""
         return self
 
     def describe(self) -> dict[str, Any]:
@@ -160,7 +162,11 @@ class SearchSpace(ABC):
 _SPACES: dict[tuple[str, str], type[SearchSpace]] = {}
 
 
-BUILT_IN = ("nndl.search.classify_space", "nndl.search.regression_space")
+BUILT_IN = (
+    "nndl.search.classify_space",
+    "nndl.search.regression_space",
+    "nndl.search.smooth_space",
+)
 
 
 def register_space(cls: type[SearchSpace]) -> type[SearchSpace]:
