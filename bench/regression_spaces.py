@@ -27,3 +27,11 @@ class FourierSpace(SmoothRegressionSpace):
 
     name = "smooth-fourier"
     fourier = (0.0, 0.5, 1.0)
+
+
+class DecaySpace(SmoothRegressionSpace):
+    """The smooth space with the fourier space's weight decay, 1e-3 to 1e-1, and plain nets:
+    what the decay does without the features (docs/regression_choices.md#a-scale-from-the-data)."""
+
+    name = "smooth-decay"
+    weight_decay = (1e-3, 1e-1)
