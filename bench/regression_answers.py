@@ -2,7 +2,7 @@
 datasets: the chosen configuration refit with more members or other epochs, or an ensemble of
 the top-k configurations of the same search.
 
-Each dataset runs the study once (the default budget's smooth space, 20 completed trials,
+Each dataset runs the study once (the smooth space, 20 completed trials,
 seed 0 or ``--seed``); the variants then retrain from the same search, so they differ only in
 the answer:
 

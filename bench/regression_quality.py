@@ -179,7 +179,11 @@ def main() -> None:
         help="completed search trials per dataset (default: the default budget's)",
     )
     parser.add_argument("--quick", action="store_true", help="the quick budget (a smoke run)")
-    parser.add_argument("--space", default="smooth", help="the search space (smooth, report)")
+    parser.add_argument(
+        "--space",
+        default=REGRESSION["default"].space,
+        help="the search space (fourier, smooth, report; default: the default budget's)",
+    )
     parser.add_argument("--folds", default="random", choices=FOLDS)
     parser.add_argument("--no-twins", action="store_true", help="skip the scaled twins")
     parser.add_argument(

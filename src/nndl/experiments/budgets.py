@@ -1,7 +1,7 @@
 """The study's budgets by name: ``default`` (designed for a laptop CPU), ``report`` (the report's
 protocol exactly) and ``quick`` (every stage on small budgets, a smoke run).
 
-The regression study's ``default`` is the report's protocol with the ``smooth`` space and 20
+The regression study's ``default`` is the report's protocol with the ``fourier`` space and 20
 completed trials (about a minute on 2 cores). The
 MNIST study's ``default`` keeps the report's settings for every net it reports (Table 2: at most
 100 epochs, patience 10) and makes the architecture search multi-fidelity: the feasible space
@@ -49,8 +49,9 @@ class RegressionBudget:
     ``prune_fraction``: a fold whose validation MSE is above this times the training labels'
     variance prunes its trial (the report's 0.4 on its labels' variance of 3.8: about 0.105);
     the quick budget's 300 epochs prune only folds no better than predicting the mean (1.0).
-    ``space``: the search's unless the study names its own (the default budget: ``smooth``,
-    which bench/regression_quality.py measured closer to a Gaussian process than the report's).
+    ``space``: the search's unless the study names its own (the default budget: ``fourier``,
+    which bench/regression_quality.py measured closer to a Gaussian process than ``smooth``,
+    itself closer than the report's: docs/regression_choices.md#a-scale-from-the-data).
     ``sampler``: the search's, ``random`` in every budget (Optuna's TPE chose worse answers on
     that benchmark: docs/regression_choices.md#tpe-instead-of-random-sampling) or ``tpe``.
     """
@@ -110,7 +111,7 @@ REGRESSION = {
     # The answer's three configurations ranked again among the search's six best on 5 more
     # folds: 1.26x the GP's mean test MSE against 1.33x, better on 9 of 15 datasets
     # (docs/regression_choices.md#a-second-ranking).
-    "default": RegressionBudget(name="default", trials=20, space="smooth", finalists=6),
+    "default": RegressionBudget(name="default", trials=20, space="fourier", finalists=6),
     "quick": RegressionBudget(
         "quick", basic_epochs=200, trials=3, max_epochs=300, prune_fraction=1.0, refit_configs=1
     ),

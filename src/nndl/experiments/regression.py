@@ -38,7 +38,7 @@ class RegressionStudy(Study):
     batch_folds: bool = True
     inputs: tuple[str, ...] | None = None
     target: str | None = None
-    space: str = ""  # empty: the budget's (smooth for the default budget, else report)
+    space: str = ""  # empty: the budget's (fourier for the default budget, else report)
     standardize: bool | None = None
     refit_members: int = 5
     refit_configs: int | None = None  # None: the budget's
