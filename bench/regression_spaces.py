@@ -1,4 +1,4 @@
-"""Search spaces the regression benchmark measures against the study's own (``--space
+"""Search spaces the regression benchmark measures against the smooth space (``--space
 bench/regression_spaces.py:AdamWSpace`` in bench/regression_quality.py)."""
 
 from nndl.search.smooth_space import SmoothRegressionSpace

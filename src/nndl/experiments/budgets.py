@@ -2,7 +2,7 @@
 protocol exactly) and ``quick`` (every stage on small budgets, a smoke run).
 
 The regression study's ``default`` is the report's protocol with the ``fourier`` space and 20
-completed trials (about a minute on 2 cores). The
+completed trials (about a minute and a half on 2 cores). The
 MNIST study's ``default`` keeps the report's settings for every net it reports (Table 2: at most
 100 epochs, patience 10) and makes the architecture search multi-fidelity: the feasible space
 (every sampled net valid), at most 12 epochs per fold, Optuna's Hyperband pruner over the
@@ -103,14 +103,16 @@ class ClassifyBudget:
 
 REGRESSION = {
     "report": RegressionBudget(),
-    # 20 completed trials, not the report's 65: on bench/regression_quality.py's fifteen
-    # datasets the answer of 65 was worse (1.49x the GP's mean test MSE against 1.33x, worse
-    # on 10 of 15; docs/results.md): the more configurations 5 folds of 100 points rank, the
+    # Measured with the smooth space: 20 completed trials, not the report's 65: on
+    # bench/regression_quality.py's fifteen datasets the answer of 65 was worse (1.49x the GP's
+    # mean test MSE against 1.33x, worse on 10 of 15; docs/results.md#the-smooth-space): the more configurations 5 folds of 100 points rank, the
     # more the top three are the folds' lucky ones. 10 were worse too (1.32x and 1.67x against
     # 1.26x and 1.50x with seeds 0 and 1: docs/regression_choices.md#ten-trials-instead-of-twenty).
     # The answer's three configurations ranked again among the search's six best on 5 more
     # folds: 1.26x the GP's mean test MSE against 1.33x, better on 9 of 15 datasets
-    # (docs/regression_choices.md#a-second-ranking).
+    # (docs/regression_choices.md#a-second-ranking). The fourier space: 1.21x, 1.27x and 1.12x
+    # with seeds 0-2 against the smooth space's 1.26x, 1.50x and 1.49x
+    # (docs/regression_choices.md#a-scale-from-the-data).
     "default": RegressionBudget(name="default", trials=20, space="fourier", finalists=6),
     "quick": RegressionBudget(
         "quick", basic_epochs=200, trials=3, max_epochs=300, prune_fraction=1.0, refit_configs=1

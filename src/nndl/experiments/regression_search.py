@@ -73,7 +73,7 @@ NOTHING_COMPLETED = (
 
 
 def export_search_csv(study: RegressionStudy) -> int:
-    """``random_search.csv``: one row per trial with the report's columns."""
+    """``random_search.csv``: one row per trial with the search space's columns."""
     from nndl.search.export import export_space_csv
     from nndl.search.study import open_study
 
