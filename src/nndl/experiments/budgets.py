@@ -105,9 +105,10 @@ REGRESSION = {
     "report": RegressionBudget(),
     # Measured with the smooth space: 20 completed trials, not the report's 65: on
     # bench/regression_quality.py's fifteen datasets the answer of 65 was worse (1.49x the GP's
-    # mean test MSE against 1.33x, worse on 10 of 15; docs/results.md#the-smooth-space): the more configurations 5 folds of 100 points rank, the
-    # more the top three are the folds' lucky ones. 10 were worse too (1.32x and 1.67x against
-    # 1.26x and 1.50x with seeds 0 and 1: docs/regression_choices.md#ten-trials-instead-of-twenty).
+    # mean test MSE against 1.33x, worse on 10 of 15; docs/results.md#the-smooth-space): the
+    # more configurations 5 folds of 100 points rank, the more the top three are the folds'
+    # lucky ones. 10 were worse too (1.32x and 1.67x against 1.26x and 1.50x with seeds 0 and
+    # 1: docs/regression_choices.md#ten-trials-instead-of-twenty).
     # The answer's three configurations ranked again among the search's six best on 5 more
     # folds: 1.26x the GP's mean test MSE against 1.33x, better on 9 of 15 datasets
     # (docs/regression_choices.md#a-second-ranking). The fourier space: 1.21x, 1.27x and 1.12x

@@ -54,7 +54,7 @@ def run_search(study: RegressionStudy) -> dict[str, Any]:
         task=study.task,
         max_epochs=study.budget.max_epochs,
         space=study.space,
-        space_state=vars(study.search_space),
+        space_state=dict(vars(study.search_space)),  # a copy: the job is frozen
         prune_at=study.prune_at["threshold"],
         **study.fold_options(),
     )
