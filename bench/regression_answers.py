@@ -4,9 +4,9 @@ the top-k configurations of the same search.
 
 Each dataset runs the study once (the smooth space, 20 completed trials,
 seed 0 or ``--seed``); the variants then retrain from the same search, so they differ only in
-the answer:
+the answer (the study's own is ``again-6 top-3 m5``: docs/regression_choices.md):
 
-- ``refit m5`` (the study's answer): the best configuration, 5 seeds, the median of its
+- ``refit m5``: the best configuration, 5 seeds, the median of its
   folds' restored best epochs;
 - ``refit m20``: 20 seeds; ``epochs x0.5`` / ``x2``: 5 seeds for half / twice the epochs;
 - ``top-k m5``: the k best configurations by cross-validation, 5 seeds each, each for its own

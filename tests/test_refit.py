@@ -219,12 +219,14 @@ def test_the_answer_refits_the_top_configurations_and_a_scaled_copy_chooses_the_
     assert chosen["plain"] == chosen["scaled"]
 
 
-def test_the_fourier_space_takes_one_scale_from_the_data_whatever_its_units(
+def test_the_fourier_space_takes_its_scales_from_the_data_whatever_its_units(
     tmp_path: Path,
 ) -> None:
     import optuna
 
     from nndl.errors import ConfigError, UsageError
+    from nndl.experiments.budgets import REGRESSION
+    from nndl.experiments.regression import RegressionStudy
     from nndl.search.spaces import get_space
 
     # a faster wave gets a higher scale; unprepared, the space refuses to sample
@@ -233,6 +235,7 @@ def test_the_fourier_space_takes_one_scale_from_the_data_whatever_its_units(
     waves = {w: np.sin(w * x) + rng.normal(0, 0.1, 100) for w in (1, 5)}
     slow, fast = (space.prepared(x, y) for y in waves.values())
     assert fast.fourier[0] > 2 * slow.fourier[0] > 0
+    assert fast.fourier[1] == pytest.approx(fast.fourier[0] / 2, rel=0.01)  # S and S / 2
     # an input that does not matter leaves the scale of the one that does
     both = space.prepared(np.c_[x, rng.normal(size=100)], waves[5]).fourier[0]
     assert both == pytest.approx(fast.fourier[0], rel=0.1)
@@ -242,8 +245,8 @@ def test_the_fourier_space_takes_one_scale_from_the_data_whatever_its_units(
     slow.suggest(study.ask())
     with pytest.raises(ConfigError, match="another"):
         fast.suggest(study.ask())
-    # the study: every trial and every refit net has the one scale, the same for a scaled copy
-    # searched by two worker processes
+    # the study: every trial and every refit net has one of the study's two scales, the same
+    # for a scaled copy searched by two worker processes
     scales = {}
     for name, units in {"plain": (1.0, 1.0), "scaled": (1024.0, 128.0)}.items():
         out = tmp_path / name
@@ -252,13 +255,20 @@ def test_the_fourier_space_takes_one_scale_from_the_data_whatever_its_units(
         workers = ["--workers", "2"] if name == "scaled" else []
         result = nndl("regression", "all", *flags, *workers, "--refit-members", "2")
         assert result.returncode == 0, result.stderr
+        paths = dict(zip(data[::2], data[1::2], strict=True))
+        study = RegressionStudy(
+            out=out,
+            train_csv=paths["--train-csv"],
+            test_csv=paths["--test-csv"],
+            budget=REGRESSION["quick"],
+            space="fourier",
+        )
+        scales[name] = set(study.search_space.fourier)
         with (out / "random_search.csv").open() as f:
             chosen = {float(row["fourier"]) for row in csv.DictReader(f)}
         ensemble = load_regressor(out / "refit" / "ensemble.pt")
-        assert {net.config.fourier for net in ensemble.members} == chosen
-        assert len(chosen) == 1 and next(iter(chosen)) > 0
-        scales[name] = chosen
-    assert scales["plain"] == scales["scaled"]
+        assert {net.config.fourier for net in ensemble.members} <= chosen <= scales[name]
+    assert scales["plain"] == scales["scaled"] and len(scales["plain"]) == 2
 
 
 def test_a_second_ranking_refits_the_best_finalists_on_twice_the_folds(tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def _data_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--space",
         default="",
-        help="search space: fourier (the default budget's: the smooth space's nets with random Fourier features of a scale a Gaussian process fits to the data), smooth (GELU, SiLU or Tanh, log-scale lr and weight decay), report (the report's; the report and quick budgets') or FILE.py:Class (a nndl.search.SearchSpace)",
+        help="search space: fourier (the default budget's: the smooth space's nets with random Fourier features of a scale a Gaussian process fits to the data, or half of it), smooth (GELU, SiLU or Tanh, log-scale lr and weight decay), report (the report's; the report and quick budgets') or FILE.py:Class (a nndl.search.SearchSpace)",
     )
     parser.add_argument(
         "--folds",

@@ -205,7 +205,7 @@ class RegressionSearchJob:
 
     def make_objective(self) -> Callable[[optuna.Trial], float]:
         data, space = self.data(), get_space(self.space, "regression")
-        vars(space).update(self.space_state)  # prepared once, in the parent: one scale for all
+        vars(space).update(self.space_state)  # prepared once, in the parent, for all
         threshold, units = self.prune_at, self.task.loss_scale
 
         def objective(trial: optuna.Trial) -> float:
