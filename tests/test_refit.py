@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -243,7 +244,7 @@ def test_the_fourier_space_takes_its_scales_from_the_data_whatever_its_units(
         space.suggest(optuna.create_study().ask())
     study = optuna.create_study()  # one study, data of another scale: one clear error
     slow.suggest(study.ask())
-    with pytest.raises(ConfigError, match="another"):
+    with pytest.raises(ConfigError, match="trials have others"):
         fast.suggest(study.ask())
     # the study: every trial and every refit net has one of the study's two scales, the same
     # for a scaled copy searched by two worker processes
@@ -264,11 +265,27 @@ def test_the_fourier_space_takes_its_scales_from_the_data_whatever_its_units(
             space="fourier",
         )
         scales[name] = set(study.search_space.fourier)
+        stored = stored_study(out)  # what the run's workers searched and recorded
+        assert set(stored.user_attrs["nndl_settings"]["space"]["fourier"]) == scales[name]
+        assert all(set(t.distributions["fourier"].choices) == scales[name] for t in stored.trials)
         with (out / "random_search.csv").open() as f:
             chosen = {float(row["fourier"]) for row in csv.DictReader(f)}
         ensemble = load_regressor(out / "refit" / "ensemble.pt")
         assert {net.config.fourier for net in ensemble.members} <= chosen <= scales[name]
     assert scales["plain"] == scales["scaled"] and len(scales["plain"]) == 2
+
+
+def stored_study(out: Path) -> Any:
+    """The regression search's Optuna study in ``out`` (a journal file for several workers)."""
+    import optuna
+    from optuna.storages.journal import JournalFileBackend
+
+    journal = out / "study.journal"
+    if journal.exists():
+        storage: Any = optuna.storages.JournalStorage(JournalFileBackend(str(journal)))
+    else:
+        storage = f"sqlite:///{out / 'study.db'}"
+    return optuna.load_study(study_name="nndl-regression-random-search", storage=storage)
 
 
 def test_a_second_ranking_refits_the_best_finalists_on_twice_the_folds(tmp_path: Path) -> None:

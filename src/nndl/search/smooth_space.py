@@ -107,16 +107,19 @@ class FourierRegressionSpace(SmoothRegressionSpace):
             )
         space = copy.copy(self)
         scale = 1 / length_scales(x.reshape(n, -1), y.reshape(-1), seed).min()
-        space.fourier = (float(f"{scale:.3g}"), float(f"{scale / 2:.3g}"))
+        space.fourier = (
+            float(f"{scale:.3g}"),
+            float(f"{scale / 2:.3g}"),
+        )  # describe() records both
         return space
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), **({"fourier": self.fourier[0]} if self.fourier else {})}
+        return {**super().describe(), **({"fourier": list(self.fourier)} if self.fourier else {})}
 
     def suggest(self, trial: optuna.Trial) -> Run:
         if not self.fourier:
             raise UsageError(
-                f"space {self.name!r}: its Fourier scale comes from the training rows; sample "
+                f"space {self.name!r}: its Fourier scales come from the training rows; sample "
                 "from its prepared copy: space = space.prepared(x, y)"
             )
         try:
@@ -127,8 +130,9 @@ class FourierRegressionSpace(SmoothRegressionSpace):
             raise ConfigError(
                 "fourier",
                 [
-                    f"{self.fourier[0]}, the scale of these rows, but the study's trials have "
-                    "another: a study of other data; give it another study name or storage"
+                    f"{' or '.join(map(str, self.fourier))}, the scales of these rows, but the "
+                    "study's trials have others: a study of other data or of an older nndl; "
+                    "give it another study name or storage"
                 ],
             ) from None
 
