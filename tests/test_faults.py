@@ -24,6 +24,7 @@ from nndl.errors import DataError
 from nndl.models.registry import create_model
 from nndl.training.checkpoint import load_checkpoint, save_checkpoint
 from reliability_inputs import nndl as run_cli
+from stored_study import stored_study
 
 TRAIN = ["train", "--task", "regression", "--epochs", "2", "--quiet"]
 BASIC = ["regression", "basic", "--quick", "--quiet"]
@@ -154,7 +155,7 @@ def test_a_signal_ends_a_search_in_one_line_and_it_resumes(
         pytest.fail(f"still running 120 s after the signal:\n{proc.communicate()[1][-8000:]}")
     lines = err.strip().splitlines()
     assert proc.returncode == 130 and len(lines) == 1 and "interrupted" in lines[0], err
-    states = [t.state for t in _load(out).trials]
+    states = [t.state for t in stored_study(out).trials]
     # the trials in flight are recorded as failed (none is when the signal lands between two
     # trials, which a quick budget's short trials make likely: seen once in a suite run)
     assert optuna.trial.TrialState.RUNNING not in states
@@ -199,7 +200,7 @@ def test_a_signal_outside_a_trial_leaves_no_trial_running(
     spec = StudySpec("x", tmp_path, trials=5, settings={})
     with pytest.raises(KeyboardInterrupt):
         run_study(spec, _SearchX())
-    states = [t.state for t in _load(tmp_path, "x").trials]
+    states = [t.state for t in stored_study(tmp_path, "x").trials]
     assert states and optuna.trial.TrialState.RUNNING not in states, states
 
 
@@ -255,7 +256,7 @@ def test_an_interrupt_lost_in_a_finalizer_still_ends_the_search(tmp_path: Path) 
     spec = StudySpec("x", tmp_path, trials=20, settings={})
     with pytest.raises(KeyboardInterrupt):
         run_study(spec, _SearchWithALostInterrupt())
-    states = [t.state for t in _load(tmp_path, "x").trials]
+    states = [t.state for t in stored_study(tmp_path, "x").trials]
     assert len(states) == 2 and optuna.trial.TrialState.RUNNING not in states, states
 
 
@@ -272,16 +273,6 @@ def test_an_interrupt_that_loses_a_librarys_thread_still_exits() -> None:
     start = time.monotonic()
     done = subprocess.run([sys.executable, "-c", code], env=env, timeout=60, capture_output=True)
     assert done.returncode == 130 and time.monotonic() - start < 30
-
-
-def _load(out: Path, name: str = "nndl-regression-random-search") -> optuna.Study:
-    if (out / "study.journal").exists():
-        from optuna.storages.journal import JournalFileBackend
-
-        storage = optuna.storages.JournalStorage(JournalFileBackend(str(out / "study.journal")))
-    else:
-        storage = optuna.storages.RDBStorage(f"sqlite:///{out / 'study.db'}")
-    return optuna.load_study(study_name=name, storage=storage)
 
 
 def test_a_checkpoint_that_asks_for_a_huge_net_is_refused_before_allocating(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -33,6 +32,7 @@ from nndl.training.checkpoint import load_regressor
 from nndl.training.ensemble import train_ensemble
 from nndl.training.evolver import History
 from nndl.training.kfold import FoldResult, StopReason
+from stored_study import stored_study
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -273,19 +273,6 @@ def test_the_fourier_space_takes_its_scales_from_the_data_whatever_its_units(
         ensemble = load_regressor(out / "refit" / "ensemble.pt")
         assert {net.config.fourier for net in ensemble.members} <= chosen <= scales[name]
     assert scales["plain"] == scales["scaled"] and len(scales["plain"]) == 2
-
-
-def stored_study(out: Path) -> Any:
-    """The regression search's Optuna study in ``out`` (a journal file for several workers)."""
-    import optuna
-    from optuna.storages.journal import JournalFileBackend
-
-    journal = out / "study.journal"
-    if journal.exists():
-        storage: Any = optuna.storages.JournalStorage(JournalFileBackend(str(journal)))
-    else:
-        storage = f"sqlite:///{out / 'study.db'}"
-    return optuna.load_study(study_name="nndl-regression-random-search", storage=storage)
 
 
 def test_a_second_ranking_refits_the_best_finalists_on_twice_the_folds(tmp_path: Path) -> None:

@@ -107,10 +107,7 @@ class FourierRegressionSpace(SmoothRegressionSpace):
             )
         space = copy.copy(self)
         scale = 1 / length_scales(x.reshape(n, -1), y.reshape(-1), seed).min()
-        space.fourier = (
-            float(f"{scale:.3g}"),
-            float(f"{scale / 2:.3g}"),
-        )  # describe() records both
+        space.fourier = tuple(float(f"{s:.3g}") for s in (scale, scale / 2))  # S and S / 2
         return space
 
     def describe(self) -> dict[str, Any]:
