@@ -220,6 +220,38 @@ def test_the_answer_refits_the_top_configurations_and_a_scaled_copy_chooses_the_
     assert chosen["plain"] == chosen["scaled"]
 
 
+def test_the_fold_nets_join_the_refit_nets_in_the_answer(tmp_path: Path) -> None:
+    from nndl import load_checkpoint
+    from nndl.experiments.budgets import REGRESSION
+    from nndl.models.scaled import ScaledRegressor
+
+    assert REGRESSION["default"].fold_nets and not REGRESSION["quick"].fold_nets
+    params = {"Nh1": 16, "Nh2": 32, "Nh3": 16, "Nh4": 32, "activation_function": "Tanh"}
+    params |= {"dropout_prob_2": 0.0, "dropout_prob_3": 0.0, "lr": 0.01, "weight_decay": 0.0}
+    (tmp_path / "p.json").write_text(json.dumps({**params, "patience": 50, "train_batch_size": 20}))
+    out = tmp_path / "o"
+    flags = ["--quick", "--params", str(tmp_path / "p.json"), "--refit-members", "2"]
+    result = nndl("regression", "best", *flags, "--fold-nets", "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    refit = json.loads((out / "refit" / "metrics.json").read_text())
+    assert refit["fold_nets"] == 5 and refit["members"] == 2
+    ensemble = load_regressor(out / "refit" / "ensemble.pt")
+    assert len(ensemble.members) == 2 + 5
+    # the report's protocol's best fold net is one of the answer's nets
+    best = load_checkpoint(out / "best" / "model.pt").model.state_dict()
+    same = [
+        all(torch.equal(v, net.state_dict()[k]) for k, v in best.items())
+        for net in ensemble.members
+    ]
+    assert same[2:].count(True) == 1 and not any(same[:2])
+    # the answer is the mean of all 7; refits_test_loss is that of the 2 refit nets alone
+    test = default_data()[1]
+    refits = ScaledRegressor(ensemble.members[:2], ensemble.scaling)
+    for model, key in ((ensemble, "test_loss"), (refits, "refits_test_loss")):
+        assert np.mean((model.predict(test.x) - test.y) ** 2) == pytest.approx(refit[key], rel=1e-4)
+    assert refit["test_loss"] != refit["refits_test_loss"]
+
+
 def test_the_fourier_space_takes_its_scales_from_the_data_whatever_its_units(
     tmp_path: Path,
 ) -> None:

@@ -404,6 +404,7 @@ def test_quick_all_writes_results_and_every_figure(tmp_path: Path) -> None:
     assert set(results["data"]) == {"train_csv", "test_csv", "standardized"}
     refit = results["refit"]
     assert refit["members"] == 5 and results["gp"]["test_loss"] > 0
+    assert refit["fold_nets"] == 0 and refit["refits_test_loss"] == refit["test_loss"]
     assert refit["epochs"] == round(statistics.median(refit["fold_best_epochs"]))
     ensemble = load_regressor(out / "refit" / "ensemble.pt")  # its scaling inside: data units
     test = default_data()[1]

@@ -94,6 +94,12 @@ def _add_answer_flags(sub: argparse.ArgumentParser) -> None:
         help="the search's best configurations cross-validated again on 5 more folds, from "
         "which the answer's are ranked (default: the budget's, 6; --quick: 0, none)",
     )
+    sub.add_argument(
+        "--fold-nets",
+        action=argparse.BooleanOptionalAction,
+        help="the report's protocol's 5 fold nets join the refit nets in the answer "
+        "(default: the budget's, yes; --quick and --budget report: no)",
+    )
     add_params_flag(sub)
 
 
@@ -108,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     options.update(
         {
             k: getattr(args, k)
-            for k in ("prune_fraction", "refit_members", "refit_configs", "finalists")
+            for k in ("prune_fraction", "refit_members", "refit_configs", "finalists", "fold_nets")
             if hasattr(args, k)
         }
     )

@@ -15,7 +15,7 @@ import torch
 from nndl._io import write_json
 from nndl.data.tensors import TensorData
 from nndl.experiments.budgets import REGRESSION, RegressionBudget
-from nndl.experiments.regression_answer import scaled
+from nndl.experiments.regression_figures import basic_figure, best_figures
 from nndl.experiments.regression_search import best_params, run_search
 from nndl.experiments.study import Study, register_study
 from nndl.search.spaces import Run
@@ -43,6 +43,7 @@ class RegressionStudy(Study):
     refit_members: int = 5
     refit_configs: int | None = None  # None: the budget's
     finalists: int | None = None  # None: the budget's
+    fold_nets: bool | None = None  # None: the budget's
     prune_fraction: float | None = None
     folds: str = "random"
 
@@ -103,6 +104,11 @@ class RegressionStudy(Study):
         """How many of the search's best configurations are ranked again (0: none)."""
         return self.budget.finalists if self.finalists is None else self.finalists
 
+    @property
+    def answer_fold_nets(self) -> bool:
+        """Whether the report's protocol's fold nets join the refit nets in the answer."""
+        return self.budget.fold_nets if self.fold_nets is None else self.fold_nets
+
     def fold_options(self) -> dict[str, Any]:
         """How the search and the best net cut and train their folds (the report's k = 5)."""
         keys = ("seed", "device", "batch_folds", "folds")
@@ -116,17 +122,6 @@ class RegressionStudy(Study):
         from nndl.report.sections import regression_section
 
         regression_section(doc, results, budget)
-
-
-def _save_run_figure(
-    study: RegressionStudy, name: str, title: str, *, history: Any, fit: Any, fit_title: str = ""
-) -> None:
-    from nndl.viz._mpl import save_figure
-    from nndl.viz.curves import loss_curves
-    from nndl.viz.regression import plot_run
-
-    curves = loss_curves(history.rows, history.best_epoch)
-    save_figure(plot_run(curves, fit, title, fit_title=fit_title or None), study.figures / name)
 
 
 BASIC_TRAIN: dict[str, Any] = dict(
@@ -162,8 +157,7 @@ def run_basic(study: RegressionStudy) -> dict[str, Any]:
     }
     extra = {**study.task.checkpoint_extra(), "arch": "reg-basic"}
     save_checkpoint(study.out / "basic" / "model.pt", evolver.model, config, extra=extra)
-    fit = _fit([scaled(study, [evolver.model])], _raw_split(study))
-    _save_run_figure(study, "figure_1_basic.png", "basic net", history=history, fit=fit)
+    basic_figure(study, evolver.model, history)
     write_json(study.out / "basic" / "metrics.json", row)
     return row
 
@@ -174,31 +168,10 @@ def _progress(study: RegressionStudy) -> list[Any]:
     return [] if study.quiet else [ProgressBar()]
 
 
-def _raw_split(study: RegressionStudy) -> dict[str, TensorData]:
-    """The basic net's train / validation / test points in the data's units."""
-    from nndl.data.split import train_val_split
-
-    full, test = study.task.points(data_units=True)
-    train_idx, val_idx = train_val_split(len(full), 0.1, study.seed)
-    return {"train": full.subset(train_idx), "val": full.subset(val_idx), "test": test}
-
-
-def _fit(
-    models: list[Any], points: dict[str, TensorData], best: int | None = 0, **refs: Any
-) -> Any:
-    """The fit over the input for 1-D data, predicted against true values otherwise (models
-    and points in the data's units)."""
-    from nndl.viz.regression import fit_data, parity_data
-
-    if next(iter(points.values())).x.shape[1] == 1:
-        return fit_data(models, points, best, **refs)
-    return parity_data(models, points, best)
-
-
 def run_best(study: RegressionStudy, params: Run) -> dict[str, Any]:
     """Report 2.3, the report's protocol: 5 folds with ``params``, keep the best fold net; then
-    nndl's answer, the refit ensemble, and the Gaussian-process reference (their rows under
-    ``refit`` and ``gp``); Figures 2 and 3."""
+    nndl's answer (the refit ensemble, joined by these fold nets with ``fold_nets``) and the
+    Gaussian-process reference (their rows under ``refit`` and ``gp``); Figures 2 and 3."""
     from nndl.experiments.regression_answer import run_gp, run_refit
     from nndl.search.regression import cross_validate
     from nndl.training.checkpoint import save_checkpoint
@@ -221,38 +194,8 @@ def run_best(study: RegressionStudy, params: Run) -> dict[str, Any]:
     write_json(study.out / "best" / "metrics.json", row)
     refit_row, ensemble = run_refit(study, params, folds)
     gp_row, gp = run_gp(study)
-    _best_figures(study, best, ensemble, gp=gp)
+    best_figures(study, best, ensemble, gp=gp, refit=refit_row)
     return {**row, "refit": refit_row, "gp": gp_row}
-
-
-def _best_figures(study: RegressionStudy, best: Any, ensemble: Any, *, gp: Any) -> None:
-    """Figure 2 (the best fold net's losses; the refit ensemble's fit and band, the best fold
-    net and the Gaussian process) and, for 1-D data, Figure 3 (the best fold net inside)."""
-    from nndl.experiments.regression_answer import scaled
-    from nndl.viz._mpl import save_figure
-    from nndl.viz.regression import plot_weights_activations, weights_and_activations
-
-    train, test = study.task.points(data_units=True)
-    fold_net = scaled(study, [best.model])
-    refs = {f"best fold net (fold {best.fold}, the report's protocol)": fold_net.predict}
-    if gp is not None:
-        refs["Gaussian process"] = gp
-    members = [scaled(study, [m]) for m in ensemble.members]
-    fit = _fit(members, {"train": train, "test": test}, None, references=refs, nets="refit nets")
-    if not hasattr(fit, "grid"):  # several inputs: the ensemble's predictions against the truth
-        fit = _fit([ensemble], {"train": train, "test": test})
-    history = best.history.scaled(study.task.loss_scale)
-    configs = len({net.config for net in ensemble.members})
-    seeds = len(members) // configs
-    each = f"{configs} configurations x {seeds} seeds" if configs > 1 else f"{seeds} seeds"
-    refit = f"refit ensemble ({each})"
-    title = f"best fold net (fold {best.fold})"
-    _save_run_figure(study, "figure_2_best.png", title, history=history, fit=fit, fit_title=refit)
-    if train.x.shape[1] == 1:  # its probes are inputs of the 1-D function
-        save_figure(
-            plot_weights_activations(weights_and_activations(fold_net)),
-            study.figures / "figure_3_weights_activations.png",
-        )
 
 
 @torch.inference_mode()

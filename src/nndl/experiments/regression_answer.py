@@ -1,11 +1,12 @@
-"""The regression study's answer after the report's protocol: the chosen configuration refit on
-every training point as an ensemble of seeds, and a Gaussian process as the classical reference.
+"""The regression study's answer after the report's protocol: the chosen configurations refit on
+every training point as an ensemble of seeds (with the default budget, joined by the protocol's
+fold nets), and a Gaussian process as the classical reference.
 
 The report keeps the best of the 5 fold nets, each trained on 80% of the points and picked by
 its ~20 validation points; single nets of one configuration vary widely on 100 points, so that
-pick is close to chance. The refit trains the configuration on all points for the median of the
-folds' restored best epochs, as ``members`` seeds at once, and predicts their mean (their spread
-is the band of Figure 2).
+pick is close to chance. The refit trains each configuration on all points for the median of
+its folds' restored best epochs, as ``members`` seeds at once; the answer predicts the mean of
+all its nets (their spread is the band of Figure 2).
 """
 
 from __future__ import annotations
@@ -38,13 +39,16 @@ def run_refit(
     """Retrain ``params`` on every training point for the folds' median best epoch, and the
     search's next best configurations (the budget's ``refit_configs`` in all) for theirs, each
     as ``study.refit_members`` seeds; with ``study.answer_finalists``, the configurations of
-    their second ranking instead (``second_ranking``). Writes ``refit/ensemble.pt`` and
-    ``refit/metrics.json``."""
+    their second ranking instead (``second_ranking``). With ``study.answer_fold_nets`` the
+    ``folds``' nets (the report's protocol's, trained anyway) join them. Writes
+    ``refit/ensemble.pt`` and ``refit/metrics.json``."""
     from nndl.training.checkpoint import save_regressor
 
     configs, fold_epochs = _answer_configs(study, params, folds)
     params, epochs = configs[0]
-    ensemble = scaled(study, _refit_all(study, configs))
+    refits = _refit_all(study, configs)
+    fold_nets = [f.model for f in folds] if study.answer_fold_nets else []
+    ensemble = scaled(study, [*refits, *fold_nets])
     train, test = study.task.points(data_units=True)
     mean, std = ensemble.predict(test.x.numpy(), return_std=True)
     row = {
@@ -58,9 +62,11 @@ def run_refit(
         "finalists": study.answer_finalists,
         "runner_ups": [{"params": run.to_dict(), "epochs": e} for run, e in configs[1:]],
         "test_std": float(std.mean()),
+        "fold_nets": len(fold_nets),
+        "refits_test_loss": _mse(scaled(study, refits).predict(test.x.numpy()), test),
     }
     extra = {**study.task.checkpoint_extra(), "params": params.to_dict(), "epochs": epochs}
-    extra["members"] = study.refit_members
+    extra.update(members=study.refit_members, fold_nets=len(fold_nets))
     save_regressor(study.out / "refit" / "ensemble.pt", ensemble, None, extra=extra)
     write_json(study.out / "refit" / "metrics.json", row)
     return row, ensemble

@@ -12,7 +12,7 @@ REGRESSION_FIGURES = [
     (
         "figure_2_best.png",
         "Figure 2: (a) loss per epoch of the best fold net (the report's protocol); (b) output with "
-        "the points: the refit ensemble's mean and its members' spread as a band, next to the best "
+        "the points: nndl's answer, the mean of its nets and their spread as a band, next to the best "
         "fold net and the Gaussian process",
     ),
     (
