@@ -318,12 +318,17 @@ def summarize(rows: dict[str, dict[str, Any]], n: int) -> dict[str, Any]:
     }
     figures["regions"] = where
     figures["refits"] = refits
+    alone = (  # only where the answer holds fold nets
+        f"its refit nets alone: {refits['over_gp_mean_mse']:.2f} x the GP's mean over {n}, beat the report's protocol on {refits['wins_over_report']} of the first {len(original)}; the answer is better on {refits['answer_better']} of {n}\n"
+        if any(r["refits"] != r["refit"] for r in plain)
+        else ""
+    )
     text = (
         f"mean test MSE over {n}: basic {mean['basic']:.4f}, report's protocol {mean['report']:.4f}, answer {mean['refit']:.4f}, GP {mean['gp']:.4f}\n"
         f"over the first {len(original)}: basic {mean_original['basic']:.4f}, report's protocol {mean_original['report']:.4f}, answer {mean_original['refit']:.4f}, GP {mean_original['gp']:.4f}\n"
         f"the answer beats the report's protocol on {wins} of the first {len(original)} (target >= 8)\n"
         f"answer / GP: {figures['refit_over_gp_mean_mse']:.2f} on mean MSE over {n} ({figures['refit_over_gp_mean_mse_original']:.2f} over the first {len(original)}), {figures['mean_of_ratios_refit_over_gp']:.2f} mean of ratios (target <= 1.3)\n"
-        f"its refit nets alone: {refits['over_gp_mean_mse']:.2f} x the GP's mean over {n}, beat the report's protocol on {refits['wins_over_report']} of the first {len(original)}; the answer is better on {refits['answer_better']} of {n}\n"
+        f"{alone}"
         f"test MSE by region, in (label range / 10)^2, answer vs GP: "
         + ", ".join(f"{k} {where['refit'][k]:.4f} vs {where['gp'][k]:.4f}" for k in where["refit"])
         + "\n"

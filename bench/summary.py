@@ -44,7 +44,7 @@ FIGURES = {  # results.json entry -> (what, key path of its figure, format)
         "{:.2f}x",
     ),
     "regression_quality": (
-        "9. regression: refit ensemble's mean test MSE below the report's protocol's",
+        "9. regression: the answer's mean test MSE below the report's protocol's",
         ("refit_vs_report_mean_mse",),
         "{:.0%}",
     ),

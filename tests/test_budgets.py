@@ -74,9 +74,14 @@ def test_default_budget_searches_multi_fidelity_and_trains_nets_like_the_report(
     own = cls.ClassifyStudy(Path("x"), space="report", pruner="none")
     assert (own.space, own.pruner) == ("report", "none")
     # the regression study's default: the report's protocol, the fourier space, 20 trials, the
-    # answer's configurations ranked again among six
+    # answer's configurations ranked again among six, the protocol's fold nets in the answer
     assert regression_budget("default") == replace(
-        regression_budget("report"), name="default", space="fourier", trials=20, finalists=6
+        regression_budget("report"),
+        name="default",
+        space="fourier",
+        trials=20,
+        finalists=6,
+        fold_nets=True,
     )
 
 

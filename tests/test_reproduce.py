@@ -114,6 +114,20 @@ def test_report_says_when_a_search_resumed_a_study(quick_run: Path, tmp_path: Pa
     assert "resumed" not in (quick_run / "report.md").read_text()
 
 
+@pytest.mark.slow
+def test_report_names_the_nets_of_the_regression_answer(quick_run: Path, tmp_path: Path) -> None:
+    md = (quick_run / "report.md").read_text()
+    assert "| nndl's answer: 5 seeds refit on all points |" in md  # the quick budget's
+    results = json.loads((quick_run / "results.json").read_text())
+    results["regression"]["refit"].update(configs=3, fold_nets=5)
+    copy = tmp_path / "answer"
+    shutil.copytree(quick_run, copy)
+    (copy / "results.json").write_text(json.dumps(results))
+    assert nndl("report", str(copy)).returncode == 0
+    label = "nndl's answer: 3 configurations x 5 seeds refit on all points + 5 fold nets"
+    assert f"| {label} |" in (copy / "report.md").read_text()
+
+
 def test_report_of_a_folder_without_results_is_a_clear_error(tmp_path: Path) -> None:
     result = nndl("report", str(tmp_path))
     assert (

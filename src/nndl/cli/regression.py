@@ -97,7 +97,8 @@ def _add_answer_flags(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--fold-nets",
         action=argparse.BooleanOptionalAction,
-        help="the report's protocol's 5 fold nets join the refit nets in the answer "
+        help="the report's protocol's fold nets (5; 10 with --folds repeated) join the refit "
+        "nets in the answer "
         "(default: the budget's, yes; --quick and --budget report: no)",
     )
     add_params_flag(sub)

@@ -49,11 +49,8 @@ def run_refit(
     refits = _refit_all(study, configs)
     fold_nets = [f.model for f in folds] if study.answer_fold_nets else []
     ensemble = scaled(study, [*refits, *fold_nets])
-    train, test = study.task.points(data_units=True)
-    mean, std = ensemble.predict(test.x.numpy(), return_std=True)
     row = {
-        "train_loss": _mse(ensemble.predict(train.x.numpy()), train),
-        "test_loss": _mse(mean, test),
+        **_losses(study, ensemble, refits),
         "members": study.refit_members,
         "epochs": epochs,
         "fold_best_epochs": fold_epochs,
@@ -61,15 +58,26 @@ def run_refit(
         "configs": len(configs),
         "finalists": study.answer_finalists,
         "runner_ups": [{"params": run.to_dict(), "epochs": e} for run, e in configs[1:]],
-        "test_std": float(std.mean()),
         "fold_nets": len(fold_nets),
-        "refits_test_loss": _mse(scaled(study, refits).predict(test.x.numpy()), test),
     }
     extra = {**study.task.checkpoint_extra(), "params": params.to_dict(), "epochs": epochs}
     extra.update(members=study.refit_members, fold_nets=len(fold_nets))
     save_regressor(study.out / "refit" / "ensemble.pt", ensemble, None, extra=extra)
     write_json(study.out / "refit" / "metrics.json", row)
     return row, ensemble
+
+
+def _losses(study: RegressionStudy, ensemble: Any, refits: list[Any]) -> dict[str, float]:
+    """The answer's train and test MSE and mean spread on the test points, and the test MSE of
+    its refit nets alone (the data's units)."""
+    train, test = study.task.points(data_units=True)
+    mean, std = ensemble.predict(test.x.numpy(), return_std=True)
+    return {
+        "train_loss": _mse(ensemble.predict(train.x.numpy()), train),
+        "test_loss": _mse(mean, test),
+        "test_std": float(std.mean()),
+        "refits_test_loss": _mse(scaled(study, refits).predict(test.x.numpy()), test),
+    }
 
 
 def _answer_configs(

@@ -42,15 +42,10 @@ def best_figures(
     )
     if not hasattr(fit, "grid"):  # several inputs: the ensemble's predictions against the truth
         fit = _fit([ensemble], {"train": train, "test": test})
-    history = best.history.scaled(study.task.loss_scale)
-    title = f"best fold net (fold {best.fold})"
+    history, answer = best.history.scaled(study.task.loss_scale), answer_nets(refit)
+    title, name = f"best fold net (fold {best.fold})", "figure_2_best.png"
     _save_run_figure(
-        study,
-        "figure_2_best.png",
-        title,
-        history=history,
-        fit=fit,
-        fit_title=f"the answer: {answer_nets(refit)}",
+        study, name, title, history=history, fit=fit, fit_title=f"the answer: {answer}"
     )
     if train.x.shape[1] == 1:  # its probes are inputs of the 1-D function
         save_figure(

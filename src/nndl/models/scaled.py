@@ -2,7 +2,8 @@
 
 The nets of a regression task train on standardized inputs and targets
 (:class:`nndl.data.scaling.Scaling`); :class:`ScaledRegressor` holds one or more of them
-(an ensemble: members of one configuration, trained with different seeds) with that scaling,
+(an ensemble: nets of one or more configurations, trained with different seeds or on
+different folds) with that scaling,
 so ``predict`` takes raw inputs and returns the members' mean and, if asked, their spread,
 as scikit-learn's ``GaussianProcessRegressor.predict(x, return_std=True)`` does.
 """
